@@ -1,0 +1,36 @@
+# Two commands on a fresh machine (Python >= 3.11 and make): `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := $(wildcard plugins/*)
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench docs clean
+
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) Makefile
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "nx5d_core needs Python >= 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/nx5d demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check nx5d_core
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

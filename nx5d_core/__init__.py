@@ -1,0 +1,89 @@
+"""nx5d_core: one way to reach x-ray experiment data — repository -> proposal -> scan.
+
+Importing this package is cheap: names are loaded on first use (PEP 562), and no plugin nor any
+heavy science package is imported until it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "hookimpl": "nx5d_core._markers",
+    "Repository": "nx5d_core.repository",
+    "Proposal": "nx5d_core.proposal",
+    "Scan": "nx5d_core.scan",
+    "ScanSummary": "nx5d_core.summary",
+    "SummaryEntry": "nx5d_core.summary",
+    "open_repository": "nx5d_core.opening",
+    "list_adapters": "nx5d_core.plugins",
+    "get_adapter": "nx5d_core.plugins",
+    "refresh_plugins": "nx5d_core.plugins",
+    "get_plugin_manager": "nx5d_core.plugins",
+    "AdapterRegistry": "nx5d_core.registry",
+    "AdapterInfo": "nx5d_core.registry",
+    "KeyPattern": "nx5d_core.urls",
+    "Location": "nx5d_core.urls",
+    "catalog": "nx5d_core.config",
+    "list_configs": "nx5d_core.config",
+    "natural_key": "nx5d_core.keys",
+    "SpiceStore": "nx5d_core.spice.store",
+    "SpiceView": "nx5d_core.spice.view",
+    "SpiceConflict": "nx5d_core.spice.errors",
+    "Nx5dError": "nx5d_core.errors",
+    "KeyNotFoundError": "nx5d_core.errors",
+    "InvalidKeyError": "nx5d_core.errors",
+    "AdapterNotFoundError": "nx5d_core.errors",
+    "AdapterGuessError": "nx5d_core.errors",
+    "AdapterConflictError": "nx5d_core.errors",
+    "AdapterContractError": "nx5d_core.errors",
+    "URLPatternError": "nx5d_core.errors",
+    "ConfigError": "nx5d_core.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'nx5d_core' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from ._markers import hookimpl
+    from .config import catalog, list_configs
+    from .errors import (
+        AdapterConflictError,
+        AdapterContractError,
+        AdapterGuessError,
+        AdapterNotFoundError,
+        ConfigError,
+        InvalidKeyError,
+        KeyNotFoundError,
+        Nx5dError,
+        URLPatternError,
+    )
+    from .keys import natural_key
+    from .opening import open_repository
+    from .plugins import get_adapter, get_plugin_manager, list_adapters, refresh_plugins
+    from .proposal import Proposal
+    from .registry import AdapterInfo, AdapterRegistry
+    from .repository import Repository
+    from .scan import Scan
+    from .spice.errors import SpiceConflict
+    from .spice.store import SpiceStore
+    from .spice.view import SpiceView
+    from .summary import ScanSummary, SummaryEntry
+    from .urls import KeyPattern, Location

@@ -1,0 +1,5 @@
+"""The pluggy marker that plugins decorate their hook implementations with."""
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("nx5d")

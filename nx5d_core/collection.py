@@ -1,0 +1,165 @@
+"""Mapping-like behaviour shared by repositories (of proposals) and proposals (of scans)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+from .errors import AdapterContractError, InvalidKeyError, KeyNotFoundError, closest
+from .keys import make_handles, natural_key, validate_key
+
+__all__ = ["KeyedCollection"]
+
+ChildT = TypeVar("ChildT")
+logger = logging.getLogger(__name__)
+
+
+class KeyedCollection(Generic[ChildT]):
+    """Keys in an explicit order, ``[key]``, ``[-1]``, slices, handles and caches.
+
+    Subclasses map :meth:`_list_keys` and :meth:`_make_child` to the adapter hooks.
+    """
+
+    _kind: ClassVar[str] = "item"
+    _handle_prefix: ClassVar[str] = "k"
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("_keys", "_key_set", "_handle_map", "_children")
+
+    def __init__(self) -> None:
+        self._keys: list[str] | None = None
+        self._key_set: frozenset[str] = frozenset()
+        self._handle_map: dict[str, str] | None = None
+        self._children: dict[str, ChildT] = {}
+
+    # -- filled in by Repository / Proposal ------------------------------------------------
+    def _list_keys(self) -> Iterable[str]:
+        raise NotImplementedError
+
+    def _make_child(self, key: str) -> ChildT:
+        raise NotImplementedError
+
+    def _order(self, key: str) -> Any:
+        return natural_key(key)
+
+    def _where(self) -> str:
+        return type(self).__name__
+
+    # -- listing -------------------------------------------------------------------------
+    def keys(self) -> list[str]:
+        """The keys in order: oldest first, so ``[-1]`` is the newest. Cached."""
+        if self._keys is None:
+            listed = self._list_keys()
+            if isinstance(listed, str | bytes) or not isinstance(listed, Iterable):
+                msg = f"{self._where()}: the {self._kind} listing must be an iterable of keys, got {listed!r}"
+                raise AdapterContractError(msg)
+            keys: list[str] = []
+            for key in listed:
+                try:
+                    keys.append(validate_key(key, kind=self._kind))
+                except InvalidKeyError as exc:
+                    exc.add_note(f"listed by the adapter in {self._where()}")
+                    raise
+            if len(set(keys)) != len(keys):
+                dupes = sorted({k for k in keys if keys.count(k) > 1})
+                msg = f"{self._where()}: the adapter listed {self._kind} keys twice: {dupes}"
+                raise AdapterContractError(msg)
+            self._keys = sorted(keys, key=self._order)
+            self._key_set = frozenset(keys)
+            logger.debug("%s: listed %d %ss", self._where(), len(keys), self._kind)
+        return list(self._keys)
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __contains__(self, key: object) -> bool:
+        self.keys()
+        return key in self._key_set
+
+    def values(self) -> list[ChildT]:
+        """Every child object, in order."""
+        return [self._child(k) for k in self.keys()]
+
+    def items(self) -> list[tuple[str, ChildT]]:
+        """``(key, child)`` pairs, in order."""
+        return [(k, self._child(k)) for k in self.keys()]
+
+    # -- access ------------------------------------------------------------------------
+    @overload
+    def __getitem__(self, key: str | int) -> ChildT: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[ChildT]: ...
+    def __getitem__(self, key: str | int | slice) -> ChildT | list[ChildT]:
+        if isinstance(key, slice):
+            return [self._child(k) for k in self.keys()[key]]
+        if isinstance(key, int) and not isinstance(key, bool):
+            keys = self.keys()
+            try:
+                found = keys[key]
+            except IndexError:
+                hint = f"; did you mean the key '{key}'? keys are strings" if str(key) in keys else ""
+                msg = f"{self._kind} index {key} out of range: {self._where()} has {len(keys)} {self._kind}s{hint}"
+                raise IndexError(msg) from None
+            return self._child(found)
+        if isinstance(key, str):
+            validate_key(key, kind=self._kind)
+            if key not in self:
+                raise KeyNotFoundError(key, kind=self._kind, where=self._where(), candidates=self.keys())
+            return self._child(key)
+        msg = f"{self._kind}s are looked up by key (str), position (int) or slice, not {type(key).__name__}"
+        raise TypeError(msg)
+
+    def _child(self, key: str) -> ChildT:
+        child = self._children.get(key)
+        if child is None:
+            child = self._make_child(key)
+            self._children[key] = child
+        return child
+
+    # -- handles -----------------------------------------------------------------------
+    def handles(self) -> dict[str, str]:
+        """Handle -> key: Python identifiers for attribute access and tab completion."""
+        if self._handle_map is None:
+            reserved = {n for n in dir(type(self)) if not n.startswith("_")}
+            self._handle_map = make_handles(self.keys(), prefix=self._handle_prefix, reserved=reserved)
+        return dict(self._handle_map)
+
+    def handle_of(self, key: str) -> str:
+        """The handle of ``key``."""
+        for handle, k in self.handles().items():
+            if k == key:
+                return handle
+        raise KeyNotFoundError(key, kind=self._kind, where=self._where(), candidates=self.keys())
+
+    def __getattr__(self, name: str) -> ChildT:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        handles = self.handles()
+        if name in handles:
+            return self._child(handles[name])
+        near = closest(name, handles)
+        shown = near or sorted(handles)[:10]
+        more = "" if near or len(handles) <= 10 else f" (and {len(handles) - 10} more; see .handles())"
+        msg = (
+            f"{type(self).__name__} has no attribute or {self._kind} handle {name!r} "
+            f"in {self._where()}; {'closest' if near else 'handles'}: {', '.join(shown) or 'none'}{more}"
+        )
+        raise AttributeError(msg)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.handles()))
+
+    # -- caches ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Drop cached listings and child objects; the next access lists again."""
+        self._keys = None
+        self._key_set = frozenset()
+        self._handle_map = None
+        self._children = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update({"_keys": None, "_key_set": frozenset(), "_handle_map": None, "_children": {}})
+        return state

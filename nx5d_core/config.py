@@ -1,0 +1,113 @@
+"""Named repositories: YAML files on ``NX5D_CONFIG_PATH``, like databroker's ``Broker.named``.
+
+A file ``<name>.yml`` (or ``.yaml``) holds::
+
+    url: file:///data/udkm/{proposal}/{scan}
+    adapter: udkm          # optional: guessed from the URL otherwise
+    spice: /data/udkm/spice.sqlite   # optional
+    description: UDKM lab diffractometer
+    options: {}            # adapter keyword options
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError, KeyNotFoundError
+
+if TYPE_CHECKING:
+    from .repository import Repository
+
+__all__ = ["Catalog", "RepositoryConfig", "catalog", "config_paths", "list_configs", "load_config"]
+
+CONFIG_ENV = "NX5D_CONFIG_PATH"
+
+
+class RepositoryConfig(BaseModel):
+    """The content of one named-repository file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    adapter: str | None = None
+    spice: str | None = None
+    description: str = ""
+    options: dict[str, Any] = {}
+
+
+def config_paths() -> list[Path]:
+    """Folders searched, in order: ``NX5D_CONFIG_PATH`` (``os.pathsep``-separated) or the user config dir."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return [Path(p) for p in env.split(os.pathsep) if p]
+    import platformdirs
+
+    return [Path(platformdirs.user_config_dir("nx5d"))]
+
+
+def _files() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in config_paths():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix in {".yml", ".yaml"} and path.stem not in found:
+                found[path.stem] = path
+    return found
+
+
+def list_configs() -> list[str]:
+    """Names of the configured repositories."""
+    return sorted(_files())
+
+
+def load_config(name: str) -> RepositoryConfig:
+    """Read and validate the config called ``name``; errors name the file and the field."""
+    import yaml
+
+    files = _files()
+    if name not in files:
+        where = "config folders " + ", ".join(str(p) for p in config_paths())
+        raise KeyNotFoundError(name, kind="repository config", where=where, candidates=files)
+    path = files[name]
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
+    if not isinstance(content, dict):
+        msg = f"{path}: expected a mapping with at least 'url', got {type(content).__name__}"
+        raise ConfigError(msg)
+    try:
+        return RepositoryConfig.model_validate(content)
+    except ValidationError as exc:
+        problems = "; ".join(f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors())
+        msg = f"{path}: {problems}"
+        raise ConfigError(msg) from exc
+
+
+class Catalog(Mapping[str, "Repository"]):
+    """``catalog["name"]`` opens the named repository; files are read at access, not import."""
+
+    def __getitem__(self, name: str) -> Repository:
+        from .opening import open_repository
+
+        cfg = load_config(name)
+        return open_repository(cfg.url, adapter=cfg.adapter, spice=cfg.spice, **cfg.options)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list_configs())
+
+    def __len__(self) -> int:
+        return len(list_configs())
+
+    def __repr__(self) -> str:
+        return f"<Catalog of {', '.join(list_configs()) or 'no repositories'} in {', '.join(map(str, config_paths()))}>"
+
+
+catalog = Catalog()

@@ -1,0 +1,41 @@
+"""The cooked-result cache key and the provenance written into cooked Datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .scan import Scan
+    from .spice.view import SpiceView
+
+__all__ = ["cook_key", "provenance_attrs"]
+
+
+def cook_key(*, scan: Scan, view: SpiceView) -> str:
+    """Hash of (repository, proposal, scan key, spice view, adapter name and version)."""
+    repo = scan.repository
+    parts = {
+        "repository": repo.url,
+        "proposal": scan.proposal.key,
+        "scan": scan.key,
+        "adapter": repo.name,
+        "adapter_version": repo.version,
+        "spice": view.fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def provenance_attrs(*, scan: Scan, view: SpiceView, key: str) -> dict[str, str]:
+    """Attributes naming what made a cooked result (strings, so NeXus/NetCDF can store them)."""
+    repo = scan.repository
+    return {
+        "nx5d_scan": scan.key,
+        "nx5d_proposal": scan.proposal.key,
+        "nx5d_repository": repo.url,
+        "nx5d_adapter": repo.name,
+        "nx5d_adapter_version": repo.version,
+        "nx5d_spice": json.dumps(view.provenance(), sort_keys=True),
+        "nx5d_cook_key": key,
+    }

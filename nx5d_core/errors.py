@@ -1,0 +1,90 @@
+"""Exceptions raised by nx5d_core; each says what was looked for and where."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "AdapterConflictError",
+    "AdapterContractError",
+    "AdapterGuessError",
+    "AdapterNotFoundError",
+    "ConfigError",
+    "InvalidKeyError",
+    "KeyNotFoundError",
+    "Nx5dError",
+    "URLPatternError",
+    "closest",
+]
+
+
+class Nx5dError(Exception):
+    """Base class of every error nx5d_core raises on purpose."""
+
+
+class AdapterNotFoundError(Nx5dError, LookupError):
+    """An adapter name that no installed plugin registered."""
+
+
+class AdapterConflictError(Nx5dError, ValueError):
+    """Two adapters registered under one name without ``overwrite=True``."""
+
+
+class AdapterGuessError(Nx5dError, ValueError):
+    """No adapter, or more than one, claims a URL."""
+
+
+class AdapterContractError(Nx5dError, TypeError):
+    """An adapter hook returned something the contract does not allow."""
+
+
+class InvalidKeyError(Nx5dError, ValueError):
+    """A proposal or scan key that is empty, or would leave the repository root."""
+
+
+class URLPatternError(Nx5dError, ValueError):
+    """A repository URL pattern that cannot be used (e.g. no ``{scan}`` field)."""
+
+
+class ConfigError(Nx5dError, ValueError):
+    """A named-repository configuration file that cannot be used."""
+
+
+def closest(key: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:
+    """Return up to ``n`` candidates that look most like ``key``."""
+    return difflib.get_close_matches(key, list(candidates), n=n, cutoff=0.4)
+
+
+class KeyNotFoundError(Nx5dError, KeyError):
+    """A key that is not in a repository or proposal.
+
+    Parameters
+    ----------
+    key
+        The key that was asked for.
+    kind
+        What was looked for (``"proposal"``, ``"scan"``, ``"repository"``).
+    where
+        Where it was looked for (a repository URL, a proposal key, a folder).
+    candidates
+        The keys that do exist there; the closest few are named in the message.
+    """
+
+    def __init__(self, key: str, *, kind: str, where: str, candidates: Iterable[str]) -> None:
+        self.key = key
+        self.kind = kind
+        self.where = where
+        known = list(candidates)
+        self.closest = closest(key, known)
+        if not known:
+            hint = f"there are no {kind}s there"
+        elif self.closest:
+            hint = "closest: " + ", ".join(repr(k) for k in self.closest)
+        else:
+            hint = f"{len(known)} {kind}s exist, e.g. " + ", ".join(repr(k) for k in known[:3])
+        self.message = f"{kind} {key!r} not found in {where}; {hint}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message

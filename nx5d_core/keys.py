@@ -1,0 +1,86 @@
+"""Keys, their natural order, and the Python handles derived from them.
+
+Handle rule (documented in ``docs/concepts.md``):
+
+1. every character that cannot appear in a Python identifier becomes ``_``;
+2. a handle that would start with a digit gets the collection's prefix
+   (``p`` for proposals, ``s`` for scans): ``20210205`` -> ``p20210205``;
+3. a Python keyword or a name the class already uses (``keys``, ``raw``...) gets a trailing ``_``;
+4. keys that already are valid handles keep them; the remaining keys are handled in natural
+   order, and a handle that is taken gets ``__2``, ``__3``... — so ``a_1`` keeps ``a_1`` and
+   ``a-1`` becomes ``a_1__2``, whatever order the adapter listed them in.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Collection, Iterable
+
+from .errors import InvalidKeyError
+
+__all__ = ["NaturalKey", "make_handles", "natural_key", "validate_key"]
+
+_DIGITS = re.compile(r"([0-9]+)")
+_NOT_IDENT = re.compile(r"\W", flags=re.ASCII)
+_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+NaturalKey = tuple[tuple[tuple[int, int | str], ...], str]
+
+
+def natural_key(key: str) -> NaturalKey:
+    """Sort key giving natural order: ``r2 < r10``, ``2021-02-05 < 2021-11-01``."""
+    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(key) if p)
+    return parts, key
+
+
+def validate_key(key: object, *, kind: str = "key") -> str:
+    """Return ``key`` if it is a safe key, else raise :class:`InvalidKeyError`.
+
+    A key is a non-empty string without ``/``, ``\\`` or control characters and is neither
+    ``.`` nor ``..`` — so that formatting it into a URL can never leave the repository root.
+    """
+    if not isinstance(key, str):
+        msg = f"{kind} key must be a string, got {type(key).__name__}: {key!r}"
+        raise InvalidKeyError(msg)
+    if not key or key.strip() != key:
+        msg = f"{kind} key {key!r} is empty or has leading/trailing whitespace"
+        raise InvalidKeyError(msg)
+    if key in {".", ".."} or _FORBIDDEN.search(key):
+        msg = (
+            f"{kind} key {key!r} is not allowed: keys may not be '.' or '..' nor contain '/', "
+            "'\\' or control characters (it would leave the repository root)"
+        )
+        raise InvalidKeyError(msg)
+    return key
+
+
+def _base_handle(key: str, *, prefix: str, reserved: Collection[str]) -> str:
+    handle = _NOT_IDENT.sub("_", key)
+    if not handle or handle[0].isdigit():
+        handle = prefix + handle
+    if keyword.iskeyword(handle) or handle in reserved or handle.startswith("__"):
+        handle += "_"
+    return handle
+
+
+def make_handles(
+    keys: Iterable[str], *, prefix: str, reserved: Collection[str] = ()
+) -> dict[str, str]:
+    """Map handle -> key for ``keys``, deterministic and without dropping any key."""
+    ordered = sorted(set(keys), key=natural_key)
+    handles: dict[str, str] = {}
+    pending: list[tuple[str, str]] = []
+    for key in ordered:
+        base = _base_handle(key, prefix=prefix, reserved=reserved)
+        if base == key:
+            handles[base] = key
+        else:
+            pending.append((base, key))
+    for base, key in pending:
+        handle, n = base, 1
+        while handle in handles:
+            n += 1
+            handle = f"{base}__{n}"
+        handles[handle] = key
+    return handles

@@ -1,0 +1,117 @@
+"""The Proposal base class: one experiment's scans, in the adapter's scan order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .collection import KeyedCollection
+from .errors import AdapterContractError
+from .keys import natural_key
+from .summary import ScanSummary, SummaryEntry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .repository import Repository
+    from .scan import Scan
+    from .spice.proposal import ProposalSpice
+
+__all__ = ["Proposal"]
+logger = logging.getLogger(__name__)
+
+
+class Proposal(KeyedCollection["Scan"]):
+    """One proposal (experiment, visit): ``proposal.keys()``, ``proposal[-1]``, ``proposal[-5:]``.
+
+    Adapters override :meth:`_list_scans`, :meth:`_scan` and optionally :meth:`scan_order`.
+    """
+
+    _kind = "scan"
+    _handle_prefix = "s"
+
+    def __init__(self, *, repository: Repository, key: str) -> None:
+        super().__init__()
+        self.repository = repository
+        self.key = key
+
+    # -- adapter hooks -----------------------------------------------------------------
+    def _list_scans(self) -> Iterable[str]:
+        """Return the scan keys. Must raise (never return nothing) when the source is unreadable."""
+        raise NotImplementedError
+
+    def _scan(self, key: str) -> Scan:
+        """Return the Scan for ``key`` (no I/O needed)."""
+        raise NotImplementedError
+
+    def scan_order(self, key: str) -> Any:
+        """Sort key for scans, oldest first: natural order by default (``r2`` before ``r10``)."""
+        return natural_key(key)
+
+    # -- framework -----------------------------------------------------------------------
+    def _list_keys(self) -> Iterable[str]:
+        return self._list_scans()
+
+    def _make_child(self, key: str) -> Scan:
+        from .scan import Scan
+
+        child = self._scan(key)
+        if not isinstance(child, Scan):
+            msg = f"{type(self).__name__}._scan({key!r}) returned {type(child).__name__}, not a Scan"
+            raise AdapterContractError(msg)
+        return child
+
+    def _order(self, key: str) -> Any:
+        return self.scan_order(key)
+
+    def _where(self) -> str:
+        return f"proposal {self.key!r} of {self.repository._where()}"
+
+    @property
+    def spice(self) -> ProposalSpice:
+        """The spice parameters of this proposal: seed, update, anchor, history, views."""
+        from .spice.proposal import ProposalSpice
+
+        return ProposalSpice(store=self.repository.spice_store, proposal=self)
+
+    def summaries(self) -> list[SummaryEntry]:
+        """Every scan's summary in order; a scan whose summary fails is listed with its error."""
+        handles = {k: h for h, k in self.handles().items()}
+        entries = []
+        for key in self.keys():
+            summary: ScanSummary | None = None
+            error: Exception | None = None
+            try:
+                summary = self._child(key).summary
+            except Exception as exc:  # noqa: BLE001 - shown in the listing, re-raised on access
+                logger.warning("summary of scan %r in %s failed: %s", key, self._where(), exc)
+                error = exc
+            entries.append(SummaryEntry(key=key, handle=handles[key], summary=summary, error=error))
+        return entries
+
+    def table(self) -> pd.DataFrame:
+        """The summaries as a DataFrame indexed by key; failed scans have an ``error`` text."""
+        import pandas as pd
+
+        rows: list[dict[str, Any]] = []
+        for entry in self.summaries():
+            row: dict[str, Any] = {"key": entry.key, "handle": entry.handle}
+            if entry.summary is not None:
+                row.update(entry.summary.model_dump())
+                row["key"] = entry.key
+            row["error"] = "" if entry.error is None else f"{type(entry.error).__name__}: {entry.error}"
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("key") if rows else pd.DataFrame(columns=["key"]).set_index("key")
+
+    def search(self, predicate: Callable[[ScanSummary], bool]) -> list[Scan]:
+        """Scans whose summary satisfies ``predicate``, in order; a failing summary raises."""
+        return [self._child(k) for k in self.keys() if predicate(self._child(k).summary)]
+
+    def _repr_html_(self) -> str:
+        from .html import proposal_html
+
+        return proposal_html(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key!r} of {self.repository.url!r}>"

@@ -1,0 +1,116 @@
+"""The Repository base class: a facility's data store, a collection of proposals."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .collection import KeyedCollection
+from .errors import AdapterContractError
+from .keys import natural_key
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .proposal import Proposal
+    from .spice.store import SpiceStore
+
+__all__ = ["Repository"]
+
+
+class Repository(KeyedCollection["Proposal"]):
+    """A facility's repository: ``repo.keys()``, ``repo["20210205"]``, ``repo[-1]``.
+
+    Adapters subclass it, declare the class variables and override :meth:`_list_proposals`
+    and :meth:`_proposal`. The constructor does no I/O.
+
+    Parameters
+    ----------
+    url
+        Where the data lives (a URL pattern with ``{proposal}``/``{scan}`` fields or a root).
+    spice
+        The spice store: a :class:`~nx5d_core.spice.SpiceStore`, a path or ``sqlite:///...`` URL,
+        or ``None`` for an empty in-memory store.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    url_patterns: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "0"
+
+    _kind = "proposal"
+    _handle_prefix = "p"
+
+    def __init__(self, url: str, *, spice: SpiceStore | str | os.PathLike[str] | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self._spice_spec = spice
+        self._spice_store: SpiceStore | None = None
+
+    # -- adapter hooks -----------------------------------------------------------------
+    def _list_proposals(self) -> Iterable[str]:
+        """Return the proposal keys. Must raise (never return nothing) when the source is unreadable."""
+        raise NotImplementedError
+
+    def _proposal(self, key: str) -> Proposal:
+        """Return the Proposal for ``key`` (no I/O needed)."""
+        raise NotImplementedError
+
+    def proposal_order(self, key: str) -> Any:
+        """Sort key for proposals: natural order by default (``r2`` before ``r10``)."""
+        return natural_key(key)
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """Whether this adapter thinks it can open ``url``; default: one of ``url_patterns`` matches."""
+        return any(fnmatch.fnmatchcase(url, pattern) for pattern in cls.url_patterns)
+
+    # -- framework -----------------------------------------------------------------------
+    def _list_keys(self) -> Iterable[str]:
+        return self._list_proposals()
+
+    def _make_child(self, key: str) -> Proposal:
+        from .proposal import Proposal
+
+        child = self._proposal(key)
+        if not isinstance(child, Proposal):
+            msg = f"{type(self).__name__}._proposal({key!r}) returned {type(child).__name__}, not a Proposal"
+            raise AdapterContractError(msg)
+        return child
+
+    def _order(self, key: str) -> Any:
+        return self.proposal_order(key)
+
+    def _where(self) -> str:
+        return f"{self.name or type(self).__name__} repository {self.url!r}"
+
+    @property
+    def spice_store(self) -> SpiceStore:
+        """The spice store of this repository (opened on first use)."""
+        if self._spice_store is None:
+            from .spice.store import open_store
+
+            self._spice_store = open_store(self._spice_spec)
+        return self._spice_store
+
+    def table(self) -> pd.DataFrame:
+        """One row per proposal: key and handle (no scan is listed)."""
+        import pandas as pd
+
+        handles = {k: h for h, k in self.handles().items()}
+        return pd.DataFrame({"key": self.keys(), "handle": [handles[k] for k in self.keys()]})
+
+    def _repr_html_(self) -> str:
+        from .html import repository_html
+
+        return repository_html(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url!r}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_spice_store"] = None
+        return state

@@ -1,0 +1,185 @@
+"""The Scan base class: summary, raw data, lazy data and the cooked result."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from .errors import AdapterContractError
+from .summary import ScanSummary
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from .proposal import Proposal
+    from .repository import Repository
+    from .spice.view import SpiceView
+
+__all__ = ["Scan"]
+logger = logging.getLogger(__name__)
+
+_COOK_CACHE_SIZE = 4
+
+
+class Scan:
+    """One scan. Adapters override :meth:`_get_summary`, :meth:`_get_raw`, and optionally
+    :meth:`_get_lazy` and :meth:`_cook`. The constructor does no I/O.
+    """
+
+    def __init__(self, *, proposal: Proposal, key: str) -> None:
+        self.proposal = proposal
+        self.key = key
+        self._summary: ScanSummary | None = None
+        self._raw: xr.Dataset | None = None
+        self._cooked: OrderedDict[str, xr.Dataset] = OrderedDict()
+
+    # -- adapter hooks -----------------------------------------------------------------
+    def _get_summary(self) -> ScanSummary:
+        """Return the summary. Cheap: must not read bulk data."""
+        raise NotImplementedError
+
+    def _get_raw(self) -> xr.Dataset:
+        """Return the raw data, loaded into memory."""
+        raise NotImplementedError
+
+    def _get_lazy(self) -> xr.Dataset | None:
+        """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
+        return None
+
+    def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
+        """Process ``raw`` with the parameters in ``spice``."""
+        msg = f"adapter {self.repository.name!r} defines no cook step (Scan._cook) for scan {self.key!r}"
+        raise NotImplementedError(msg)
+
+    # -- framework -----------------------------------------------------------------------
+    @property
+    def repository(self) -> Repository:
+        """The repository this scan belongs to."""
+        return self.proposal.repository
+
+    def _where(self) -> str:
+        return f"scan {self.key!r} in {self.proposal._where()}"
+
+    @property
+    def summary(self) -> ScanSummary:
+        """The scan's summary (cached). Errors from the adapter are raised as they are."""
+        if self._summary is None:
+            try:
+                summary = self._get_summary()
+            except Exception as exc:
+                exc.add_note(f"while reading the summary of {self._where()}")
+                raise
+            if not isinstance(summary, ScanSummary):
+                msg = f"{type(self).__name__}._get_summary() returned {type(summary).__name__}, not ScanSummary"
+                raise AdapterContractError(msg)
+            if summary.key != self.key:
+                msg = f"{type(self).__name__}._get_summary() for {self.key!r} returned key {summary.key!r}"
+                raise AdapterContractError(msg)
+            self._summary = summary
+        return self._summary
+
+    @property
+    def raw(self) -> xr.Dataset:
+        """The raw data as an in-memory :class:`xarray.Dataset` (cached)."""
+        if self._raw is None:
+            import xarray as xr
+
+            logger.debug("reading raw data of %s", self._where())
+            raw = self._get_raw()
+            if not isinstance(raw, xr.Dataset):
+                msg = f"{type(self).__name__}._get_raw() returned {type(raw).__name__}, not xarray.Dataset"
+                raise AdapterContractError(msg)
+            self._raw = raw
+        return self._raw
+
+    def lazy(self) -> xr.Dataset:
+        """The raw data as a dask-backed :class:`xarray.Dataset`; nothing bulk is read yet.
+
+        Adapters that implement ``_get_lazy`` read only what is computed. Otherwise the framework
+        reads the scan once to learn its layout and builds delayed arrays that read again on
+        ``compute()``.
+        """
+        import xarray as xr
+
+        lazy = self._get_lazy()
+        if lazy is None:
+            from .lazy import delayed_dataset
+
+            return delayed_dataset(self._get_raw, name=f"nx5d-raw-{self.repository.url}-{self._where()}")
+        if not isinstance(lazy, xr.Dataset):
+            msg = f"{type(self).__name__}._get_lazy() returned {type(lazy).__name__}, not xarray.Dataset"
+            raise AdapterContractError(msg)
+        return lazy
+
+    def to_dask(self) -> xr.Dataset:
+        """Alias of :meth:`lazy` (databroker's name)."""
+        return self.lazy()
+
+    @property
+    def spice(self) -> SpiceView:
+        """The resolved spice parameters that apply to this scan."""
+        return self.proposal.spice.view(self.key)
+
+    @property
+    def cooked(self) -> xr.Dataset:
+        """The processed data for the current spice view (cached by the view's hash)."""
+        return self.cook()
+
+    def cook(self, *, lazy: bool = False, **overrides: Any) -> xr.Dataset:
+        """Process the scan with its spice view, optionally overriding some parameters.
+
+        Parameters
+        ----------
+        lazy
+            Cook from :meth:`lazy` (streaming, low memory) instead of :attr:`raw`.
+        **overrides
+            ``handle=value`` pairs that replace (model or dict) or update (dict of fields) the
+            view's entries for this call only; they are part of the cache key.
+        """
+        import xarray as xr
+
+        from .cook import cook_key, provenance_attrs
+
+        view = self.spice.with_overrides(overrides) if overrides else self.spice
+        key = cook_key(scan=self, view=view)
+        cached = self._cooked.get(key)
+        if cached is not None:
+            self._cooked.move_to_end(key)
+            return cached
+        raw = self.lazy() if lazy else self.raw
+        cooked = self._cook(raw, view)
+        if not isinstance(cooked, xr.Dataset):
+            msg = f"{type(self).__name__}._cook() returned {type(cooked).__name__}, not xarray.Dataset"
+            raise AdapterContractError(msg)
+        cooked = cooked.assign_attrs(provenance_attrs(scan=self, view=view, key=key))
+        self._cooked[key] = cooked
+        while len(self._cooked) > _COOK_CACHE_SIZE:
+            self._cooked.popitem(last=False)
+        return cooked
+
+    def table(self) -> pd.DataFrame:
+        """The raw data's one-dimensional variables (counters, motors) as a DataFrame."""
+        raw = self.raw
+        columns = [name for name, var in raw.data_vars.items() if var.ndim == 1]
+        return raw[columns].to_dataframe() if columns else raw.coords.to_dataset().to_dataframe()
+
+    def refresh(self) -> None:
+        """Drop the cached summary, raw data and cooked results."""
+        self._summary = None
+        self._raw = None
+        self._cooked.clear()
+
+    def _repr_html_(self) -> str:
+        from .html import scan_html
+
+        return scan_html(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key!r} of proposal {self.proposal.key!r}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update({"_summary": None, "_raw": None, "_cooked": OrderedDict()})
+        return state

@@ -1,0 +1,242 @@
+"""SQLite storage of spice records: one file, WAL, safe for several processes.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction that checks the writer's base revision and
+inserts the next one; a unique index on (proposal, handle, anchor, revision) makes two "current"
+revisions impossible. Reads run in fresh transactions, so other processes' writes show at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import SpiceConflict, SpiceStoreError
+from .records import SpiceRecord
+
+__all__ = ["SpiceStore", "open_store"]
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nx5d_spice_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nx5d_spice_records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal TEXT NOT NULL, handle TEXT NOT NULL, anchor TEXT NOT NULL,
+    revision INTEGER NOT NULL, uuid TEXT NOT NULL UNIQUE, parent TEXT,
+    type TEXT NOT NULL, author TEXT NOT NULL, timestamp TEXT NOT NULL,
+    data TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (proposal, handle, anchor, revision)
+);
+INSERT OR IGNORE INTO nx5d_spice_meta VALUES ('schema', '1');
+"""
+_COLUMNS = "proposal, handle, anchor, revision, uuid, parent, type, author, timestamp, data, deleted"
+
+
+def default_author() -> str:
+    """The login name, or ``"unknown"``."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _record(row: tuple[Any, ...]) -> SpiceRecord:
+    proposal, handle, anchor, revision, uid, parent, type_, author, ts, data, deleted = row
+    return SpiceRecord(
+        proposal=proposal, handle=handle, anchor=anchor, revision=revision, uuid=uid, parent=parent,
+        type=type_, author=author, timestamp=datetime.fromisoformat(ts), data=json.loads(data),
+        deleted=bool(deleted),
+    )
+
+
+class SpiceStore:
+    """Spice records in one SQLite database.
+
+    Parameters
+    ----------
+    path
+        A file path or ``sqlite:///path`` URL; ``None`` or ``":memory:"`` for a private
+        in-memory store (tests, quick looks).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        text = os.fspath(path) if path is not None else ":memory:"
+        # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute.db
+        text = text.removeprefix("sqlite:///")
+        self.path = text
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<SpiceStore {self.path!r}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.path == ":memory:":
+            msg = "an in-memory spice store cannot be pickled; use a file-backed store"
+            raise TypeError(msg)
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    # -- connection --------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout = 60000")
+                if self.path != ":memory:":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                msg = f"spice store {self.path!r} cannot be opened: {exc} (is it an nx5d spice SQLite file?)"
+                raise SpiceStoreError(msg) from exc
+            self._conn = conn
+        return self._conn
+
+    @contextlib.contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                msg = f"spice store {self.path!r} failed: {exc}"
+                raise SpiceStoreError(msg) from exc
+
+    def close(self) -> None:
+        """Close the database connection (it reopens on next use, except in memory)."""
+        with self._lock:
+            if self._conn is not None and self.path != ":memory:":
+                self._conn.close()
+                self._conn = None
+
+    # -- reading -----------------------------------------------------------------------
+    def records(self, *, proposal: str | None = None, handle: str | None = None, anchor: str | None = None) -> list[SpiceRecord]:
+        """Every stored revision matching the filters, oldest first."""
+        where, args = [], []
+        for column, value in (("proposal", proposal), ("handle", handle), ("anchor", anchor)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = f"SELECT {_COLUMNS} FROM nx5d_spice_records"
+        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
+        return [_record(r) for r in rows]
+
+    def heads(self, *, proposal: str) -> list[SpiceRecord]:
+        """The newest revision of every (handle, anchor) chain of ``proposal``."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM nx5d_spice_records r WHERE proposal = ? AND revision = "
+            "(SELECT MAX(revision) FROM nx5d_spice_records s WHERE s.proposal = r.proposal "
+            "AND s.handle = r.handle AND s.anchor = r.anchor) ORDER BY handle, anchor"
+        )
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(sql, (proposal,)).fetchall()
+        return [_record(r) for r in rows]
+
+    def proposals(self) -> list[str]:
+        """Proposal keys that have records."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute("SELECT DISTINCT proposal FROM nx5d_spice_records ORDER BY proposal").fetchall()
+        return [r[0] for r in rows]
+
+    # -- writing -----------------------------------------------------------------------
+    def write(
+        self,
+        *,
+        proposal: str,
+        handle: str,
+        type: str,  # noqa: A002 - the record field is called type
+        anchor: str,
+        data: dict[str, Any],
+        base: int | None,
+        author: str | None = None,
+        deleted: bool = False,
+    ) -> SpiceRecord:
+        """Append a revision to (proposal, handle, anchor) if ``base`` is still its newest revision.
+
+        ``base=None`` starts a new chain. ``data`` must already be validated JSON-ready data.
+
+        Raises
+        ------
+        SpiceConflict
+            If ``base`` is not the newest revision (someone else wrote first).
+        """
+        text = json.dumps(data, allow_nan=False, sort_keys=True)
+        with self._transaction(write=True) as conn:
+            row = conn.execute(
+                "SELECT revision, uuid FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? "
+                "ORDER BY revision DESC LIMIT 1",
+                (proposal, handle, anchor),
+            ).fetchone()
+            current, parent = (row[0], row[1]) if row else (None, None)
+            if current != base:
+                raise SpiceConflict(proposal=proposal, handle=handle, anchor=anchor, base=base, current=current)
+            record = SpiceRecord(
+                proposal=proposal, handle=handle, type=type, anchor=anchor,
+                revision=0 if current is None else current + 1, uuid=str(uuidlib.uuid4()), parent=parent,
+                author=author or default_author(), timestamp=datetime.now(UTC), data=json.loads(text),
+                deleted=deleted,
+            )
+            self._insert(conn, record)
+        logger.info("spice %s/%s@%s: revision %d written", proposal, handle, anchor or "(start)", record.revision)
+        return record
+
+    def insert(self, records: Iterable[SpiceRecord]) -> int:
+        """Insert whole records (import); all or nothing. Records whose uuid exists are skipped.
+
+        Returns the number inserted. A different record at a taken revision raises
+        :class:`SpiceConflict` and nothing is written.
+        """
+        count = 0
+        with self._transaction(write=True) as conn:
+            for record in records:
+                if conn.execute("SELECT 1 FROM nx5d_spice_records WHERE uuid = ?", (record.uuid,)).fetchone():
+                    continue
+                taken = conn.execute(
+                    "SELECT revision FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? AND revision = ?",
+                    (record.proposal, record.handle, record.anchor, record.revision),
+                ).fetchone()
+                if taken:
+                    raise SpiceConflict(
+                        proposal=record.proposal, handle=record.handle, anchor=record.anchor,
+                        base=record.revision - 1, current=record.revision,
+                    )
+                self._insert(conn, record)
+                count += 1
+        return count
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, record: SpiceRecord) -> None:
+        conn.execute(
+            f"INSERT INTO nx5d_spice_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.proposal, record.handle, record.anchor, record.revision, record.uuid, record.parent,
+                record.type, record.author, record.timestamp.isoformat(),
+                json.dumps(record.data, allow_nan=False, sort_keys=True), int(record.deleted),
+            ),
+        )
+
+
+def open_store(spec: SpiceStore | str | os.PathLike[str] | None) -> SpiceStore:
+    """A store from a store, a path, a ``sqlite:///`` URL, or ``None`` (in memory)."""
+    return spec if isinstance(spec, SpiceStore) else SpiceStore(spec)

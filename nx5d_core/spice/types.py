@@ -1,0 +1,104 @@
+"""Registered spice record types (pydantic models) and the validation that guards the store."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import AdapterConflictError
+from .errors import SpiceValidationError, UnknownSpiceType
+from .records import FREE_FORM
+
+__all__ = ["SpiceTypeRegistry"]
+
+
+def _field_errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in exc.errors())
+
+
+class SpiceTypeRegistry:
+    """Type name -> pydantic model. Plugins fill it through ``nx5d_register_spice_types``."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[BaseModel]] = {}
+
+    def add(self, name: str, model: type[BaseModel], *, overwrite: bool = False) -> None:
+        """Register ``model`` for records of type ``name``."""
+        if name == FREE_FORM:
+            msg = f"spice type name {FREE_FORM!r} is reserved for free-form records"
+            raise AdapterConflictError(msg)
+        old = self._types.get(name)
+        if old is not None and old is not model and not overwrite:
+            msg = f"spice type {name!r} is registered twice ({old.__qualname__}, {model.__qualname__})"
+            raise AdapterConflictError(msg)
+        self._types[name] = model
+
+    def view(self) -> Mapping[str, type[BaseModel]]:
+        """Read-only view of the registered types."""
+        return MappingProxyType(self._types)
+
+    def model(self, name: str) -> type[BaseModel] | None:
+        """The model for ``name``; ``None`` for the free-form type; error for unknown names."""
+        if name == FREE_FORM:
+            return None
+        try:
+            return self._types[name]
+        except KeyError:
+            known = ", ".join(sorted(self._types)) or "none"
+            msg = (
+                f"spice type {name!r} is not registered (registered: {known}); install the plugin "
+                f"that defines it, or store the data as the free-form type {FREE_FORM!r}"
+            )
+            raise UnknownSpiceType(msg) from None
+
+    def validate(self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str) -> BaseModel | dict[str, Any]:
+        """Validate ``data`` as type ``name``; raise :class:`SpiceValidationError` naming the field."""
+        model = self.model(name)
+        if model is None:
+            if isinstance(data, BaseModel):
+                data = data.model_dump(mode="json")
+            if not isinstance(data, Mapping):
+                msg = f"spice {handle!r}: free-form data must be a mapping, got {type(data).__name__}"
+                raise SpiceValidationError(msg)
+            return dict(data)
+        try:
+            return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        except ValidationError as exc:
+            msg = f"spice {handle!r} of type {name!r} is invalid: {_field_errors(exc)}"
+            raise SpiceValidationError(msg) from exc
+
+    def serialise(self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str) -> dict[str, Any]:
+        """Validate and return JSON-ready data that reads back equal, or raise before anything is written."""
+        value = self.validate(name, data, handle=handle)
+        plain = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        try:
+            text = json.dumps(plain, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            msg = (
+                f"spice {handle!r} of type {name!r} cannot be stored: {exc}. Declare a type for it "
+                "(e.g. a list of floats instead of a numpy array) or leave out NaN/inf"
+            )
+            raise SpiceValidationError(msg) from exc
+        back = json.loads(text)
+        again = self.validate(name, back, handle=handle)
+        if not _equal(again, value):
+            msg = f"spice {handle!r} of type {name!r} does not read back equal after storing; nothing written"
+            raise SpiceValidationError(msg)
+        return dict(back)
+
+
+def _equal(a: object, b: object) -> bool:
+    if isinstance(a, BaseModel) and isinstance(b, BaseModel):
+        return _equal(a.model_dump(), b.model_dump())
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a == b

@@ -1,0 +1,213 @@
+"""Repository URL patterns: ``scheme://path/{proposal}/.../{scan}...#fragment/{scan}``.
+
+The path part is resolved with fsspec (file, memory, http(s), s3...); keys in the path are
+listed by glob and read back by regex, so multi-digit keys, dates and dashes work. Keys in the
+fragment (entries inside a container file) are matched with :meth:`KeyPattern.match_fragment`
+by the adapter that can list the container. Keys are validated so that no key can leave the
+repository root.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidKeyError, URLPatternError
+from .keys import natural_key, validate_key
+
+__all__ = ["FIELDS", "KeyPattern", "Location"]
+
+FIELDS = ("proposal", "scan")
+_TOKENS = {name: f"NX5DFIELD{name.upper()}TOKEN" for name in FIELDS}
+logger = logging.getLogger(__name__)
+
+
+def _fields(template: str, *, url: str) -> list[str]:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        msg = f"URL pattern {url!r} has unbalanced braces: {exc}"
+        raise URLPatternError(msg) from exc
+    names = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in FIELDS or spec or conversion:
+            msg = f"URL pattern {url!r} has field {{{name}}}; only {{proposal}} and {{scan}} are allowed"
+            raise URLPatternError(msg)
+        names.append(name)
+    return names
+
+
+def _regex(template: str, *, fixed: dict[str, str]) -> re.Pattern[str]:
+    out, seen = [], set()
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out.append(re.escape(literal))
+        if name is None:
+            continue
+        if name in fixed:
+            out.append(re.escape(fixed[name]))
+        elif name in seen:
+            out.append(f"(?P={name})")
+        else:
+            seen.add(name)
+            out.append(f"(?P<{name}>[^/]+?)")
+    return re.compile("".join(out) + r"\Z")
+
+
+def _glob(template: str, *, fixed: dict[str, str]) -> str:
+    escaped = re.sub(r"([*?\[])", r"[\1]", template.replace("{", "\x00").replace("}", "\x01"))
+    escaped = escaped.replace("\x00", "{").replace("\x01", "}")
+    return escaped.format(**{n: re.sub(r"([*?\[])", r"[\1]", fixed[n]) if n in fixed else "*" for n in FIELDS})
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one scan (or proposal) lives: a filesystem path and an optional fragment."""
+
+    protocol: str
+    path: str
+    fragment: str | None
+
+    @property
+    def url(self) -> str:
+        """The location as one URL string."""
+        base = self.path if self.protocol in {"file", "local"} else f"{self.protocol}://{self.path.lstrip('/')}"
+        return base if self.fragment is None else f"{base}#{self.fragment}"
+
+
+@dataclass(frozen=True)
+class KeyPattern:
+    """A parsed repository URL pattern.
+
+    Use :meth:`parse`; :meth:`format` gives a :class:`Location`, :meth:`list_proposals` and
+    :meth:`list_scans` list keys that appear in the path.
+    """
+
+    url: str
+    protocol: str
+    path: str
+    fragment: str | None
+    storage_options: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def parse(cls, url: str, *, storage_options: dict[str, Any] | None = None) -> KeyPattern:
+        """Parse ``url``; raise :class:`URLPatternError` if it is unusable."""
+        import fsspec.core
+
+        if not isinstance(url, str) or not url:
+            msg = f"URL pattern must be a non-empty string, got {url!r}"
+            raise URLPatternError(msg)
+        base, sep, fragment = url.partition("#")
+        names = _fields(base, url=url) + (_fields(fragment, url=url) if sep else [])
+        missing = [n for n in FIELDS if n not in names]
+        if missing:
+            msg = (
+                f"URL pattern {url!r} has no {' and no '.join('{' + m + '}' for m in missing)} field; "
+                "write where keys go, e.g. 'file:///data/{proposal}/{scan}.h5' or 'file:///data/{proposal}.h5#{scan}'"
+            )
+            raise URLPatternError(msg)
+        if "{proposal}" in fragment and "{scan}" in base:
+            msg = f"URL pattern {url!r} puts {{scan}} in the path but {{proposal}} in the fragment"
+            raise URLPatternError(msg)
+        tokenised = base
+        for name, token in _TOKENS.items():
+            tokenised = tokenised.replace("{" + name + "}", token)
+        fs, path = fsspec.core.url_to_fs(tokenised, **(storage_options or {}))
+        for name, token in _TOKENS.items():
+            path = path.replace(token, "{" + name + "}")
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        return cls(url=url, protocol=protocol, path=path, fragment=fragment if sep else None,
+                   storage_options=dict(storage_options or {}))
+
+    # -- properties --------------------------------------------------------------------
+    @property
+    def scan_in_path(self) -> bool:
+        """Whether scans are files/folders (else they are entries inside a file)."""
+        return "{scan}" in self.path
+
+    @property
+    def root(self) -> str:
+        """The static part of the path: the folder (or file) before any key field."""
+        head = self.path.split("{", 1)[0]
+        return head if "{" not in self.path else head.rsplit("/", 1)[0] or "/"
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem of the path."""
+        import fsspec
+
+        return fsspec.filesystem(self.protocol, **self.storage_options)
+
+    # -- formatting and matching ---------------------------------------------------------
+    def format(self, *, proposal: str, scan: str | None = None) -> Location:
+        """The location of a proposal (``scan=None``: fields after it stay out) or of a scan."""
+        keys = {"proposal": validate_key(proposal, kind="proposal")}
+        if scan is not None:
+            keys["scan"] = validate_key(scan, kind="scan")
+        path = self._fill(self.path, keys)
+        fragment = None if self.fragment is None else self._fill(self.fragment, keys)
+        for part in path.split("/"):
+            if part in {".", ".."} and part not in self.path.split("/"):
+                msg = f"keys {keys} would leave the repository root {self.root!r}"
+                raise InvalidKeyError(msg)
+        return Location(protocol=self.protocol, path=path, fragment=fragment)
+
+    @staticmethod
+    def _fill(template: str, keys: dict[str, str]) -> str:
+        if "{scan}" in template and "scan" not in keys:
+            head = template.split("{scan}", 1)[0]
+            template = head.rsplit("/", 1)[0] if "/" in head else ""
+        return template.format(**keys)
+
+    def match_path(self, path: str, *, proposal: str | None = None) -> dict[str, str] | None:
+        """Keys read from a filesystem path, or ``None`` if it does not fit the pattern."""
+        fixed = {} if proposal is None else {"proposal": proposal}
+        found = _regex(self.path, fixed=fixed).match(path)
+        return None if found is None else dict(found.groupdict(), **fixed)
+
+    def match_fragment(self, fragment: str, *, proposal: str | None = None) -> dict[str, str] | None:
+        """Keys read from a fragment (an entry path inside a container), or ``None``."""
+        if self.fragment is None:
+            return None
+        fixed = {} if proposal is None else {"proposal": proposal}
+        found = _regex(self.fragment.strip("/"), fixed=fixed).match(fragment.strip("/"))
+        return None if found is None else dict(found.groupdict(), **fixed)
+
+    # -- listing -----------------------------------------------------------------------
+    def _listed(self, pattern: str, *, proposal: str | None, field_name: str) -> list[str]:
+        fs = self.fs
+        root = self.root
+        if not fs.exists(root):
+            msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
+            raise FileNotFoundError(msg)
+        keys, skipped = set(), []
+        for hit in fs.glob(pattern):
+            found = self.match_path(hit, proposal=proposal)
+            if found is None:
+                continue
+            try:
+                keys.add(validate_key(found[field_name], kind=field_name))
+            except InvalidKeyError:
+                skipped.append(hit)
+        if skipped:
+            logger.warning("skipped %d paths whose %s key is not valid, e.g. %s", len(skipped), field_name, skipped[0])
+        return sorted(keys, key=natural_key)
+
+    def list_proposals(self) -> list[str]:
+        """Proposal keys found in the path (those with at least one matching file or folder)."""
+        if "{proposal}" not in self.path:
+            msg = f"URL pattern {self.url!r} keeps proposals inside a file; the adapter lists them"
+            raise URLPatternError(msg)
+        return self._listed(_glob(self.path, fixed={}), proposal=None, field_name="proposal")
+
+    def list_scans(self, proposal: str) -> list[str]:
+        """Scan keys of ``proposal`` found in the path."""
+        validate_key(proposal, kind="proposal")
+        if not self.scan_in_path:
+            msg = f"URL pattern {self.url!r} keeps scans inside a file; the adapter lists them"
+            raise URLPatternError(msg)
+        return self._listed(_glob(self.path, fixed={"proposal": proposal}), proposal=proposal, field_name="scan")

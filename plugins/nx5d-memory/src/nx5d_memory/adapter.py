@@ -1,0 +1,115 @@
+"""The in-memory adapter: every proposal and scan comes from a nested dict.
+
+Scan values are :class:`xarray.Dataset` objects, or any data that numpy can hold (wrapped as the
+variable ``value``). An optional ``cook(raw, spice)`` function gives the cook step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+
+CookFunction = Callable[[xr.Dataset, SpiceView], Any]
+
+
+def as_dataset(value: Any) -> xr.Dataset:
+    """A Dataset as it is; anything else as the variable ``value``."""
+    if isinstance(value, xr.Dataset):
+        return value
+    if isinstance(value, xr.DataArray):
+        return value.to_dataset(name=value.name or "value")
+    return xr.Dataset({"value": xr.DataArray(np.asarray(value))})
+
+
+class MemoryRepository(Repository):
+    """Proposals and scans held in memory.
+
+    Parameters
+    ----------
+    url
+        A name for the repository, ``memory://<name>``.
+    data
+        ``{proposal: {scan: Dataset-or-data}}``.
+    cook
+        Optional ``cook(raw, spice) -> Dataset-or-data`` used by every scan.
+    """
+
+    name = "memory"
+    description = "Proposals and scans held in memory as nested dicts (examples, tests)."
+    url_patterns = ("memory://*",)
+    version = "0.1.0"
+
+    def __init__(
+        self,
+        url: str = "memory://",
+        *,
+        data: Mapping[str, Mapping[str, Any]],
+        cook: CookFunction | None = None,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(url, spice=spice)
+        self.data = data
+        self.cook_function = cook
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, Any]], *, name: str = "memory", cook: CookFunction | None = None) -> MemoryRepository:
+        """Build a repository called ``memory://<name>`` from nested dicts."""
+        return cls(f"memory://{name}", data=data, cook=cook)
+
+    def _list_proposals(self) -> Iterable[str]:
+        return list(self.data)
+
+    def _proposal(self, key: str) -> Proposal:
+        return MemoryProposal(repository=self, key=key)
+
+
+class MemoryProposal(Proposal):
+    """One proposal of a :class:`MemoryRepository`."""
+
+    repository: MemoryRepository
+
+    def _list_scans(self) -> Iterable[str]:
+        return list(self.repository.data[self.key])
+
+    def _scan(self, key: str) -> Scan:
+        return MemoryScan(proposal=self, key=key)
+
+
+class MemoryScan(Scan):
+    """One scan of a :class:`MemoryRepository`; attrs ``type``, ``time``, ``description`` feed the summary."""
+
+    proposal: MemoryProposal
+
+    def _dataset(self) -> xr.Dataset:
+        return as_dataset(self.proposal.repository.data[self.proposal.key][self.key])
+
+    def _get_summary(self) -> ScanSummary:
+        ds = self._dataset()
+        frames = next(iter(ds.sizes.values()), 1) if ds.sizes else 1
+        time = ds.attrs.get("time")
+        return ScanSummary(
+            key=self.key,
+            type=str(ds.attrs.get("type", "memory")),
+            num_frames=int(frames),
+            time=datetime.fromisoformat(time) if isinstance(time, str) else time,
+            description=str(ds.attrs.get("description", "")),
+        )
+
+    def _get_raw(self) -> xr.Dataset:
+        return self._dataset().copy()
+
+    def _get_lazy(self) -> xr.Dataset:
+        return self._dataset().chunk()
+
+    def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
+        cook = self.proposal.repository.cook_function
+        if cook is None:
+            return super()._cook(raw, spice)
+        return as_dataset(cook(raw, spice))
