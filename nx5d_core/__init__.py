@@ -44,7 +44,38 @@ _EXPORTS = {
     "ConfigError": "nx5d_core.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AdapterConflictError",
+    "AdapterContractError",
+    "AdapterGuessError",
+    "AdapterInfo",
+    "AdapterNotFoundError",
+    "AdapterRegistry",
+    "ConfigError",
+    "InvalidKeyError",
+    "KeyNotFoundError",
+    "KeyPattern",
+    "Location",
+    "Nx5dError",
+    "Proposal",
+    "Repository",
+    "Scan",
+    "ScanSummary",
+    "SpiceConflict",
+    "SpiceStore",
+    "SpiceView",
+    "SummaryEntry",
+    "URLPatternError",
+    "catalog",
+    "get_adapter",
+    "get_plugin_manager",
+    "hookimpl",
+    "list_adapters",
+    "list_configs",
+    "natural_key",
+    "open_repository",
+    "refresh_plugins",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -40,7 +40,7 @@ def _cmd_adapters(args: argparse.Namespace) -> None:
 def _cmd_ls(args: argparse.Namespace) -> None:
     repo = _open(args)
     if args.proposal is None:
-        for key in repo.keys():
+        for key in repo:
             print(key)
         return
     proposal = repo[args.proposal]
@@ -62,9 +62,9 @@ def _show_scan(proposal: Proposal, key: str) -> None:
         print(f"{name}: {value}")
     lazy = scan.lazy()
     print("variables:")
-    for name, var in {**lazy.coords, **lazy.data_vars}.items():
+    for var_name, var in [*lazy.coords.items(), *lazy.data_vars.items()]:
         units = var.attrs.get("units", "")
-        print(f"  {name}\t{var.dims}\t{var.dtype}\t{units}")
+        print(f"  {var_name!s}\t{var.dims}\t{var.dtype}\t{units}")
 
 
 def _cmd_show(args: argparse.Namespace) -> None:
@@ -77,7 +77,7 @@ def _data(text: str | None) -> dict[str, Any]:
     value = json.loads(text)
     if not isinstance(value, dict):
         msg = f"--data must be a JSON object, got {text!r}"
-        raise ValueError(msg)
+        raise ValueError(msg)  # noqa: TRY004 - reported to the user like other bad input
     return value
 
 
@@ -91,22 +91,50 @@ def _cmd_spice(args: argparse.Namespace) -> None:
     if op == "seed":
         _print_record(spice.seed(args.handle, _data(args.data), type=args.type, author=args.author))
     elif op == "update":
-        _print_record(spice.update(args.handle, _data(args.data), scan=args.scan, anchor=args.anchor, base=args.base, author=args.author))
+        _print_record(
+            spice.update(
+                args.handle,
+                _data(args.data),
+                scan=args.scan,
+                anchor=args.anchor,
+                base=args.base,
+                author=args.author,
+            )
+        )
     elif op == "anchor":
-        _print_record(spice.anchor(args.handle, args.scan, _data(args.data), type=args.type, author=args.author))
+        _print_record(
+            spice.anchor(
+                args.handle, args.scan, _data(args.data), type=args.type, author=args.author
+            )
+        )
     elif op == "view":
         view = spice.view(args.scan)
-        out = {h: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v) for h, v in view.items()}
-        print(json.dumps({"scan": args.scan, "values": out, "provenance": view.provenance()}, indent=2, sort_keys=True))
+        out = {
+            h: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v)
+            for h, v in view.items()
+        }
+        print(
+            json.dumps(
+                {"scan": args.scan, "values": out, "provenance": view.provenance()},
+                indent=2,
+                sort_keys=True,
+            )
+        )
     elif op == "history":
         for record in spice.history(args.handle, anchor=args.anchor):
             flag = " (deleted)" if record.deleted else ""
-            print(f"{record.anchor or '(start)'}\tr{record.revision}\t{record.timestamp:%Y-%m-%d %H:%M:%S}\t{record.author}\t{record.uuid}{flag}")
+            print(
+                f"{record.anchor or '(start)'}\tr{record.revision}\t{record.timestamp:%Y-%m-%d %H:%M:%S}\t{record.author}\t{record.uuid}{flag}"
+            )
     elif op == "diff":
-        for name, (old, new) in spice.diff(args.handle, args.old, args.new, anchor=args.anchor).items():
+        for name, (old, new) in spice.diff(
+            args.handle, args.old, args.new, anchor=args.anchor
+        ).items():
             print(f"{name}: {old!r} -> {new!r}")
     elif op == "revert":
-        _print_record(spice.revert(args.handle, args.revision, anchor=args.anchor, author=args.author))
+        _print_record(
+            spice.revert(args.handle, args.revision, anchor=args.anchor, author=args.author)
+        )
     elif op == "delete":
         _print_record(spice.delete(args.handle, anchor=args.anchor, author=args.author))
     elif op == "export":
@@ -124,14 +152,20 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nx5d", description="Reach x-ray experiment data: repository -> proposal -> scan.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser = argparse.ArgumentParser(
+        prog="nx5d", description="Reach x-ray experiment data: repository -> proposal -> scan."
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("adapters", help="list installed adapters").set_defaults(func=_cmd_adapters)
 
     def repo_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("target", help="a configured repository name (see NX5D_CONFIG_PATH) or a URL")
+        p.add_argument(
+            "target", help="a configured repository name (see NX5D_CONFIG_PATH) or a URL"
+        )
         p.add_argument("--adapter", help="adapter name (guessed from the URL if omitted)")
         p.add_argument("--spice", help="spice store: path or sqlite:/// URL")
 
@@ -162,7 +196,9 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("handle")
     o.add_argument("--data", required=True, help="JSON object of fields to change")
     o.add_argument("--scan", help="update the chain that governs this scan")
-    o.add_argument("--base", type=int, help="the revision you started from (conflict if not current)")
+    o.add_argument(
+        "--base", type=int, help="the revision you started from (conflict if not current)"
+    )
     o = ops.add_parser("anchor", parents=[common])
     o.add_argument("handle")
     o.add_argument("scan")
@@ -200,7 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * args.verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         args.func(args)
     except (Nx5dError, KeyError, ValueError, OSError) as exc:

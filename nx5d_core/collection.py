@@ -99,14 +99,18 @@ class KeyedCollection(Generic[ChildT]):
             try:
                 found = keys[key]
             except IndexError:
-                hint = f"; did you mean the key '{key}'? keys are strings" if str(key) in keys else ""
+                hint = (
+                    f"; did you mean the key '{key}'? keys are strings" if str(key) in keys else ""
+                )
                 msg = f"{self._kind} index {key} out of range: {self._where()} has {len(keys)} {self._kind}s{hint}"
                 raise IndexError(msg) from None
             return self._child(found)
         if isinstance(key, str):
             validate_key(key, kind=self._kind)
             if key not in self:
-                raise KeyNotFoundError(key, kind=self._kind, where=self._where(), candidates=self.keys())
+                raise KeyNotFoundError(
+                    key, kind=self._kind, where=self._where(), candidates=self.keys()
+                )
             return self._child(key)
         msg = f"{self._kind}s are looked up by key (str), position (int) or slice, not {type(key).__name__}"
         raise TypeError(msg)
@@ -123,7 +127,9 @@ class KeyedCollection(Generic[ChildT]):
         """Handle -> key: Python identifiers for attribute access and tab completion."""
         if self._handle_map is None:
             reserved = {n for n in dir(type(self)) if not n.startswith("_")}
-            self._handle_map = make_handles(self.keys(), prefix=self._handle_prefix, reserved=reserved)
+            self._handle_map = make_handles(
+                self.keys(), prefix=self._handle_prefix, reserved=reserved
+            )
         return dict(self._handle_map)
 
     def handle_of(self, key: str) -> str:
@@ -141,7 +147,9 @@ class KeyedCollection(Generic[ChildT]):
             return self._child(handles[name])
         near = closest(name, handles)
         shown = near or sorted(handles)[:10]
-        more = "" if near or len(handles) <= 10 else f" (and {len(handles) - 10} more; see .handles())"
+        more = (
+            "" if near or len(handles) <= 10 else f" (and {len(handles) - 10} more; see .handles())"
+        )
         msg = (
             f"{type(self).__name__} has no attribute or {self._kind} handle {name!r} "
             f"in {self._where()}; {'closest' if near else 'handles'}: {', '.join(shown) or 'none'}{more}"

@@ -86,7 +86,9 @@ def load_config(name: str) -> RepositoryConfig:
     try:
         return RepositoryConfig.model_validate(content)
     except ValidationError as exc:
-        problems = "; ".join(f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()
+        )
         msg = f"{path}: {problems}"
         raise ConfigError(msg) from exc
 

@@ -19,8 +19,15 @@ def _memory_demo() -> None:
     data = {
         proposal: {
             f"r{n}": xr.Dataset(
-                {"counts": ("point", rng.poisson(100, size=5 + n)), "theta": ("point", np.linspace(18.1, 19.1, 5 + n))},
-                attrs={"type": "rocking", "description": f"rocking curve {n}", "time": f"2021-02-05T09:{n:02d}:00+00:00"},
+                {
+                    "counts": ("point", rng.poisson(100, size=5 + n)),
+                    "theta": ("point", np.linspace(18.1, 19.1, 5 + n)),
+                },
+                attrs={
+                    "type": "rocking",
+                    "description": f"rocking curve {n}",
+                    "time": f"2021-02-05T09:{n:02d}:00+00:00",
+                },
             )
             for n in (1, 2, 10)
         }
@@ -29,7 +36,9 @@ def _memory_demo() -> None:
     repo = open_repository("memory://demo", data=data)
     print(f"repository {repo.url} ({repo.name} adapter): proposals {repo.keys()}")
     proposal = repo[-1]
-    print(f"proposal {proposal.key}: scans in order {proposal.keys()} (natural order, r2 before r10)")
+    print(
+        f"proposal {proposal.key}: scans in order {proposal.keys()} (natural order, r2 before r10)"
+    )
     print(proposal.table().to_string())
     scan = proposal[-1]
     print(f"\nnewest scan {scan.key}: {scan.summary}")

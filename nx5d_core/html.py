@@ -24,7 +24,7 @@ def _table(header: tuple[str, ...], rows: list[str]) -> str:
 def repository_html(repo: Repository) -> str:
     """Proposals of a repository, one row each."""
     handles = {k: h for h, k in repo.handles().items()}
-    rows = [f"<tr><td>{escape(k)}</td><td>{escape(handles[k])}</td></tr>" for k in repo.keys()]
+    rows = [f"<tr><td>{escape(k)}</td><td>{escape(handles[k])}</td></tr>" for k in repo]
     title = f"<b>{escape(type(repo).__name__)}</b> {escape(repo.url)}: {len(rows)} proposals"
     return title + _table(("key", "handle"), rows)
 

@@ -21,16 +21,16 @@ def delayed_dataset(load: Callable[[], xr.Dataset], *, name: str) -> xr.Dataset:
     ``load`` is called once now to learn names, shapes and dtypes (the result is dropped), and
     again when any variable is computed; computing several variables together calls it once.
     """
-    import dask
     import dask.array as da
     import xarray as xr
     from dask.base import tokenize
+    from dask.delayed import delayed
 
     template = load()
-    whole = dask.delayed(load, pure=True)(dask_key_name=f"nx5d-raw-{tokenize(name)}")
+    whole = delayed(load, pure=True)(dask_key_name=f"nx5d-raw-{tokenize(name)}")
     data_vars = {}
     for var_name, var in template.data_vars.items():
-        part = dask.delayed(_pick, pure=True)(whole, var_name)
-        array = da.from_delayed(part, shape=var.shape, dtype=var.dtype)
+        part = delayed(_pick, pure=True)(whole, var_name)
+        array = da.from_delayed(part, shape=var.shape, dtype=var.dtype)  # type: ignore[no-untyped-call]
         data_vars[var_name] = xr.Variable(var.dims, array, var.attrs)
     return xr.Dataset(data_vars, coords=template.coords, attrs=template.attrs)

@@ -50,7 +50,10 @@ def open_repository(
     else:
         candidates = [info for info in registry.view().values() if info.cls.guess_can_open(url)]
         if len(candidates) != 1:
-            listing = "; ".join(f"{i.name} ({', '.join(i.url_patterns) or 'no patterns'})" for i in registry.view().values())
+            listing = "; ".join(
+                f"{i.name} ({', '.join(i.url_patterns) or 'no patterns'})"
+                for i in registry.view().values()
+            )
             if candidates:
                 names = ", ".join(sorted(i.name for i in candidates))
                 msg = f"several adapters can open {url!r}: {names}; choose one with adapter=..."

@@ -68,7 +68,6 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-
 def _dist_name(ep: EntryPoint) -> str:
     dist = ep.dist
     return f"{dist.name} {dist.version}" if dist is not None else "unknown distribution"

@@ -58,7 +58,9 @@ class Proposal(KeyedCollection["Scan"]):
 
         child = self._scan(key)
         if not isinstance(child, Scan):
-            msg = f"{type(self).__name__}._scan({key!r}) returned {type(child).__name__}, not a Scan"
+            msg = (
+                f"{type(self).__name__}._scan({key!r}) returned {type(child).__name__}, not a Scan"
+            )
             raise AdapterContractError(msg)
         return child
 
@@ -100,9 +102,15 @@ class Proposal(KeyedCollection["Scan"]):
             if entry.summary is not None:
                 row.update(entry.summary.model_dump())
                 row["key"] = entry.key
-            row["error"] = "" if entry.error is None else f"{type(entry.error).__name__}: {entry.error}"
+            row["error"] = (
+                "" if entry.error is None else f"{type(entry.error).__name__}: {entry.error}"
+            )
             rows.append(row)
-        return pd.DataFrame(rows).set_index("key") if rows else pd.DataFrame(columns=["key"]).set_index("key")
+        return (
+            pd.DataFrame(rows).set_index("key")
+            if rows
+            else pd.DataFrame(columns=["key"]).set_index("key")
+        )
 
     def search(self, predicate: Callable[[ScanSummary], bool]) -> list[Scan]:
         """Scans whose summary satisfies ``predicate``, in order; a failing summary raises."""

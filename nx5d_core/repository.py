@@ -43,7 +43,9 @@ class Repository(KeyedCollection["Proposal"]):
     _kind = "proposal"
     _handle_prefix = "p"
 
-    def __init__(self, url: str, *, spice: SpiceStore | str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, url: str, *, spice: SpiceStore | str | os.PathLike[str] | None = None
+    ) -> None:
         super().__init__()
         self.url = url
         self._spice_spec = spice

@@ -107,7 +107,9 @@ class Scan:
         if lazy is None:
             from .lazy import delayed_dataset
 
-            return delayed_dataset(self._get_raw, name=f"nx5d-raw-{self.repository.url}-{self._where()}")
+            return delayed_dataset(
+                self._get_raw, name=f"nx5d-raw-{self.repository.url}-{self._where()}"
+            )
         if not isinstance(lazy, xr.Dataset):
             msg = f"{type(self).__name__}._get_lazy() returned {type(lazy).__name__}, not xarray.Dataset"
             raise AdapterContractError(msg)

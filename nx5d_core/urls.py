@@ -61,7 +61,9 @@ def _regex(template: str, *, fixed: dict[str, str]) -> re.Pattern[str]:
 def _glob(template: str, *, fixed: dict[str, str]) -> str:
     escaped = re.sub(r"([*?\[])", r"[\1]", template.replace("{", "\x00").replace("}", "\x01"))
     escaped = escaped.replace("\x00", "{").replace("\x01", "}")
-    return escaped.format(**{n: re.sub(r"([*?\[])", r"[\1]", fixed[n]) if n in fixed else "*" for n in FIELDS})
+    return escaped.format(
+        **{n: re.sub(r"([*?\[])", r"[\1]", fixed[n]) if n in fixed else "*" for n in FIELDS}
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ class Location:
     @property
     def url(self) -> str:
         """The location as one URL string."""
-        base = self.path if self.protocol in {"file", "local"} else f"{self.protocol}://{self.path.lstrip('/')}"
+        base = (
+            self.path
+            if self.protocol in {"file", "local"}
+            else f"{self.protocol}://{self.path.lstrip('/')}"
+        )
         return base if self.fragment is None else f"{base}#{self.fragment}"
 
 
@@ -120,8 +126,13 @@ class KeyPattern:
         for name, token in _TOKENS.items():
             path = path.replace(token, "{" + name + "}")
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        return cls(url=url, protocol=protocol, path=path, fragment=fragment if sep else None,
-                   storage_options=dict(storage_options or {}))
+        return cls(
+            url=url,
+            protocol=protocol,
+            path=path,
+            fragment=fragment if sep else None,
+            storage_options=dict(storage_options or {}),
+        )
 
     # -- properties --------------------------------------------------------------------
     @property
@@ -169,7 +180,9 @@ class KeyPattern:
         found = _regex(self.path, fixed=fixed).match(path)
         return None if found is None else dict(found.groupdict(), **fixed)
 
-    def match_fragment(self, fragment: str, *, proposal: str | None = None) -> dict[str, str] | None:
+    def match_fragment(
+        self, fragment: str, *, proposal: str | None = None
+    ) -> dict[str, str] | None:
         """Keys read from a fragment (an entry path inside a container), or ``None``."""
         if self.fragment is None:
             return None
@@ -194,7 +207,12 @@ class KeyPattern:
             except InvalidKeyError:
                 skipped.append(hit)
         if skipped:
-            logger.warning("skipped %d paths whose %s key is not valid, e.g. %s", len(skipped), field_name, skipped[0])
+            logger.warning(
+                "skipped %d paths whose %s key is not valid, e.g. %s",
+                len(skipped),
+                field_name,
+                skipped[0],
+            )
         return sorted(keys, key=natural_key)
 
     def list_proposals(self) -> list[str]:
@@ -210,4 +228,6 @@ class KeyPattern:
         if not self.scan_in_path:
             msg = f"URL pattern {self.url!r} keeps scans inside a file; the adapter lists them"
             raise URLPatternError(msg)
-        return self._listed(_glob(self.path, fixed={"proposal": proposal}), proposal=proposal, field_name="scan")
+        return self._listed(
+            _glob(self.path, fixed={"proposal": proposal}), proposal=proposal, field_name="scan"
+        )

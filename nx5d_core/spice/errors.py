@@ -32,12 +32,16 @@ class SpiceConflict(SpiceError):
         The revision that is current now; retry with ``base=current`` after merging.
     """
 
-    def __init__(self, *, proposal: str, handle: str, anchor: str, base: int | None, current: int | None) -> None:
+    def __init__(
+        self, *, proposal: str, handle: str, anchor: str, base: int | None, current: int | None
+    ) -> None:
         self.proposal, self.handle, self.anchor = proposal, handle, anchor
         self.base, self.current = base, current
         where = f"{handle!r} at anchor {anchor or '(start)'!r} of proposal {proposal!r}"
         if base is None:
-            msg = f"spice {where} already exists (revision {current}); update it with base={current}"
+            msg = (
+                f"spice {where} already exists (revision {current}); update it with base={current}"
+            )
         elif current is None:
             msg = f"spice {where} has no revision {base} to update; seed or anchor it first"
         else:

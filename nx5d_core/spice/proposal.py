@@ -29,7 +29,9 @@ class ProposalSpice:
     the chain that governs that scan; with neither, the chain that governs the newest scan.
     """
 
-    def __init__(self, *, store: SpiceStore, proposal: Proposal, types: SpiceTypeRegistry | None = None) -> None:
+    def __init__(
+        self, *, store: SpiceStore, proposal: Proposal, types: SpiceTypeRegistry | None = None
+    ) -> None:
         self.store = store
         self.proposal = proposal
         if types is None:
@@ -43,16 +45,22 @@ class ProposalSpice:
 
     # -- helpers -----------------------------------------------------------------------
     def _resolver(self) -> Resolver:
-        return Resolver(self.store.heads(proposal=self.proposal.key), order=self.proposal.scan_order)
+        return Resolver(
+            self.store.heads(proposal=self.proposal.key), order=self.proposal.scan_order
+        )
 
     def _check_scan(self, key: str, *, what: str) -> str:
         if key not in self.proposal:
-            raise InvalidAnchorError(key, kind=what, where=self.proposal._where(), candidates=self.proposal.keys())
+            raise InvalidAnchorError(
+                key, kind=what, where=self.proposal._where(), candidates=self.proposal.keys()
+            )
         return key
 
     def _unknown(self, handle: str) -> UnknownSpiceHandle:
         return UnknownSpiceHandle(
-            handle, kind="spice handle", where=f"spice of proposal {self.proposal.key!r} ({self.store.path})",
+            handle,
+            kind="spice handle",
+            where=f"spice of proposal {self.proposal.key!r} ({self.store.path})",
             candidates=self.handles(),
         )
 
@@ -61,11 +69,20 @@ class ProposalSpice:
         if anchor is not None:
             if anchor != START:
                 self._check_scan(anchor, what="anchor")
-            heads = [r for r in self.store.heads(proposal=self.proposal.key) if r.handle == handle and r.anchor == anchor]
+            heads = [
+                r
+                for r in self.store.heads(proposal=self.proposal.key)
+                if r.handle == handle and r.anchor == anchor
+            ]
             if not heads:
                 if handle not in self.handles():
                     raise self._unknown(handle)
-                anchors = sorted({r.anchor or "(start)" for r in self.store.records(proposal=self.proposal.key, handle=handle)})
+                anchors = sorted(
+                    {
+                        r.anchor or "(start)"
+                        for r in self.store.records(proposal=self.proposal.key, handle=handle)
+                    }
+                )
                 msg = f"spice {handle!r} has no chain at anchor {anchor or '(start)'!r}; its anchors: {', '.join(anchors)}"
                 raise InvalidAnchorError(anchor, kind="anchor", where=msg, candidates=anchors)
             return heads[0]
@@ -77,12 +94,21 @@ class ProposalSpice:
         resolver = self._resolver()
         record = resolver.governing(handle, scan) if scan is not None else None
         if record is None and scan is None:
-            record = next((r for r in self.store.heads(proposal=self.proposal.key) if r.handle == handle and r.anchor == START), None)
+            record = next(
+                (
+                    r
+                    for r in self.store.heads(proposal=self.proposal.key)
+                    if r.handle == handle and r.anchor == START
+                ),
+                None,
+            )
         if record is None:
             raise self._unknown(handle)
         return record
 
-    def _serialise(self, type_name: str, data: Mapping[str, Any] | BaseModel, *, handle: str) -> dict[str, Any]:
+    def _serialise(
+        self, type_name: str, data: Mapping[str, Any] | BaseModel, *, handle: str
+    ) -> dict[str, Any]:
         return self.types.serialise(type_name, data, handle=handle)
 
     # -- reading -----------------------------------------------------------------------
@@ -98,7 +124,10 @@ class ProposalSpice:
     def views(self, scans: Iterable[str] | None = None) -> dict[str, SpiceView]:
         """Views of many scans at once (one database read); all scans by default."""
         resolver = self._resolver()
-        return {scan: self._view(resolver, scan) for scan in (self.proposal.keys() if scans is None else scans)}
+        return {
+            scan: self._view(resolver, scan)
+            for scan in (self.proposal.keys() if scans is None else scans)
+        }
 
     def _view(self, resolver: Resolver, scan: str) -> SpiceView:
         records = resolver.resolve(scan)
@@ -111,12 +140,25 @@ class ProposalSpice:
         if not records:
             raise self._unknown(handle)
         start = (0, self.proposal.scan_order(""))
-        return sorted(records, key=lambda r: ((1, self.proposal.scan_order(r.anchor)) if r.anchor else start, r.revision))
+        return sorted(
+            records,
+            key=lambda r: (
+                (1, self.proposal.scan_order(r.anchor)) if r.anchor else start,
+                r.revision,
+            ),
+        )
 
-    def diff(self, handle: str, old: int, new: int, *, anchor: str | None = None, scan: str | None = None) -> dict[str, tuple[Any, Any]]:
+    def diff(
+        self, handle: str, old: int, new: int, *, anchor: str | None = None, scan: str | None = None
+    ) -> dict[str, tuple[Any, Any]]:
         """Fields that differ between two revisions of one chain: ``field -> (old, new)``."""
         chain = self._target(handle, scan=scan, anchor=anchor)
-        by_rev = {r.revision: r for r in self.store.records(proposal=self.proposal.key, handle=handle, anchor=chain.anchor)}
+        by_rev = {
+            r.revision: r
+            for r in self.store.records(
+                proposal=self.proposal.key, handle=handle, anchor=chain.anchor
+            )
+        }
         for rev in (old, new):
             if rev not in by_rev:
                 msg = f"spice {handle!r} at anchor {chain.anchor or '(start)'!r} has no revision {rev}; revisions: {sorted(by_rev)}"
@@ -125,11 +167,24 @@ class ProposalSpice:
         return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
     # -- writing -----------------------------------------------------------------------
-    def seed(self, handle: str, data: Mapping[str, Any] | BaseModel, *, type: str, author: str | None = None) -> SpiceRecord:  # noqa: A002
+    def seed(
+        self,
+        handle: str,
+        data: Mapping[str, Any] | BaseModel,
+        *,
+        type: str,
+        author: str | None = None,
+    ) -> SpiceRecord:
         """Create ``handle`` at the proposal start (revision 0). Fails if it is already seeded."""
         clean = self._serialise(type, data, handle=handle)
         return self.store.write(
-            proposal=self.proposal.key, handle=handle, type=type, anchor=START, data=clean, base=None, author=author
+            proposal=self.proposal.key,
+            handle=handle,
+            type=type,
+            anchor=START,
+            data=clean,
+            base=None,
+            author=author,
         )
 
     def update(
@@ -154,7 +209,13 @@ class ProposalSpice:
         new = changes if replace or head.deleted else {**head.data, **_plain(changes)}
         clean = self._serialise(head.type, new, handle=handle)
         return self.store.write(
-            proposal=self.proposal.key, handle=handle, type=head.type, anchor=head.anchor, data=clean, base=base, author=author
+            proposal=self.proposal.key,
+            handle=handle,
+            type=head.type,
+            anchor=head.anchor,
+            data=clean,
+            base=base,
+            author=author,
         )
 
     def anchor(
@@ -163,7 +224,7 @@ class ProposalSpice:
         scan: str,
         changes: Mapping[str, Any] | BaseModel | None = None,
         *,
-        type: str | None = None,  # noqa: A002
+        type: str | None = None,
         author: str | None = None,
     ) -> SpiceRecord:
         """Start a new chain of ``handle`` at ``scan``: it governs ``scan`` and later scans up to the next anchor.
@@ -178,26 +239,68 @@ class ProposalSpice:
         start = {} if previous is None or previous.deleted else dict(previous.data)
         clean = self._serialise(type_name, {**start, **_plain(changes or {})}, handle=handle)
         return self.store.write(
-            proposal=self.proposal.key, handle=handle, type=type_name, anchor=scan, data=clean, base=None, author=author
+            proposal=self.proposal.key,
+            handle=handle,
+            type=type_name,
+            anchor=scan,
+            data=clean,
+            base=None,
+            author=author,
         )
 
-    def revert(self, handle: str, revision: int, *, anchor: str | None = None, scan: str | None = None, author: str | None = None) -> SpiceRecord:
+    def revert(
+        self,
+        handle: str,
+        revision: int,
+        *,
+        anchor: str | None = None,
+        scan: str | None = None,
+        author: str | None = None,
+    ) -> SpiceRecord:
         """A new revision whose data is that of ``revision`` (history keeps everything)."""
         head = self._target(handle, scan=scan, anchor=anchor)
-        old = next((r for r in self.store.records(proposal=self.proposal.key, handle=handle, anchor=head.anchor) if r.revision == revision), None)
+        old = next(
+            (
+                r
+                for r in self.store.records(
+                    proposal=self.proposal.key, handle=handle, anchor=head.anchor
+                )
+                if r.revision == revision
+            ),
+            None,
+        )
         if old is None:
             msg = f"spice {handle!r} at anchor {head.anchor or '(start)'!r} has no revision {revision} (newest: {head.revision})"
             raise KeyError(msg)
         return self.store.write(
-            proposal=self.proposal.key, handle=handle, type=old.type, anchor=head.anchor, data=old.data, base=head.revision, author=author
+            proposal=self.proposal.key,
+            handle=handle,
+            type=old.type,
+            anchor=head.anchor,
+            data=old.data,
+            base=head.revision,
+            author=author,
         )
 
-    def delete(self, handle: str, *, anchor: str | None = None, scan: str | None = None, author: str | None = None) -> SpiceRecord:
+    def delete(
+        self,
+        handle: str,
+        *,
+        anchor: str | None = None,
+        scan: str | None = None,
+        author: str | None = None,
+    ) -> SpiceRecord:
         """A tombstone revision: the chain stops applying; nothing is destroyed."""
         head = self._target(handle, scan=scan, anchor=anchor)
         return self.store.write(
-            proposal=self.proposal.key, handle=handle, type=head.type, anchor=head.anchor, data={}, base=head.revision,
-            author=author, deleted=True,
+            proposal=self.proposal.key,
+            handle=handle,
+            type=head.type,
+            anchor=head.anchor,
+            data={},
+            base=head.revision,
+            author=author,
+            deleted=True,
         )
 
     # -- import / export ---------------------------------------------------------------
@@ -236,4 +339,3 @@ class ProposalSpice:
 
 def _plain(data: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
     return data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
-

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS nx5d_spice_records (
 );
 INSERT OR IGNORE INTO nx5d_spice_meta VALUES ('schema', '1');
 """
-_COLUMNS = "proposal, handle, anchor, revision, uuid, parent, type, author, timestamp, data, deleted"
+_COLUMNS = (
+    "proposal, handle, anchor, revision, uuid, parent, type, author, timestamp, data, deleted"
+)
 
 
 def default_author() -> str:
@@ -52,8 +54,16 @@ def default_author() -> str:
 def _record(row: tuple[Any, ...]) -> SpiceRecord:
     proposal, handle, anchor, revision, uid, parent, type_, author, ts, data, deleted = row
     return SpiceRecord(
-        proposal=proposal, handle=handle, anchor=anchor, revision=revision, uuid=uid, parent=parent,
-        type=type_, author=author, timestamp=datetime.fromisoformat(ts), data=json.loads(data),
+        proposal=proposal,
+        handle=handle,
+        anchor=anchor,
+        revision=revision,
+        uuid=uid,
+        parent=parent,
+        type=type_,
+        author=author,
+        timestamp=datetime.fromisoformat(ts),
+        data=json.loads(data),
         deleted=bool(deleted),
     )
 
@@ -94,7 +104,9 @@ class SpiceStore:
             try:
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    self.path, timeout=60, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA busy_timeout = 60000")
                 if self.path != ":memory:":
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -129,7 +141,9 @@ class SpiceStore:
                 self._conn = None
 
     # -- reading -----------------------------------------------------------------------
-    def records(self, *, proposal: str | None = None, handle: str | None = None, anchor: str | None = None) -> list[SpiceRecord]:
+    def records(
+        self, *, proposal: str | None = None, handle: str | None = None, anchor: str | None = None
+    ) -> list[SpiceRecord]:
         """Every stored revision matching the filters, oldest first."""
         where, args = [], []
         for column, value in (("proposal", proposal), ("handle", handle), ("anchor", anchor)):
@@ -156,7 +170,9 @@ class SpiceStore:
     def proposals(self) -> list[str]:
         """Proposal keys that have records."""
         with self._transaction(write=False) as conn:
-            rows = conn.execute("SELECT DISTINCT proposal FROM nx5d_spice_records ORDER BY proposal").fetchall()
+            rows = conn.execute(
+                "SELECT DISTINCT proposal FROM nx5d_spice_records ORDER BY proposal"
+            ).fetchall()
         return [r[0] for r in rows]
 
     # -- writing -----------------------------------------------------------------------
@@ -165,7 +181,7 @@ class SpiceStore:
         *,
         proposal: str,
         handle: str,
-        type: str,  # noqa: A002 - the record field is called type
+        type: str,
         anchor: str,
         data: dict[str, Any],
         base: int | None,
@@ -190,15 +206,30 @@ class SpiceStore:
             ).fetchone()
             current, parent = (row[0], row[1]) if row else (None, None)
             if current != base:
-                raise SpiceConflict(proposal=proposal, handle=handle, anchor=anchor, base=base, current=current)
+                raise SpiceConflict(
+                    proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
+                )
             record = SpiceRecord(
-                proposal=proposal, handle=handle, type=type, anchor=anchor,
-                revision=0 if current is None else current + 1, uuid=str(uuidlib.uuid4()), parent=parent,
-                author=author or default_author(), timestamp=datetime.now(UTC), data=json.loads(text),
+                proposal=proposal,
+                handle=handle,
+                type=type,
+                anchor=anchor,
+                revision=0 if current is None else current + 1,
+                uuid=str(uuidlib.uuid4()),
+                parent=parent,
+                author=author or default_author(),
+                timestamp=datetime.now(UTC),
+                data=json.loads(text),
                 deleted=deleted,
             )
             self._insert(conn, record)
-        logger.info("spice %s/%s@%s: revision %d written", proposal, handle, anchor or "(start)", record.revision)
+        logger.info(
+            "spice %s/%s@%s: revision %d written",
+            proposal,
+            handle,
+            anchor or "(start)",
+            record.revision,
+        )
         return record
 
     def insert(self, records: Iterable[SpiceRecord]) -> int:
@@ -210,7 +241,9 @@ class SpiceStore:
         count = 0
         with self._transaction(write=True) as conn:
             for record in records:
-                if conn.execute("SELECT 1 FROM nx5d_spice_records WHERE uuid = ?", (record.uuid,)).fetchone():
+                if conn.execute(
+                    "SELECT 1 FROM nx5d_spice_records WHERE uuid = ?", (record.uuid,)
+                ).fetchone():
                     continue
                 taken = conn.execute(
                     "SELECT revision FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? AND revision = ?",
@@ -218,8 +251,11 @@ class SpiceStore:
                 ).fetchone()
                 if taken:
                     raise SpiceConflict(
-                        proposal=record.proposal, handle=record.handle, anchor=record.anchor,
-                        base=record.revision - 1, current=record.revision,
+                        proposal=record.proposal,
+                        handle=record.handle,
+                        anchor=record.anchor,
+                        base=record.revision - 1,
+                        current=record.revision,
                     )
                 self._insert(conn, record)
                 count += 1
@@ -230,9 +266,17 @@ class SpiceStore:
         conn.execute(
             f"INSERT INTO nx5d_spice_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                record.proposal, record.handle, record.anchor, record.revision, record.uuid, record.parent,
-                record.type, record.author, record.timestamp.isoformat(),
-                json.dumps(record.data, allow_nan=False, sort_keys=True), int(record.deleted),
+                record.proposal,
+                record.handle,
+                record.anchor,
+                record.revision,
+                record.uuid,
+                record.parent,
+                record.type,
+                record.author,
+                record.timestamp.isoformat(),
+                json.dumps(record.data, allow_nan=False, sort_keys=True),
+                int(record.deleted),
             ),
         )
 

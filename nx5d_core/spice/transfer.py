@@ -63,8 +63,13 @@ def write_nx5d(records: Iterable[SpiceRecord], folder: Path) -> list[Path]:
     paths = []
     for record in records:
         doc: dict[str, Any] = {
-            "version": NX5D_VERSION, "type": record.type, "handle": record.handle, "uuid": record.uuid,
-            "revision": record.revision, "anchor": record.anchor, "data": record.data,
+            "version": NX5D_VERSION,
+            "type": record.type,
+            "handle": record.handle,
+            "uuid": record.uuid,
+            "revision": record.revision,
+            "anchor": record.anchor,
+            "data": record.data,
         }
         if record.deleted:
             doc["deleted"] = True
@@ -97,7 +102,9 @@ def read_nx5d(folder: Path, *, proposal: str, author: str) -> list[SpiceRecord]:
     now = datetime.now(UTC)
     chains: dict[tuple[str, str], dict[int, str]] = {}
     for _, doc in docs:
-        chains.setdefault((doc["handle"], doc["anchor"] or START), {})[int(doc["revision"])] = doc["uuid"]
+        chains.setdefault((doc["handle"], doc["anchor"] or START), {})[int(doc["revision"])] = doc[
+            "uuid"
+        ]
     records = []
     for path, doc in docs:
         anchor = doc["anchor"] or START
@@ -105,9 +112,17 @@ def read_nx5d(folder: Path, *, proposal: str, author: str) -> list[SpiceRecord]:
         try:
             records.append(
                 SpiceRecord(
-                    proposal=proposal, handle=doc["handle"], type=doc["type"], anchor=anchor, revision=revision,
-                    uuid=doc["uuid"], parent=chains[(doc["handle"], anchor)].get(revision - 1), author=author,
-                    timestamp=now, data=doc["data"], deleted=bool(doc.get("deleted", False)),
+                    proposal=proposal,
+                    handle=doc["handle"],
+                    type=doc["type"],
+                    anchor=anchor,
+                    revision=revision,
+                    uuid=doc["uuid"],
+                    parent=chains[(doc["handle"], anchor)].get(revision - 1),
+                    author=author,
+                    timestamp=now,
+                    data=doc["data"],
+                    deleted=bool(doc.get("deleted", False)),
                 )
             )
         except ValidationError as exc:

@@ -18,7 +18,9 @@ __all__ = ["SpiceTypeRegistry"]
 
 
 def _field_errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in exc.errors()
+    )
 
 
 class SpiceTypeRegistry:
@@ -56,14 +58,18 @@ class SpiceTypeRegistry:
             )
             raise UnknownSpiceType(msg) from None
 
-    def validate(self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str) -> BaseModel | dict[str, Any]:
+    def validate(
+        self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str
+    ) -> BaseModel | dict[str, Any]:
         """Validate ``data`` as type ``name``; raise :class:`SpiceValidationError` naming the field."""
         model = self.model(name)
         if model is None:
             if isinstance(data, BaseModel):
                 data = data.model_dump(mode="json")
             if not isinstance(data, Mapping):
-                msg = f"spice {handle!r}: free-form data must be a mapping, got {type(data).__name__}"
+                msg = (
+                    f"spice {handle!r}: free-form data must be a mapping, got {type(data).__name__}"
+                )
                 raise SpiceValidationError(msg)
             return dict(data)
         try:
@@ -72,7 +78,9 @@ class SpiceTypeRegistry:
             msg = f"spice {handle!r} of type {name!r} is invalid: {_field_errors(exc)}"
             raise SpiceValidationError(msg) from exc
 
-    def serialise(self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str) -> dict[str, Any]:
+    def serialise(
+        self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str
+    ) -> dict[str, Any]:
         """Validate and return JSON-ready data that reads back equal, or raise before anything is written."""
         value = self.validate(name, data, handle=handle)
         plain = value.model_dump(mode="json") if isinstance(value, BaseModel) else value

@@ -50,7 +50,10 @@ class SpiceView(Mapping[str, Any]):
             return self._values[handle]
         except KeyError:
             raise UnknownSpiceHandle(
-                handle, kind="spice handle", where=f"the spice view of scan {self.scan!r}", candidates=self._values
+                handle,
+                kind="spice handle",
+                where=f"the spice view of scan {self.scan!r}",
+                candidates=self._values,
             ) from None
 
     def __getattr__(self, name: str) -> Any:
@@ -85,7 +88,9 @@ class SpiceView(Mapping[str, Any]):
                 values[handle] = change
             elif isinstance(change, Mapping):
                 merged = {**(_plain(values[handle]) if handle in values else {}), **change}
-                values[handle] = self._types.validate(type_name, merged, handle=handle) if type_name else merged
+                values[handle] = (
+                    self._types.validate(type_name, merged, handle=handle) if type_name else merged
+                )
             else:
                 msg = f"override for spice {handle!r} must be a mapping of fields or a model, got {type(change).__name__}"
                 raise TypeError(msg)
@@ -100,14 +105,23 @@ class SpiceView(Mapping[str, Any]):
             if record is None:
                 out[handle] = {"override": _plain(self._values[handle])}
             else:
-                out[handle] = {"uuid": record.uuid, "revision": record.revision, "anchor": record.anchor, "type": record.type}
+                out[handle] = {
+                    "uuid": record.uuid,
+                    "revision": record.revision,
+                    "anchor": record.anchor,
+                    "type": record.type,
+                }
         return out
 
     def fingerprint(self) -> str:
         """Hash of every value and its provenance; equal views give equal fingerprints."""
-        payload = {h: {"value": _plain(v), "from": self.provenance()[h]} for h, v in self._values.items()}
+        payload = {
+            h: {"value": _plain(v), "from": self.provenance()[h]} for h, v in self._values.items()
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{h}=r{r.revision}" if (r := self.records.get(h)) else f"{h}=override" for h in self)
+        inner = ", ".join(
+            f"{h}=r{r.revision}" if (r := self.records.get(h)) else f"{h}=override" for h in self
+        )
         return f"<SpiceView of {self.scan!r}: {inner or 'empty'}>"

@@ -59,7 +59,13 @@ class MemoryRepository(Repository):
         self.cook_function = cook
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Mapping[str, Any]], *, name: str = "memory", cook: CookFunction | None = None) -> MemoryRepository:
+    def from_dict(
+        cls,
+        data: Mapping[str, Mapping[str, Any]],
+        *,
+        name: str = "memory",
+        cook: CookFunction | None = None,
+    ) -> MemoryRepository:
         """Build a repository called ``memory://<name>`` from nested dicts."""
         return cls(f"memory://{name}", data=data, cook=cook)
 

@@ -1,0 +1,1 @@
+"""Test helpers for adapter authors: pytest fixtures and the conformance suite."""

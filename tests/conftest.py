@@ -1,0 +1,54 @@
+"""Shared fixtures: the classic three-proposal repository, fake entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import nx5d_core
+from nx5d_core.plugins import refresh_plugins
+
+
+@pytest.fixture
+def classic() -> nx5d_core.Repository:
+    """nx5d's documented example: alpha/bravo/charlie, four scans each, raw = (proposal, scan)."""
+    from nx5d_memory import MemoryRepository
+
+    data = {
+        p: {f"{p[0]}{n}": (p, f"{p[0]}{n}") for n in range(1, 5)}
+        for p in ("alpha", "bravo", "charlie")
+    }
+
+    def cook(raw, spice):  # type: ignore[no-untyped-def]
+        return [str(v).upper() for v in raw["value"].values]
+
+    return MemoryRepository.from_dict(data, name="classic", cook=cook)
+
+
+@pytest.fixture
+def fresh_plugins() -> Iterator[None]:
+    """Forget discovered plugins before and after a test that changes them."""
+    refresh_plugins()
+    yield
+    refresh_plugins()
+
+
+@pytest.fixture
+def add_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugins: None
+) -> Callable[[str, str], None]:
+    """Install a fake distribution with one ``nx5d`` entry point and a module body."""
+
+    def add(name: str, module_body: str) -> None:
+        module = f"nx5d_test_plugin_{name}"
+        (tmp_path / f"{module}.py").write_text(module_body)
+        dist = tmp_path / f"{module}-0.0.1.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.0.1\n")
+        (dist / "entry_points.txt").write_text(f"[nx5d]\n{name} = {module}\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        refresh_plugins()
+
+    return add
