@@ -13,6 +13,7 @@ Handle rule (documented in ``docs/concepts.md``):
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from collections.abc import Collection, Iterable
@@ -28,6 +29,7 @@ _FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
 NaturalKey = tuple[tuple[tuple[int, int | str], ...], str]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def natural_key(key: str) -> NaturalKey:
     """Sort key giving natural order: ``r2 < r10``, ``2021-02-05 < 2021-11-01``."""
     parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(key) if p)

@@ -123,11 +123,19 @@ class ProposalSpice:
 
     def views(self, scans: Iterable[str] | None = None) -> dict[str, SpiceView]:
         """Views of many scans at once (one database read); all scans by default."""
-        resolver = self._resolver()
-        return {
-            scan: self._view(resolver, scan)
-            for scan in (self.proposal.keys() if scans is None else scans)
-        }
+        keys = self.proposal.keys() if scans is None else list(scans)
+        resolved = self._resolver().resolve_all(keys, in_order=scans is None)
+        values: dict[str, BaseModel | dict[str, Any]] = {}  # validated once per record (uuid)
+        views = {}
+        for scan, records in zip(keys, resolved, strict=True):
+            for h, r in records.items():
+                if r.uuid not in values:
+                    values[r.uuid] = self.types.validate(r.type, r.data, handle=h)
+            view_values = {h: values[r.uuid] for h, r in records.items()}
+            views[scan] = SpiceView(
+                scan=scan, values=view_values, records=records, types=self.types
+            )
+        return views
 
     def _view(self, resolver: Resolver, scan: str) -> SpiceView:
         records = resolver.resolve(scan)

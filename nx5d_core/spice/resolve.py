@@ -43,6 +43,48 @@ class Resolver:
                 return self._records[handle][i]
         return self._start.get(handle)
 
+    def resolve_all(
+        self, scans: list[str], *, in_order: bool = False
+    ) -> list[dict[str, SpiceRecord]]:
+        """:meth:`resolve` for many scans in one sweep.
+
+        ``in_order=True`` promises that ``scans`` are already in scan order (as ``proposal.keys()``
+        are), which saves computing their sort keys.
+        """
+        if in_order:
+            ordered = list(range(len(scans)))
+            rank = {key: i for i, key in enumerate(scans)}
+            positions: list[Any] | None = None
+        else:
+            orders = [self._order(s) for s in scans]
+            ordered = sorted(range(len(scans)), key=orders.__getitem__)
+            rank = {}
+            positions = [orders[i] for i in ordered]
+
+        def first_governed(anchor: str, key: Any) -> int:
+            nonlocal positions
+            if anchor in rank:
+                return rank[anchor]
+            if positions is None:
+                positions = [self._order(s) for s in scans]
+            return bisect.bisect_left(positions, key)
+
+        out: list[dict[str, SpiceRecord]] = [{} for _ in scans]
+        for handle in self.handles:
+            chain = [(0, self._start[handle])] if handle in self._start else []
+            for key, record in zip(
+                self._keys.get(handle, []), self._records.get(handle, []), strict=True
+            ):
+                chain.append((first_governed(record.anchor, key), record))
+            chain.sort(key=lambda item: item[0])
+            for n, (first, record) in enumerate(chain):
+                if record.deleted:
+                    continue
+                last = chain[n + 1][0] if n + 1 < len(chain) else len(ordered)
+                for i in ordered[first:last]:
+                    out[i][handle] = record
+        return out
+
     def resolve(self, scan: str) -> dict[str, SpiceRecord]:
         """Handle -> governing record for ``scan``; deleted (tombstoned) handles are left out."""
         out = {}

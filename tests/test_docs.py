@@ -1,0 +1,59 @@
+"""Every code block in README.md and docs/ runs: python blocks in order per file, shell blocks with bash.
+
+``make demo`` / ``make test`` lines are the two commands CI itself runs (``.ci/run``), so they are
+not run again from here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    return [(lang, body) for lang, body in FENCE.findall(path.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = blocks(path)
+    runnable = [(lang, body) for lang, body in found if lang in {"python", "shell"}]
+    assert runnable or not found, (
+        f"{path} has code blocks in no runnable language: {[lang for lang, _ in found]}"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NX5D_CONFIG_PATH", str(tmp_path / "nx5d-config"))
+    namespace: dict[str, object] = {"__name__": "__doc__"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for number, (lang, body) in enumerate(runnable, start=1):
+        if lang == "python":
+            try:
+                exec(compile(body, f"{path.name}[block {number}]", "exec"), namespace)  # noqa: S102
+            except Exception as exc:  # noqa: BLE001 - any failure of a docs example is a test failure
+                pytest.fail(
+                    f"{path.name} python block {number} failed: {type(exc).__name__}: {exc}\n{body}"
+                )
+        else:
+            script = "\n".join(
+                line for line in body.splitlines() if not line.strip().startswith("make ")
+            )
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp_path,
+                check=False,
+            )
+            assert result.returncode == 0, (
+                f"{path.name} shell block {number} failed:\n{script}\n{result.stdout}\n{result.stderr}"
+            )
