@@ -1,0 +1,310 @@
+"""UDKM repositories: ``{root}/{proposal}/{scan}/`` with manifest.dat, image#####.tiff, parameters.txt."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import xarray as xr
+from pydantic import Field
+
+from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+
+from .errors import FrameCountError, MissingFrameError
+from .frames import FrameReader, FrameStack
+from .manifest import Manifest, read_manifest
+from .params import read_parameters
+
+__all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
+logger = logging.getLogger(__name__)
+
+_IMAGE = re.compile(r"image(\d+)\.tiff?\Z")
+Roi = tuple[int, int, int, int]
+
+
+class UdkmSummary(ScanSummary):
+    """UDKM summary: delays and Theta range from the manifest, time and text from parameters.txt."""
+
+    delays: int = 0
+    theta_min: float | None = None
+    theta_max: float | None = None
+    folder: str = ""
+    missing: list[str] = Field(default_factory=list)
+
+
+class UdkmRepository(Repository):
+    """A UDKM data folder.
+
+    Parameters
+    ----------
+    url
+        The root folder (path or ``file://`` URL), or a full pattern ending in
+        ``{proposal}/{scan}/manifest.dat``.
+    reduce
+        Keep every ``reduce``-th pixel in both directions in ``raw`` and ``lazy()`` (the seed's ``reduce``).
+    roi
+        ``(row_start, row_stop, col_start, col_stop)`` detector region kept in ``raw`` and ``lazy()``.
+    timezone
+        Time zone of times given without one (scan keys are local times).
+    workers
+        Reader threads (default: all cores).
+    """
+
+    name = "udkm"
+    description = (
+        "UDKM lab: {proposal}/{scan}/ folders with manifest.dat and one Pilatus TIFF per frame."
+    )
+    url_patterns = ("*/{proposal}/{scan}/manifest.dat",)
+    version = "0.1.0"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        reduce: int = 1,
+        roi: Roi | None = None,
+        timezone: str = "Europe/Berlin",
+        workers: int | None = None,
+    ) -> None:
+        super().__init__(url, spice=spice)
+        if reduce < 1:
+            msg = f"reduce must be >= 1, got {reduce}"
+            raise ValueError(msg)
+        self.reduce = reduce
+        self.roi = roi
+        self.timezone = ZoneInfo(timezone)
+        self.workers = workers
+        pattern = url if "{scan}" in url else url.rstrip("/") + "/{proposal}/{scan}/manifest.dat"
+        self.pattern = KeyPattern.parse(pattern)
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """A pattern ending in ``manifest.dat``, or a local folder with ``*/*/manifest.dat`` in it."""
+        if url.endswith("/{proposal}/{scan}/manifest.dat"):
+            return True
+        root = Path(url.removeprefix("file://"))
+        if "{" in url or not root.is_dir():
+            return False
+        for proposal in sorted(root.iterdir())[:20]:
+            if proposal.is_dir() and any(
+                (s / "manifest.dat").is_file()
+                for s in sorted(proposal.iterdir())[:20]
+                if s.is_dir()
+            ):
+                return True
+        return False
+
+    def _list_proposals(self) -> Iterable[str]:
+        return self.pattern.list_proposals()
+
+    def _proposal(self, key: str) -> Proposal:
+        return UdkmProposal(repository=self, key=key)
+
+
+class UdkmProposal(Proposal):
+    """A proposal folder; scans in natural order of their folder names (times)."""
+
+    repository: UdkmRepository
+
+    def _list_scans(self) -> Iterable[str]:
+        return self.repository.pattern.list_scans(self.key)
+
+    def _scan(self, key: str) -> Scan:
+        return UdkmScan(proposal=self, key=key)
+
+
+class UdkmScan(Scan):
+    """One scan folder."""
+
+    proposal: UdkmProposal
+
+    @property
+    def folder(self) -> Path:
+        """The scan's folder."""
+        return Path(
+            self.proposal.repository.pattern.format(proposal=self.proposal.key, scan=self.key).path
+        ).parent
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The parsed manifest.dat (cached)."""
+        return read_manifest(self.folder / "manifest.dat")
+
+    def refresh(self) -> None:
+        """Also forget the manifest."""
+        super().refresh()
+        self.__dict__.pop("manifest", None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("manifest", None)
+        return state
+
+    # -- summary -----------------------------------------------------------------------
+    def _key_time(self) -> datetime | None:
+        try:
+            naive = datetime.strptime(self.proposal.key + self.key, "%Y%m%d%H%M%S")
+        except ValueError:
+            return None
+        return naive.replace(tzinfo=self.proposal.repository.timezone)
+
+    def _get_summary(self) -> UdkmSummary:
+        manifest = self.manifest
+        missing: list[str] = []
+        try:
+            params = read_parameters(self.folder / "parameters.txt")
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            params = {}
+            missing.append(f"parameters.txt: {exc}")
+            logger.warning(
+                "scan %s: parameters.txt unreadable (%s); summary uses the manifest and keys",
+                self.key,
+                exc,
+            )
+        time: datetime | None = None
+        if "start_time" in params:
+            try:
+                time = datetime.fromisoformat(params["start_time"])
+                if time.tzinfo is None:
+                    time = time.replace(tzinfo=self.proposal.repository.timezone)
+            except ValueError:
+                missing.append(
+                    f"parameters.txt: start_time {params['start_time']!r} is not an ISO time"
+                )
+        if time is None:
+            time = self._key_time()
+            if time is None:
+                missing.append(
+                    "time: no start_time in parameters.txt and the keys are not YYYYMMDD/HHMMSS"
+                )
+        theta = manifest.column("Theta") if manifest.has("Theta") else None
+        delays = manifest.column("Delay") if manifest.has("Delay") else None
+        kind = params.get("type") or (
+            "delay-theta" if delays is not None and theta is not None else "scan"
+        )
+        return UdkmSummary(
+            key=self.key,
+            type=kind,
+            num_frames=manifest.num_rows,
+            time=time,
+            description=params.get("description", ""),
+            delays=0 if delays is None else int(np.unique(delays).size),
+            theta_min=None if theta is None else float(theta.min()),
+            theta_max=None if theta is None else float(theta.max()),
+            folder=str(self.folder),
+            missing=missing,
+        )
+
+    # -- frames ------------------------------------------------------------------------
+    def image_paths(self) -> list[Path]:
+        """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder."""
+        manifest = self.manifest
+        numbers = (
+            manifest.column("ImageNumber").astype(int)
+            if manifest.has("ImageNumber")
+            else np.arange(manifest.num_rows)
+        )
+        paths = [self.folder / f"image{n:05d}.tiff" for n in numbers]
+        on_disk = {e.name for e in os.scandir(self.folder) if _IMAGE.match(e.name)}
+        expected = {p.name for p in paths}
+        if on_disk != expected:
+            absent = sorted(expected - on_disk)
+            extra = sorted(on_disk - expected)
+            detail = []
+            if absent:
+                detail.append(
+                    f"missing: {', '.join(absent[:3])}{' ...' if len(absent) > 3 else ''}"
+                )
+            if extra:
+                detail.append(
+                    f"not in the manifest: {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}"
+                )
+            error = (
+                MissingFrameError if absent and not extra and len(absent) == 1 else FrameCountError
+            )
+            msg = f"{self.folder}: manifest.dat has {len(paths)} rows but the folder has {len(on_disk)} image files; {'; '.join(detail)}"
+            raise error(msg)
+        return paths
+
+    def _selection(self, reduce: int | None, roi: Roi | None) -> tuple[slice, slice]:
+        repo = self.proposal.repository
+        step = reduce or repo.reduce
+        region = roi if roi is not None else repo.roi
+        r0, r1, c0, c1 = region if region is not None else (None, None, None, None)
+        return slice(r0, r1, step), slice(c0, c1, step)
+
+    def _dataset(self, images: Any, rows: slice, cols: slice, shape: tuple[int, int]) -> xr.Dataset:
+        manifest = self.manifest
+        coords: dict[str, Any] = {
+            "frame": np.arange(manifest.num_rows),
+            "y": np.arange(shape[0])[rows],
+            "x": np.arange(shape[1])[cols],
+        }
+        data_vars: dict[str, Any] = {}
+        for i, col in enumerate(manifest.columns):
+            unit = col.unit or {"Delay": "ps", "Theta": "deg"}.get(col.name, "")
+            var = (
+                "frame",
+                manifest.values[:, i],
+                {"units": unit, "long_name": col.header} if unit else {"long_name": col.header},
+            )
+            (coords if col.name in {"Delay", "Theta"} else data_vars)[col.name] = var
+        data_vars["images"] = (
+            ("frame", "y", "x"),
+            images,
+            {"units": "counts", "bad_pixel_values": [-2, -1]},
+        )
+        attrs = {"proposal": self.proposal.key, "scan": self.key, "folder": str(self.folder)}
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+    def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
+        """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
+        from tqdm.auto import tqdm
+
+        paths = self.image_paths()
+        reader = FrameReader.from_first(paths[0], workers=self.proposal.repository.workers)
+        rows, cols = self._selection(reduce, roi)
+        with tqdm(
+            total=len(paths),
+            unit="frame",
+            desc=f"{self.proposal.key}/{self.key}",
+            delay=1.0,
+            disable=None,
+            leave=False,
+        ) as bar:
+            images = reader.read(paths, rows=rows, cols=cols, progress=bar.update)
+        return self._dataset(images, rows, cols, reader.template.shape)
+
+    def _get_raw(self) -> xr.Dataset:
+        return self.read()
+
+    def _get_lazy(self, *, chunk: int = 64) -> xr.Dataset:
+        import dask.array as da
+
+        paths = self.image_paths()
+        reader = FrameReader.from_first(paths[0], workers=1)
+        rows, cols = self._selection(None, None)
+        stack = FrameStack(paths, reader, rows=rows, cols=cols)
+        images = da.from_array(
+            stack,
+            chunks=(chunk, *stack.shape[1:]),
+            name=f"udkm-{self.folder}-{rows}-{cols}",
+            meta=np.empty((0, 0, 0), stack.dtype),
+        )
+        return self._dataset(images, rows, cols, reader.template.shape)
+
+    # -- cook --------------------------------------------------------------------------
+    def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
+        from .rsm import RsmParams, cook_rsm
+
+        params = spice.get_as("rsm", RsmParams) if "rsm" in spice else RsmParams()
+        return cook_rsm(raw, params=params)

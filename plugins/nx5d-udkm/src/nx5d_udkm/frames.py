@@ -1,0 +1,351 @@
+"""Reading a scan's single-frame TIFF files into one preallocated array, in parallel.
+
+Frame 0 is parsed with tifffile and becomes the *template* (shape, dtype, compression). Every
+other file's own first IFD is read (one ``pread``), and only the tags that locate and describe
+the pixel data are checked against the template; the strips are then read straight into the
+output (uncompressed) or decoded into it (zlib/deflate with imagecodecs). Anything unusual for
+the fast path (tiles, predictors, other codecs, BigTIFF, big-endian) is read with tifffile.
+Why not tifffile for every file: it parses every tag and builds page objects, ~0.25 ms per file,
+about four times the cost of reading the file's bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CorruptFrameError, FrameShapeError, MissingFrameError
+
+__all__ = ["FrameReader", "FrameStack", "Template"]
+logger = logging.getLogger(__name__)
+
+_DTYPES = {
+    (1, 8): "u1",
+    (1, 16): "u2",
+    (1, 32): "u4",
+    (2, 8): "i1",
+    (2, 16): "i2",
+    (2, 32): "i4",
+    (3, 32): "f4",
+    (3, 64): "f8",
+}
+_TYPE_SIZE = {1: 1, 3: 2, 4: 4, 16: 8}
+_FORMAT = {1: "B", 3: "H", 4: "I", 16: "Q"}
+_DEFLATE = {8, 32946}
+
+
+@dataclass(frozen=True)
+class Template:
+    """What every frame of a scan must look like."""
+
+    shape: tuple[int, int]
+    dtype: np.dtype[Any]
+    compression: int
+    rows_per_strip: int
+
+    def describe(self) -> str:
+        """``195x487 int32``."""
+        return f"{self.shape[0]}x{self.shape[1]} {self.dtype}"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    shape: tuple[int, int]
+    dtype: np.dtype[Any] | None
+    compression: int
+    predictor: int
+    rows_per_strip: int
+    offsets: tuple[int, ...]
+    counts: tuple[int, ...]
+    fast: bool
+
+
+def _ifd(fd: int, path: Path, size: int) -> _Layout:
+    head = os.pread(fd, 4096, 0)
+    if len(head) < 8 or head[:4] not in (b"II*\x00", b"MM\x00*"):
+        kind = "empty" if not head else f"starts with {head[:4]!r}"
+        msg = f"{path}: not a TIFF file ({kind}, {size} bytes)"
+        raise CorruptFrameError(msg)
+    if head[:2] != b"II":
+        return _Layout((0, 0), None, 0, 1, 0, (), (), fast=False)
+    (ifd,) = struct.unpack_from("<I", head, 4)
+    if ifd + 2 > size:
+        msg = f"{path}: truncated: the image directory at byte {ifd} lies beyond the end ({size} bytes)"
+        raise CorruptFrameError(msg)
+    block = head if ifd + 2 + 12 * 64 <= len(head) else os.pread(fd, 2 + 12 * 256, ifd)
+    base = ifd if block is head else 0
+    (count,) = struct.unpack_from("<H", block, base)
+    if base + 2 + 12 * count > len(block):
+        msg = f"{path}: truncated image directory ({count} entries, {size} bytes)"
+        raise CorruptFrameError(msg)
+    tags: dict[int, tuple[int, int, bytes]] = {}
+    for i in range(count):
+        tag, typ, n = struct.unpack_from("<HHI", block, base + 2 + 12 * i)
+        tags[tag] = (typ, n, block[base + 10 + 12 * i : base + 14 + 12 * i])
+
+    def values(tag: int, default: Sequence[int] = ()) -> tuple[int, ...]:
+        if tag not in tags:
+            return tuple(default)
+        typ, n, raw = tags[tag]
+        if typ not in _TYPE_SIZE:
+            msg = f"{path}: TIFF tag {tag} has unexpected type {typ}"
+            raise CorruptFrameError(msg)
+        nbytes = _TYPE_SIZE[typ] * n
+        data = raw[:nbytes] if nbytes <= 4 else os.pread(fd, nbytes, struct.unpack("<I", raw)[0])
+        if len(data) < nbytes:
+            msg = f"{path}: truncated: tag {tag} points beyond the end of the file ({size} bytes)"
+            raise CorruptFrameError(msg)
+        return struct.unpack(f"<{n}{_FORMAT[typ]}", data)
+
+    width, length = values(256, [0])[0], values(257, [0])[0]
+    bits, fmt = values(258, [1])[0], values(339, [1])[0]
+    spp, compression = values(277, [1])[0], values(259, [1])[0]
+    predictor = values(317, [1])[0]
+    rows = values(278, [length])[0]
+    offsets, counts = values(273), values(279)
+    dtype = np.dtype("<" + _DTYPES[(fmt, bits)]) if (fmt, bits) in _DTYPES else None
+    fast = (
+        dtype is not None
+        and spp == 1
+        and predictor == 1
+        and 322 not in tags
+        and bool(offsets)
+        and len(offsets) == len(counts)
+        and (compression == 1 or compression in _DEFLATE)
+    )
+    if fast and max(o + c for o, c in zip(offsets, counts, strict=True)) > size:
+        msg = f"{path}: truncated: pixel data ends beyond the end of the file ({size} bytes)"
+        raise CorruptFrameError(msg)
+    return _Layout((length, width), dtype, compression, predictor, rows, offsets, counts, fast)
+
+
+def _decoder() -> Callable[[bytes, np.ndarray], None]:
+    try:
+        import imagecodecs
+
+        def decode(data: bytes, out: np.ndarray) -> None:
+            imagecodecs.zlib_decode(data, out=out.reshape(-1).view(np.uint8))
+
+    except ImportError:  # pragma: no cover - imagecodecs is a dependency; stdlib fallback
+        import zlib
+
+        def decode(data: bytes, out: np.ndarray) -> None:
+            raw = zlib.decompress(data)
+            out.reshape(-1).view(np.uint8)[:] = np.frombuffer(raw, np.uint8)
+
+    return decode
+
+
+class FrameReader:
+    """Reads frames of one scan. Create with :meth:`from_first`; thread-safe."""
+
+    def __init__(self, template: Template, *, workers: int | None = None) -> None:
+        self.template = template
+        self.workers = workers or os.cpu_count() or 1
+        self._decode = _decoder()
+
+    @classmethod
+    def from_first(cls, path: Path, *, workers: int | None = None) -> FrameReader:
+        """Parse ``path`` with tifffile to make the template."""
+        import tifffile
+
+        if not path.exists():
+            msg = f"image file not found: {path}"
+            raise MissingFrameError(msg)
+        try:
+            with tifffile.TiffFile(path) as tif:
+                page = tif.pages.first
+                shape, dtype = page.shape, page.dtype
+                compression, rows = int(page.compression), int(page.rowsperstrip or page.shape[0])
+        except (tifffile.TiffFileError, ValueError, OSError, struct.error) as exc:
+            msg = f"{path}: not a readable TIFF: {exc}"
+            raise CorruptFrameError(msg) from exc
+        if dtype is None or len(shape) != 2:
+            msg = f"{path}: expected a single 2-D frame, found shape {shape} ({dtype})"
+            raise FrameShapeError(msg)
+        return cls(
+            Template(
+                shape=(int(shape[0]), int(shape[1])),
+                dtype=np.dtype(dtype),
+                compression=compression,
+                rows_per_strip=rows,
+            ),
+            workers=workers,
+        )
+
+    # -- one frame ---------------------------------------------------------------------
+    def read_into(self, path: Path, out: np.ndarray, *, index: int) -> None:
+        """Read frame ``index`` from ``path`` into ``out``, a C-contiguous array of the template's shape."""
+        if out.shape != self.template.shape or not out.flags.c_contiguous:
+            msg = f"read_into needs a contiguous {self.template.shape} buffer, got {out.shape}"
+            raise ValueError(msg)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            msg_0 = f"frame {index}: image file not found: {path}"
+            raise MissingFrameError(msg_0) from None
+        try:
+            size = os.fstat(fd).st_size
+            layout = _ifd(fd, path, size)
+            if layout.fast:
+                self._check(layout, path, index)
+                self._read_strips(fd, layout, out, path)
+            else:
+                self._read_tifffile(path, out, index)
+        finally:
+            os.close(fd)
+
+    def _check(self, layout: _Layout, path: Path, index: int) -> None:
+        t = self.template
+        if layout.shape != t.shape or layout.dtype != t.dtype.newbyteorder("<"):
+            msg = (
+                f"frame {index}: {path.name} is {layout.shape[0]}x{layout.shape[1]} {layout.dtype}, "
+                f"but the scan's first frame is {t.describe()} ({path.parent})"
+            )
+            raise FrameShapeError(msg)
+
+    def _read_strips(self, fd: int, layout: _Layout, out: np.ndarray, path: Path) -> None:
+        flat = out.reshape(-1)
+        row_items = layout.shape[1]
+        for n, (offset, count) in enumerate(zip(layout.offsets, layout.counts, strict=True)):
+            first = n * layout.rows_per_strip * row_items
+            last = min(first + layout.rows_per_strip * row_items, flat.size)
+            part = flat[first:last]
+            if layout.compression == 1:
+                view = memoryview(part.view(np.uint8))
+                got = os.preadv(fd, [view], offset)
+                if got != part.nbytes:
+                    msg = f"{path}: truncated: strip {n} has {got} of {part.nbytes} bytes"
+                    raise CorruptFrameError(msg)
+            else:
+                data = os.pread(fd, count, offset)
+                try:
+                    self._decode(data, part)
+                except Exception as exc:  # imagecodecs raises its own error types
+                    msg = f"{path}: strip {n} does not decode ({type(exc).__name__}: {exc})"
+                    raise CorruptFrameError(msg) from exc
+
+    def _read_tifffile(self, path: Path, out: np.ndarray, index: int) -> None:
+        import tifffile
+
+        try:
+            data = tifffile.imread(path)
+        except (tifffile.TiffFileError, ValueError, OSError, struct.error) as exc:
+            msg = f"{path}: not a readable TIFF: {exc}"
+            raise CorruptFrameError(msg) from exc
+        if data.shape != self.template.shape or data.dtype != self.template.dtype:
+            msg = (
+                f"frame {index}: {path.name} is {'x'.join(map(str, data.shape))} {data.dtype}, "
+                f"but the scan's first frame is {self.template.describe()} ({path.parent})"
+            )
+            raise FrameShapeError(msg)
+        out[...] = data
+
+    # -- many frames -------------------------------------------------------------------
+    def read(
+        self,
+        paths: Sequence[Path],
+        *,
+        rows: slice = slice(None),
+        cols: slice = slice(None),
+        progress: Callable[[int], None] | None = None,
+        parallel: bool = True,
+    ) -> np.ndarray:
+        """Read ``paths`` into one new array of shape (frames, rows, cols) selected by the slices.
+
+        Errors in worker threads are raised here (the first one, by frame order of submission).
+        """
+        ny, nx = self.template.shape
+        yr, xr_ = range(ny)[rows], range(nx)[cols]
+        out = np.empty((len(paths), len(yr), len(xr_)), self.template.dtype)
+        whole = (
+            len(yr) == ny and len(xr_) == nx and rows.step in (None, 1) and cols.step in (None, 1)
+        )
+
+        def work(start: int, stop: int) -> int:
+            buf = None if whole else np.empty(self.template.shape, self.template.dtype)
+            for i in range(start, stop):
+                if buf is None:
+                    self.read_into(paths[i], out[i], index=i)
+                else:
+                    self.read_into(paths[i], buf, index=i)
+                    out[i] = buf[rows, cols]
+            return stop - start
+
+        step = max(1, min(64, len(paths) // (self.workers * 4) or 1))
+        blocks = [(s, min(s + step, len(paths))) for s in range(0, len(paths), step)]
+        if not parallel or self.workers == 1 or len(blocks) == 1:
+            for s, e in blocks:
+                done = work(s, e)
+                if progress:
+                    progress(done)
+            return out
+        with ThreadPoolExecutor(
+            max_workers=self.workers, thread_name_prefix="nx5d-udkm-read"
+        ) as pool:
+            futures = [pool.submit(work, s, e) for s, e in blocks]
+            try:
+                for future in futures:
+                    done = future.result()
+                    if progress:
+                        progress(done)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return out
+
+
+class FrameStack:
+    """Array-like (frames, rows, cols) over image files for ``dask.array.from_array``.
+
+    Indexing reads only the frames asked for, so one frame of a lazy dataset is one file read.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        reader: FrameReader,
+        *,
+        rows: slice = slice(None),
+        cols: slice = slice(None),
+    ) -> None:
+        self.paths = list(paths)
+        self.reader = reader
+        self.rows, self.cols = rows, cols
+        ny, nx = reader.template.shape
+        self.shape = (len(self.paths), len(range(ny)[rows]), len(range(nx)[cols]))
+        self.dtype = reader.template.dtype
+        self.ndim = 3
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        key = key + (slice(None),) * (3 - len(key))
+        frames = np.arange(self.shape[0])[key[0]]
+        scalar = np.ndim(frames) == 0
+        picked = [self.paths[int(i)] for i in np.atleast_1d(frames)]
+        data = self.reader.read(picked, rows=self.rows, cols=self.cols, parallel=False)
+        data = data[(slice(None), key[1], key[2])]
+        return data[0] if scalar else data
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "paths": self.paths,
+            "template": self.reader.template,
+            "rows": self.rows,
+            "cols": self.cols,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(
+            state["paths"], FrameReader(state["template"]), rows=state["rows"], cols=state["cols"]
+        )  # type: ignore[misc]
