@@ -66,6 +66,7 @@ class _Layout:
     offsets: tuple[int, ...]
     counts: tuple[int, ...]
     fast: bool
+    meta_end: int = 0
 
 
 def _ifd(fd: int, path: Path, size: int) -> _Layout:
@@ -83,6 +84,7 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
     block = head if ifd + 2 + 12 * 64 <= len(head) else os.pread(fd, 2 + 12 * 256, ifd)
     base = ifd if block is head else 0
     (count,) = struct.unpack_from("<H", block, base)
+    meta_end = ifd + 2 + 12 * count + 4
     if base + 2 + 12 * count > len(block):
         msg = f"{path}: truncated image directory ({count} entries, {size} bytes)"
         raise CorruptFrameError(msg)
@@ -98,8 +100,14 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
         if typ not in _TYPE_SIZE:
             msg = f"{path}: TIFF tag {tag} has unexpected type {typ}"
             raise CorruptFrameError(msg)
+        nonlocal meta_end
         nbytes = _TYPE_SIZE[typ] * n
-        data = raw[:nbytes] if nbytes <= 4 else os.pread(fd, nbytes, struct.unpack("<I", raw)[0])
+        if nbytes <= 4:
+            data = raw[:nbytes]
+        else:
+            (where,) = struct.unpack("<I", raw)
+            data = os.pread(fd, nbytes, where)
+            meta_end = max(meta_end, where + nbytes)
         if len(data) < nbytes:
             msg = f"{path}: truncated: tag {tag} points beyond the end of the file ({size} bytes)"
             raise CorruptFrameError(msg)
@@ -124,7 +132,9 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
     if fast and max(o + c for o, c in zip(offsets, counts, strict=True)) > size:
         msg = f"{path}: truncated: pixel data ends beyond the end of the file ({size} bytes)"
         raise CorruptFrameError(msg)
-    return _Layout((length, width), dtype, compression, predictor, rows, offsets, counts, fast)
+    return _Layout(
+        (length, width), dtype, compression, predictor, rows, offsets, counts, fast, meta_end
+    )
 
 
 def _decoder() -> Callable[[bytes, np.ndarray], None]:
@@ -147,10 +157,19 @@ def _decoder() -> Callable[[bytes, np.ndarray], None]:
 class FrameReader:
     """Reads frames of one scan. Create with :meth:`from_first`; thread-safe."""
 
-    def __init__(self, template: Template, *, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        template: Template,
+        *,
+        workers: int | None = None,
+        header: tuple[bytes, _Layout] | None = None,
+    ) -> None:
         self.template = template
         self.workers = workers or os.cpu_count() or 1
         self._decode = _decoder()
+        # frame 0's bytes before its pixel data, when they hold its whole IFD: a file whose first
+        # bytes are identical has the identical layout, so its IFD need not be parsed again
+        self._header = header
 
     @classmethod
     def from_first(cls, path: Path, *, workers: int | None = None) -> FrameReader:
@@ -171,15 +190,24 @@ class FrameReader:
         if dtype is None or len(shape) != 2:
             msg = f"{path}: expected a single 2-D frame, found shape {shape} ({dtype})"
             raise FrameShapeError(msg)
-        return cls(
-            Template(
-                shape=(int(shape[0]), int(shape[1])),
-                dtype=np.dtype(dtype),
-                compression=compression,
-                rows_per_strip=rows,
-            ),
-            workers=workers,
+        template = Template(
+            shape=(int(shape[0]), int(shape[1])),
+            dtype=np.dtype(dtype),
+            compression=compression,
+            rows_per_strip=rows,
         )
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            layout = _ifd(fd, path, os.fstat(fd).st_size)
+            end = min(layout.offsets) if layout.offsets else 0
+            header = (
+                (os.pread(fd, end, 0), layout)
+                if layout.fast and 0 < layout.meta_end <= end
+                else None
+            )
+        finally:
+            os.close(fd)
+        return cls(template, workers=workers, header=header)
 
     # -- one frame ---------------------------------------------------------------------
     def read_into(self, path: Path, out: np.ndarray, *, index: int) -> None:
@@ -193,6 +221,11 @@ class FrameReader:
             msg_0 = f"frame {index}: image file not found: {path}"
             raise MissingFrameError(msg_0) from None
         try:
+            if self._header is not None:
+                known, layout = self._header
+                if os.pread(fd, len(known), 0) == known:
+                    self._read_strips(fd, layout, out, path)
+                    return
             size = os.fstat(fd).st_size
             layout = _ifd(fd, path, size)
             if layout.fast:
@@ -338,14 +371,15 @@ class FrameStack:
         return data[0] if scalar else data
 
     def __getstate__(self) -> dict[str, Any]:
+        reader = self.reader
         return {
             "paths": self.paths,
-            "template": self.reader.template,
+            "template": reader.template,
+            "header": reader._header,
             "rows": self.rows,
             "cols": self.cols,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(
-            state["paths"], FrameReader(state["template"]), rows=state["rows"], cols=state["cols"]
-        )  # type: ignore[misc]
+        reader = FrameReader(state["template"], header=state["header"])
+        self.__init__(state["paths"], reader, rows=state["rows"], cols=state["cols"])  # type: ignore[misc]
