@@ -97,7 +97,7 @@ def floor(
     shape: tuple[int, int],
     strips: list[tuple[int, int]],
 ) -> None:
-    """Read every file's bytes (and zlib-decode the strip) on all cores; no TIFF parsing here."""
+    """Read every file's bytes (and deflate-decode the strip with libdeflate, as tifffile does) on all cores."""
     from concurrent.futures import ThreadPoolExecutor
 
     import imagecodecs
@@ -117,7 +117,7 @@ def floor(
         def read(i: int) -> None:
             data = paths[i].read_bytes()
             offset, count = strips[i]
-            imagecodecs.zlib_decode(
+            imagecodecs.deflate_decode(
                 data[offset : offset + count], out=out[i].reshape(-1).view(np.uint8)
             )
 

@@ -138,18 +138,11 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
 
 
 def _decoder() -> Callable[[bytes, np.ndarray], None]:
-    try:
-        import imagecodecs
+    """Deflate (zlib format) decoding into ``out``: libdeflate through imagecodecs, as tifffile does."""
+    import imagecodecs
 
-        def decode(data: bytes, out: np.ndarray) -> None:
-            imagecodecs.zlib_decode(data, out=out.reshape(-1).view(np.uint8))
-
-    except ImportError:  # pragma: no cover - imagecodecs is a dependency; stdlib fallback
-        import zlib
-
-        def decode(data: bytes, out: np.ndarray) -> None:
-            raw = zlib.decompress(data)
-            out.reshape(-1).view(np.uint8)[:] = np.frombuffer(raw, np.uint8)
+    def decode(data: bytes, out: np.ndarray) -> None:
+        imagecodecs.deflate_decode(data, out=out.reshape(-1).view(np.uint8))
 
     return decode
 

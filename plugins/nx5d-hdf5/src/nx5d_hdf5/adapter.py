@@ -1,0 +1,207 @@
+"""HDF5 / NeXus repositories: a file per scan, or scans as entries (groups) inside files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import h5py
+import xarray as xr
+from pydantic import Field
+
+from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
+
+from .errors import DanglingLinkError
+from .h5io import inspect_link, open_file, read_dataset
+from .nexus import build_dataset, entry_group, summary_fields
+
+__all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
+logger = logging.getLogger(__name__)
+_SUFFIX = re.compile(r"\.(h5|hdf5|hdf|he5|nxs|nx5|nexus)\Z", re.IGNORECASE)
+
+
+class Hdf5Summary(ScanSummary):
+    """Summary from NeXus metadata; ``notes`` say what was missing or assumed."""
+
+    file: str = ""
+    entry: str = ""
+    definition: str | None = None
+    end_time: Any = None
+    signal_shape: list[int] | None = None
+    dangling_links: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Hdf5Repository(Repository):
+    """HDF5/NeXus files reached through a URL pattern.
+
+    Examples: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
+    ``file:///d/{proposal}.nxs#{scan}`` (entries in a file per proposal),
+    ``file:///d.hdf#{proposal}/{scan}`` (one file). Naive times are read in ``timezone``.
+    """
+
+    name = "hdf5"
+    description = (
+        "HDF5 / NeXus files: a file per scan or scans as entries; NeXus default/signal/axes."
+    )
+    url_patterns = (
+        "*.h5",
+        "*.hdf5",
+        "*.hdf",
+        "*.nxs",
+        "*.nx5",
+        "*.h5#*",
+        "*.hdf5#*",
+        "*.hdf#*",
+        "*.nxs#*",
+        "*.nx5#*",
+    )
+    version = "0.1.0"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        timezone: str = "UTC",
+    ) -> None:
+        super().__init__(url, spice=spice)
+        self.pattern = KeyPattern.parse(url)
+        self.timezone = ZoneInfo(timezone)
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """The path part (before ``#``) ends with an HDF5/NeXus suffix."""
+        return bool(_SUFFIX.search(url.partition("#")[0]))
+
+    def _list_proposals(self) -> Iterable[str]:
+        if "{proposal}" in self.pattern.path:
+            return self.pattern.list_proposals()
+        # proposals are groups inside the one file: the fragment reads <parent>/{proposal}/...
+        fragment = self.pattern.fragment or ""
+        parent = fragment.split("{proposal}", 1)[0].strip("/")
+        with open_file(Path(self.pattern.path)) as handle:
+            group = handle[parent] if parent else handle
+            return [
+                name
+                for name in group
+                if inspect_link(group, name) is None and isinstance(group[name], h5py.Group)
+            ]
+
+    def _proposal(self, key: str) -> Proposal:
+        return Hdf5Proposal(repository=self, key=key)
+
+
+class Hdf5Proposal(Proposal):
+    """A proposal: scans are files matching the pattern, or groups inside the proposal's file."""
+
+    repository: Hdf5Repository
+
+    def _list_scans(self) -> Iterable[str]:
+        pattern = self.repository.pattern
+        if pattern.scan_in_path:
+            return pattern.list_scans(self.key)
+        location = pattern.format(proposal=self.key)
+        parent = (location.fragment or "").strip("/")
+        with open_file(Path(location.path)) as handle:
+            try:
+                group = handle[parent] if parent else handle
+            except KeyError:
+                msg = f"{location.path}: no group {parent!r} for proposal {self.key!r}; top-level groups: {sorted(handle)}"
+                raise KeyError(msg) from None
+            keys = []
+            for name in group:
+                candidate = f"{parent}/{name}" if parent else name
+                if pattern.match_fragment(candidate, proposal=self.key) is None:
+                    continue
+                if inspect_link(group, name) is None and isinstance(group[name], h5py.Group):
+                    keys.append(name)
+            return keys
+
+    def _scan(self, key: str) -> Scan:
+        return Hdf5Scan(proposal=self, key=key)
+
+
+class Hdf5Scan(Scan):
+    """One scan: a file, or a group inside a file."""
+
+    proposal: Hdf5Proposal
+
+    @property
+    def file(self) -> Path:
+        """The HDF5 file."""
+        return Path(
+            self.proposal.repository.pattern.format(proposal=self.proposal.key, scan=self.key).path
+        )
+
+    @property
+    def group_path(self) -> str:
+        """The scan's group inside :attr:`file` (``""``: the file's default entry)."""
+        fragment = self.proposal.repository.pattern.format(
+            proposal=self.proposal.key, scan=self.key
+        ).fragment
+        return (fragment or "").strip("/")
+
+    def _open_group(self, handle: h5py.File) -> h5py.Group:
+        try:
+            return entry_group(handle, self.group_path)
+        except KeyError:
+            msg = f"{self.file}: no group {self.group_path!r} for scan {self.key!r}; top-level groups: {sorted(handle)}"
+            raise KeyError(msg) from None
+
+    def _get_summary(self) -> Hdf5Summary:
+        with open_file(self.file) as handle:
+            group = self._open_group(handle)
+            fields = summary_fields(group, zone=self.proposal.repository.timezone)
+            return Hdf5Summary(key=self.key, file=str(self.file), entry=group.name, **fields)
+
+    def _get_raw(self) -> xr.Dataset:
+        with open_file(self.file) as handle:
+            return build_dataset(self._open_group(handle), path=self.file, lazy=False)
+
+    def _get_lazy(self) -> xr.Dataset:
+        with open_file(self.file) as handle:
+            return build_dataset(self._open_group(handle), path=self.file, lazy=True)
+
+    def field(self, path: str) -> xr.DataArray:
+        """Read one dataset by its path inside the scan's group (e.g. ``instrument/EtherCAT/data``).
+
+        Raises
+        ------
+        DanglingLinkError
+            If a link on the way points to a missing file or object (the message names both).
+        """
+        with open_file(self.file) as handle:
+            obj: Any = self._open_group(handle)
+            parts = [p for p in path.strip("/").split("/") if p]
+            for part in parts:
+                if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
+                    members = sorted(obj) if isinstance(obj, h5py.Group) else []
+                    msg = f"{self.file}:{obj.name}: no member {part!r} (looking for {path!r}); members: {members}"
+                    raise KeyError(msg)
+                problem = inspect_link(obj, part)
+                if problem:
+                    msg = f"{self.file}: cannot read {path!r}: dangling link {problem}"
+                    raise DanglingLinkError(msg)
+                obj = obj[part]
+            if not isinstance(obj, h5py.Dataset):
+                msg = f"{self.file}:{obj.name} is a group, not a dataset"
+                raise KeyError(msg)
+            units = obj.attrs.get("units")
+            attrs = (
+                {"units": units.decode() if isinstance(units, bytes) else str(units)}
+                if units is not None
+                else {}
+            )
+            return xr.DataArray(read_dataset(obj), name=parts[-1], attrs=attrs)
+
+    def export_nexus(self, path: str | os.PathLike[str], *, cooked: bool = False) -> Path:
+        """Write ``raw`` (or ``cooked``) to a NeXus file; see :func:`nx5d_hdf5.write_nexus`."""
+        from .writer import write_nexus
+
+        return write_nexus(self.cooked if cooked else self.raw, path=Path(path))

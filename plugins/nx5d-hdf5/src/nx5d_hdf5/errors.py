@@ -1,0 +1,17 @@
+"""Errors of the HDF5 adapter, each naming the file and the object."""
+
+from __future__ import annotations
+
+from nx5d_core.errors import Nx5dError
+
+
+class Hdf5FormatError(Nx5dError, OSError):
+    """A file that is not HDF5, is truncated, or lacks what it promises (e.g. a signal)."""
+
+
+class DanglingLinkError(Hdf5FormatError, FileNotFoundError):
+    """An external link whose target file or object does not exist."""
+
+
+class MissingFilterError(Hdf5FormatError):
+    """A dataset compressed with an HDF5 filter that is not available here."""
