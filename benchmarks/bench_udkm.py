@@ -108,7 +108,7 @@ def floor(
         out_bytes = np.empty((len(paths), size), np.uint8)
 
         def read(i: int) -> None:
-            with open(paths[i], "rb", buffering=0) as f:
+            with paths[i].open("rb", buffering=0) as f:
                 f.readinto(memoryview(out_bytes[i]))
 
     else:

@@ -49,10 +49,13 @@ def test_aps_pinsaxs(nx5d_real_data: Path) -> None:
     assert raw["sample_times"].values.tolist() == [3, 30, 58, 86, 112, 140, 168, 196, 223, 240]
     assert raw["sample_times"].attrs["units"] == "minutes"
     assert raw["blank"].dims == ("vertical", "horizontal")
-    assert raw.attrs["instrument/monochromator/energy"] == pytest.approx(21.0, abs=1e-3)
-    assert raw.attrs["instrument/monochromator/energy@units"] == "keV"
-    assert raw.attrs["instrument/detector/distance"] == pytest.approx(540.8)
-    assert raw.attrs["instrument/detector/x_pixel_size"] == pytest.approx(0.172)
+    assert raw.attrs["definition"] == "NXsas"
+    meta = scan.metadata
+    assert meta["instrument/monochromator/energy"] == pytest.approx(21.0, abs=1e-3)
+    assert meta["instrument/monochromator/energy@units"] == "keV"
+    assert meta["instrument/detector/distance"] == pytest.approx(540.8)
+    assert meta["instrument/detector/x_pixel_size"] == pytest.approx(0.172)
+    assert meta["instrument/source/name"] == "Advanced Photon Source Undulator A, sector 9ID-C"
     assert int(raw["frames"][0, 0, 0]) == 41
 
 

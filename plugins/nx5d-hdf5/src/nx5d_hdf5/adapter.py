@@ -18,7 +18,7 @@ from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, Spice
 
 from .errors import DanglingLinkError
 from .h5io import inspect_link, open_file, read_dataset
-from .nexus import build_dataset, entry_group, summary_fields
+from .nexus import build_dataset, entry_group, read_metadata, summary_fields
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
@@ -132,6 +132,10 @@ class Hdf5Scan(Scan):
 
     proposal: Hdf5Proposal
 
+    def __init__(self, *, proposal: Proposal, key: str) -> None:
+        super().__init__(proposal=proposal, key=key)
+        self._metadata: dict[str, Any] | None = None
+
     @property
     def file(self) -> Path:
         """The HDF5 file."""
@@ -167,6 +171,27 @@ class Hdf5Scan(Scan):
     def _get_lazy(self) -> xr.Dataset:
         with open_file(self.file) as handle:
             return build_dataset(self._open_group(handle), path=self.file, lazy=True)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Every small field of the scan's group outside its data groups (instrument, sample...), by path.
+
+        Units are under ``<path>@units``. Read on first use and cached until :meth:`refresh`.
+        """
+        if self._metadata is None:
+            with open_file(self.file) as handle:
+                self._metadata = read_metadata(self._open_group(handle))
+        return self._metadata
+
+    def refresh(self) -> None:
+        """Also forget the metadata."""
+        super().refresh()
+        self._metadata = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_metadata"] = None
+        return state
 
     def field(self, path: str) -> xr.DataArray:
         """Read one dataset by its path inside the scan's group (e.g. ``instrument/EtherCAT/data``).

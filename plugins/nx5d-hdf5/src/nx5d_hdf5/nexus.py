@@ -9,7 +9,10 @@ Naming rules (documented in docs/hdf5.md):
   used instead. Other fields of the main NXdata keep their names; fields of other data groups (any
   group with a ``signal`` attribute) are named ``<group>.<field>``. Small metadata anywhere else
   in the entry (at most 16 values: instrument, sample, monochromator energy...) become attrs
-  named by their path inside the entry, with ``<path>@units`` for units.
+  named by their path inside the entry, with ``<path>@units`` for units: those directly in the
+  entry are attrs of ``raw``, all of them are in ``scan.metadata``. Numeric arrays outside the
+  data groups whose first dimension is the scan's (image_key, monitors) are variables named by
+  their path with ``/`` -> ``.``.
 - plain HDF5: every dataset becomes a variable named by its path with ``/`` -> ``.``, dims
   ``<name>_dim_<i>``; datasets of one value become attrs.
 - dangling links are left out and listed in the attr ``nx5d_dangling_links``.
@@ -263,13 +266,14 @@ def _metadata(
     skip: set[str],
     dangling: list[str],
     base: str,
-    out: dict[str, Any],
+    out: dict[str, Any] | None,
     scan: tuple[str, int] | None,
     aligned: dict[str, Any],
     load: Loader,
     seen: set[Any],
+    attrs_out: dict[str, Any] | None = None,
 ) -> None:
-    """Small fields -> ``out`` (attrs); numeric arrays along the scan dimension -> ``aligned``."""
+    """Small fields -> ``out`` (unless None); numeric arrays along the scan dimension -> ``aligned``."""
     for name, obj in _members(group, dangling).items():
         path = f"{base}{name}"
         if isinstance(obj, h5py.Group):
@@ -285,10 +289,13 @@ def _metadata(
                 aligned=aligned,
                 load=load,
                 seen=seen,
+                attrs_out=attrs_out,
             )
         elif obj.size <= METADATA_MAX_SIZE and obj.dtype.kind in "biufSOU":
-            out[path] = text(obj[()])
-            out.update({f"{path}@{k}": v for k, v in _units(obj).items()})
+            if out is not None or not base:
+                target = attrs_out if out is None else out
+                target[path] = text(obj[()])
+                target.update({f"{path}@{k}": v for k, v in _units(obj).items()})
         elif (
             scan is not None
             and obj.id not in seen
@@ -408,11 +415,12 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
             skip=skip,
             dangling=dangling,
             base="",
-            out=attrs,
+            out=None,
             scan=first,
             aligned=aligned,
             load=load,
             seen=seen,
+            attrs_out=attrs,
         )
         data_vars.update(
             {k: v for k, v in aligned.items() if k not in data_vars and k not in coords}
@@ -425,6 +433,28 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
         )
         result.attrs["nx5d_dangling_links"] = unique
     return result
+
+
+def read_metadata(group: h5py.Group) -> dict[str, Any]:
+    """Every small field (at most 16 values) outside the data groups: path -> value, ``path@units``."""
+    out: dict[str, Any] = {}
+    dangling: list[str] = []
+
+    def no_load(ds: h5py.Dataset, access: str) -> Any:
+        return None
+
+    _metadata(
+        group,
+        skip=set(),
+        dangling=dangling,
+        base="",
+        out=out,
+        scan=None,
+        aligned={},
+        load=no_load,
+        seen=set(),
+    )
+    return out
 
 
 def parse_time(value: Any, *, zone: tzinfo, notes: list[str], what: str) -> datetime | None:
