@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import median_time, report  # noqa: E402
+from _util import median_time, report
 
 
 def main() -> None:

@@ -209,11 +209,16 @@ class Hdf5Scan(Scan):
                     members = sorted(obj) if isinstance(obj, h5py.Group) else []
                     msg = f"{self.file}:{obj.name}: no member {part!r} (looking for {path!r}); members: {members}"
                     raise KeyError(msg)
-                problem = inspect_link(obj, part)
-                if problem:
-                    msg = f"{self.file}: cannot read {path!r}: dangling link {problem}"
-                    raise DanglingLinkError(msg)
-                obj = obj[part]
+                link = obj.get(part, getlink=True)
+                if isinstance(link, h5py.ExternalLink | h5py.SoftLink):
+                    try:
+                        target = obj[part]
+                    except KeyError:
+                        msg = f"{self.file}: cannot read {path!r}: dangling link {inspect_link(obj, part)}"
+                        raise DanglingLinkError(msg) from None
+                    obj = target
+                else:
+                    obj = obj[part]
             if not isinstance(obj, h5py.Dataset):
                 msg = f"{self.file}:{obj.name} is a group, not a dataset"
                 raise KeyError(msg)
