@@ -33,7 +33,11 @@ def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NX5D_CONFIG_PATH", str(tmp_path / "nx5d-config"))
     namespace: dict[str, object] = {"__name__": "__doc__"}
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "NX5D_ROOT": str(ROOT),
+    }
     for number, (lang, body) in enumerate(runnable, start=1):
         if lang == "python":
             try:

@@ -1,0 +1,75 @@
+"""The adapter: {root}/{proposal}/{scan}/ with counters.csv (one row per frame) and frame_NNNNN.tif.
+
+Fill in your format here: change LAYOUT, how _table() reads the counters, and how _get_raw()
+reads the frames. Keep _get_summary() cheap (no frames) and let errors raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+import xarray as xr
+from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceView
+
+LAYOUT = "/{proposal}/{scan}/counters.csv"
+DESCRIPTION = {{ cookiecutter.description|tojson }}
+
+
+class FacilityRepository(Repository):
+    name = {{ cookiecutter.adapter_name|tojson }}
+    description = DESCRIPTION
+    url_patterns = ("*" + LAYOUT,)
+    version = "0.1.0"
+
+    def __init__(self, url: str, *, spice: str | None = None) -> None:
+        super().__init__(url, spice=spice)
+        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)
+
+    def _list_proposals(self) -> Iterable[str]:
+        return self.pattern.list_proposals()
+
+    def _proposal(self, key: str) -> Proposal:
+        return FacilityProposal(repository=self, key=key)
+
+
+class FacilityProposal(Proposal):
+    repository: FacilityRepository
+
+    def _list_scans(self) -> Iterable[str]:
+        return self.repository.pattern.list_scans(self.key)
+
+    def _scan(self, key: str) -> Scan:
+        return FacilityScan(proposal=self, key=key)
+
+
+class FacilityScan(Scan):
+    proposal: FacilityProposal
+
+    @property
+    def folder(self) -> Path:
+        pattern = self.proposal.repository.pattern
+        return Path(pattern.format(proposal=self.proposal.key, scan=self.key).path).parent
+
+    def _table(self) -> pd.DataFrame:
+        return pd.read_csv(self.folder / "counters.csv")
+
+    def _get_summary(self) -> ScanSummary:
+        started = datetime.fromtimestamp((self.folder / "counters.csv").stat().st_mtime, tz=UTC)
+        frames = len(self._table())
+        return ScanSummary(key=self.key, type="counters+frames", num_frames=frames, time=started)
+
+    def _get_raw(self) -> xr.Dataset:
+        table = self._table()
+        paths = [self.folder / f"frame_{i:05d}.tif" for i in range(len(table))]
+        frames = np.stack([tifffile.imread(path) for path in paths])
+        counters = {name: ("frame", table[name].to_numpy()) for name in table.columns}
+        return xr.Dataset({**counters, "images": (("frame", "y", "x"), frames)})
+
+    def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
+        monitor = spice["norm"]["monitor"] if "norm" in spice else "monitor"
+        return (raw["images"] / raw[monitor]).sum("frame").to_dataset(name="normalised")

@@ -1,0 +1,77 @@
+"""The cookiecutter template: bake (also with awkward inputs), install, test, lint, list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "cookiecutter-adapter"
+BIN = Path(sys.executable).parent
+
+CASES = {
+    "defaults": {},
+    "awkward": {
+        "facility": "Max IV",
+        "beamline": "Bloch-2 (ARPES)",
+        "author": "Jürgen O'Brien-Müller",
+        "email": "j.obrien@example.org",
+        "description": 'The "best" beamline\'s adapter: ÅÄÖ, quotes & dashes',
+    },
+}
+
+
+def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_baked_package_installs_passes_and_is_listed(case: str, tmp_path: Path) -> None:
+    from cookiecutter.main import cookiecutter
+
+    baked = Path(
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context=CASES[case], output_dir=str(tmp_path)
+        )
+    )
+    meta = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    assert baked.name.startswith("nx5d-")
+    package = next((baked / "src").iterdir()).name
+    assert package.isidentifier()
+    adapter = baked / "src" / package / "adapter.py"
+    code_lines = [
+        line
+        for line in adapter.read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert len(code_lines) <= 60, f"the generated adapter has {len(code_lines)} lines"
+    assert "facility" in meta
+    install = _run(
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", baked, cwd=tmp_path
+    )
+    assert install.returncode == 0, install.stderr
+    try:
+        tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=baked)
+        assert tests.returncode == 0, tests.stdout + tests.stderr
+        assert "passed" in tests.stdout
+        assert "failed" not in tests.stdout
+        lint = _run(BIN / "ruff", "check", ".", cwd=baked)
+        assert lint.returncode == 0, lint.stdout
+        types = _run(BIN / "mypy", "src", cwd=baked)
+        assert types.returncode == 0, types.stdout
+        listed = _run(BIN / "nx5d", "adapters", cwd=baked)
+        name = package.removeprefix("nx5d_").replace("_", "-")
+        assert f"{name}\t" in listed.stdout, listed.stdout
+        assert f"from: {baked.name} 0.1.0" in listed.stdout
+        if case == "awkward":
+            assert "Jürgen O'Brien-Müller" in (baked / "README.md").read_text()
+            assert 'The "best" beamline' in listed.stdout
+    finally:
+        _run(sys.executable, "-m", "pip", "uninstall", "--quiet", "-y", baked.name, cwd=tmp_path)
