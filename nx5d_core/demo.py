@@ -61,7 +61,8 @@ def plot_rsm(cooked: Any, path: Path, *, delays: int = 4) -> Path:
         )
         ax.set_xlabel(f"$q_y$ ({cooked['qy'].attrs['units']})")
     np.atleast_1d(axes)[0].set_ylabel(f"$q_z$ ({cooked['qz'].attrs['units']})")
-    fig.colorbar(mesh, ax=axes, label=f"intensity ({intensity.attrs.get('units', '')})")
+    if mesh is not None:
+        fig.colorbar(mesh, ax=axes, label=f"intensity ({intensity.attrs.get('units', '')})")
     scan = cooked.attrs.get("nx5d_scan", "")
     fig.suptitle(f"Reciprocal-space maps, scan {scan}")
     fig.savefig(path, dpi=110)
