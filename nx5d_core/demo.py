@@ -96,7 +96,7 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
     for stale in folder.glob("spice.sqlite*"):
         stale.unlink()
 
-    repo = open_repository(str(root), spice=spice_path)
+    repo = open_repository(str(root), spice=spice_path, progress=True)
     print(f"\n== repository {repo.url} (adapter {repo.name!r}): proposals {repo.keys()}")
     proposal = repo[-1]
     print(proposal.table()[["type", "num_frames", "time", "delays", "description"]].to_string())

@@ -318,6 +318,26 @@ def test_nothing_is_cached_after_an_error(scratch_root: Path) -> None:
     assert scan.raw["images"].shape == (84, 195, 487)
 
 
+def test_progress_bar_shows_on_a_terminal_when_asked(
+    scratch_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    _ = _scan(scratch_root, progress=True).raw
+    assert "20210205/091726" in screen.getvalue()
+    assert "84/84" in screen.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr("sys.stderr", quiet)
+    _ = _scan(scratch_root, progress=False).raw
+    assert quiet.getvalue() == ""
+
+
 def test_progress_bar_is_quiet_when_not_interactive(
     scratch_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -56,6 +56,9 @@ class UdkmRepository(Repository):
         Time zone of times given without one (scan keys are local times).
     workers
         Reader threads (default: all cores).
+    progress
+        Progress bar while reading frames: ``None`` shows it for reads that take more than about a
+        second, ``True`` from the start, ``False`` never. It is never shown when not interactive.
     """
 
     name = "udkm"
@@ -74,8 +77,10 @@ class UdkmRepository(Repository):
         roi: Roi | None = None,
         timezone: str = "Europe/Berlin",
         workers: int | None = None,
+        progress: bool | None = None,
     ) -> None:
         super().__init__(url, spice=spice)
+        self.progress = progress
         if reduce < 1:
             msg = f"reduce must be >= 1, got {reduce}"
             raise ValueError(msg)
@@ -273,13 +278,14 @@ class UdkmScan(Scan):
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=self.proposal.repository.workers)
         rows, cols = self._selection(reduce, roi)
+        progress = self.proposal.repository.progress
         with tqdm(
             total=len(paths),
             unit="frame",
             desc=f"{self.proposal.key}/{self.key}",
-            delay=1.0,
-            disable=None,
-            leave=False,
+            delay=0.0 if progress else 1.0,
+            disable=None if progress is not False else True,
+            leave=bool(progress),
         ) as bar:
             images = reader.read(paths, rows=rows, cols=cols, progress=bar.update)
         return self._dataset(images, rows, cols, reader.template.shape)
