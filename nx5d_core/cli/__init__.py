@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .proposal import Proposal
-    from .repository import Repository
+    from ..proposal import Proposal
+    from ..repository import Repository
 
 __all__ = ["main"]
 
 
 def _open(args: argparse.Namespace) -> Repository:
-    from .config import catalog, list_configs
-    from .opening import open_repository
+    from ..config import catalog, list_configs
+    from ..opening import open_repository
 
     if args.adapter is None and args.spice is None and args.target in list_configs():
         return catalog[args.target]
@@ -26,7 +26,7 @@ def _open(args: argparse.Namespace) -> Repository:
 
 
 def _cmd_adapters(args: argparse.Namespace) -> None:
-    from .plugins import list_adapters
+    from ..plugins import list_adapters
 
     infos = list_adapters()
     if not infos:
@@ -232,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (errors are printed, not raised)."""
-    from .errors import Nx5dError
+    from ..errors import Nx5dError
 
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * args.verbose

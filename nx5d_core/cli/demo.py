@@ -74,7 +74,7 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
     """Run the demo, writing under ``out`` (default: the user cache folder); returns that folder."""
     import platformdirs
 
-    from .opening import open_repository
+    from ..opening import open_repository
 
     sample = _need("nx5d_udkm.sample", "the UDKM plugin, plugins/nx5d-udkm")
     rsm = _need("nx5d_udkm.rsm", "the UDKM plugin")
