@@ -21,7 +21,7 @@ Naming rules (documented in docs/hdf5.md):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -260,53 +260,26 @@ def _read_data_group(
 SCAN_ALIGNED_MAX_SIZE = 10_000_000
 
 
-def _metadata(
-    group: h5py.Group,
-    *,
-    skip: set[str],
-    dangling: list[str],
-    base: str,
-    out: dict[str, Any] | None,
-    scan: tuple[str, int] | None,
-    aligned: dict[str, Any],
-    load: Loader,
-    seen: set[Any],
-    attrs_out: dict[str, Any] | None = None,
-) -> None:
-    """Small fields -> ``out`` (unless None); numeric arrays along the scan dimension -> ``aligned``."""
+def _fields(
+    group: h5py.Group, *, dangling: list[str], base: str = ""
+) -> Iterator[tuple[str, h5py.Dataset]]:
+    """Datasets below ``group`` outside its data groups, with their paths relative to ``group``."""
     for name, obj in _members(group, dangling).items():
         path = f"{base}{name}"
         if isinstance(obj, h5py.Group):
-            if obj.name in skip or _is_data_group(obj):
-                continue
-            _metadata(
-                obj,
-                skip=skip,
-                dangling=dangling,
-                base=path + "/",
-                out=out,
-                scan=scan,
-                aligned=aligned,
-                load=load,
-                seen=seen,
-                attrs_out=attrs_out,
-            )
-        elif obj.size <= METADATA_MAX_SIZE and obj.dtype.kind in "biufSOU":
-            if out is not None or not base:
-                target = attrs_out if out is None else out
-                target[path] = text(obj[()])
-                target.update({f"{path}@{k}": v for k, v in _units(obj).items()})
-        elif (
-            scan is not None
-            and obj.id not in seen
-            and obj.ndim >= 1
-            and obj.shape[0] == scan[1]
-            and obj.size <= SCAN_ALIGNED_MAX_SIZE
-            and obj.dtype.kind in "biuf"
-        ):
-            var = path.replace("/", ".")
-            dims = [scan[0], *(f"{var}_dim_{i}" for i in range(1, obj.ndim))]
-            aligned[var] = (dims, load(obj, f"{group.name}/{name}"), _field_attrs(obj))
+            if not _is_data_group(obj):
+                yield from _fields(obj, dangling=dangling, base=path + "/")
+        else:
+            yield path, obj
+
+
+def _is_small(dataset: h5py.Dataset) -> bool:
+    return bool(dataset.size <= METADATA_MAX_SIZE and dataset.dtype.kind in "biufSOU")
+
+
+def _put_small(out: dict[str, Any], path: str, dataset: h5py.Dataset) -> None:
+    out[path] = text(dataset[()])
+    out.update({f"{path}@{k}": v for k, v in _units(dataset).items()})
 
 
 def _plain(group: h5py.Group, *, load: Loader, dangling: list[str]) -> xr.Dataset:
@@ -407,24 +380,27 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
         attrs: dict[str, Any] = {
             k: text(v) for k, v in group.attrs.items() if k not in {"NX_class", "default"}
         }
-        skip = {main.name} if main is not None else set()
-        first = next(iter(sizes.items()), None)
-        aligned: dict[str, Any] = {}
-        _metadata(
-            group,
-            skip=skip,
-            dangling=dangling,
-            base="",
-            out=None,
-            scan=first,
-            aligned=aligned,
-            load=load,
-            seen=seen,
-            attrs_out=attrs,
-        )
-        data_vars.update(
-            {k: v for k, v in aligned.items() if k not in data_vars and k not in coords}
-        )
+        scan = next(iter(sizes.items()), None)  # the signal's first dimension and its length
+        for field_path, ds in _fields(group, dangling=dangling):
+            if _is_small(ds):
+                if "/" not in field_path:  # the entry's own fields; the rest is in scan.metadata
+                    _put_small(attrs, field_path, ds)
+            elif (
+                scan is not None
+                and ds.id not in seen
+                and ds.ndim >= 1
+                and ds.shape[0] == scan[1]
+                and ds.size <= SCAN_ALIGNED_MAX_SIZE
+                and ds.dtype.kind in "biuf"
+            ):
+                var = field_path.replace("/", ".")
+                if var not in data_vars and var not in coords:
+                    dims = [scan[0], *(f"{var}_dim_{i}" for i in range(1, ds.ndim))]
+                    data_vars[var] = (
+                        dims,
+                        load(ds, f"{group.name}/{field_path}"),
+                        _field_attrs(ds),
+                    )
         result = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     unique = sorted(set(dangling))
     if unique:
@@ -438,22 +414,9 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
 def read_metadata(group: h5py.Group) -> dict[str, Any]:
     """Every small field (at most 16 values) outside the data groups: path -> value, ``path@units``."""
     out: dict[str, Any] = {}
-    dangling: list[str] = []
-
-    def no_load(ds: h5py.Dataset, access: str) -> Any:
-        return None
-
-    _metadata(
-        group,
-        skip=set(),
-        dangling=dangling,
-        base="",
-        out=out,
-        scan=None,
-        aligned={},
-        load=no_load,
-        seen=set(),
-    )
+    for path, dataset in _fields(group, dangling=[]):
+        if _is_small(dataset):
+            _put_small(out, path, dataset)
     return out
 
 
