@@ -13,8 +13,11 @@ if TYPE_CHECKING:
 __all__ = ["cook_key", "provenance_attrs"]
 
 
-def cook_key(*, scan: Scan, view: SpiceView) -> str:
-    """Hash of (repository, proposal, scan key, spice view, adapter name and version)."""
+def cook_key(*, scan: Scan, view: SpiceView, files: str | None = None) -> str:
+    """Hash of (repository, proposal, scan key, spice view, adapter name and version, files).
+
+    ``files`` is the digest of the scan's file fingerprint: changed files give a fresh cook.
+    """
     repo = scan.repository
     parts = {
         "repository": repo.url,
@@ -23,6 +26,7 @@ def cook_key(*, scan: Scan, view: SpiceView) -> str:
         "adapter": repo.name,
         "adapter_version": repo.version,
         "spice": view.fingerprint(),
+        "files": files,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -11,9 +11,13 @@ __all__ = [
     "AdapterGuessError",
     "AdapterNotFoundError",
     "ConfigError",
+    "FilesChangedError",
+    "FormatError",
     "InvalidKeyError",
     "KeyNotFoundError",
     "Nx5dError",
+    "OutsideRootError",
+    "SpecialFileError",
     "URLPatternError",
     "closest",
 ]
@@ -49,6 +53,43 @@ class URLPatternError(Nx5dError, ValueError):
 
 class ConfigError(Nx5dError, ValueError):
     """A named-repository configuration file that cannot be used."""
+
+
+class FormatError(Nx5dError, ValueError):
+    """A file that does not hold what its format promises; the message names file and place."""
+
+
+class OutsideRootError(Nx5dError, PermissionError):
+    """A path (or a link, an HDF5 external link, a VDS source) that leads outside the repository root.
+
+    Parameters
+    ----------
+    link
+        The path or link as the data names it.
+    target
+        Where it leads, resolved.
+    root
+        The repository root it must stay inside.
+    """
+
+    def __init__(self, *, link: str, target: str, root: str) -> None:
+        self.link, self.target, self.root = link, target, root
+        self.message = (
+            f"{link} leads to {target}, outside the repository root {root}; refused "
+            "(allow it with allow_outside=[...] on the repository or in its named config)"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SpecialFileError(Nx5dError, OSError):
+    """A FIFO, socket, device or folder where a data file is expected (reading it could hang)."""
+
+
+class FilesChangedError(Nx5dError, RuntimeError):
+    """A scan's files changed while they were read, or since a lazy dataset was built."""
 
 
 def closest(key: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import functools
 import keyword
+import logging
 import re
 from collections.abc import Collection, Iterable
 
 from .errors import InvalidKeyError
 
-__all__ = ["NaturalKey", "make_handles", "natural_key", "validate_key"]
+__all__ = ["NaturalKey", "make_handles", "natural_key", "valid_keys", "validate_key"]
+logger = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"([0-9]+)")
 _NOT_IDENT = re.compile(r"\W", flags=re.ASCII)
@@ -55,6 +57,28 @@ def validate_key(key: object, *, kind: str = "key") -> str:
         )
         raise InvalidKeyError(msg)
     return key
+
+
+def valid_keys(names: Iterable[str], *, kind: str, where: str) -> list[str]:
+    """The names that are valid keys; the others are left out with one warning naming them.
+
+    For names found in data (groups in a file, folders): one odd name must not fail a listing.
+    """
+    keys, skipped = [], []
+    for name in names:
+        try:
+            keys.append(validate_key(name, kind=kind))
+        except InvalidKeyError:
+            skipped.append(name)
+    if skipped:
+        logger.warning(
+            "%s: left out %d name(s) that are not valid %s keys: %s",
+            where,
+            len(skipped),
+            kind,
+            ", ".join(repr(n) for n in skipped[:5]),
+        )
+    return keys
 
 
 def _base_handle(key: str, *, prefix: str, reserved: Collection[str]) -> str:

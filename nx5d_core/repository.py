@@ -14,8 +14,10 @@ from .keys import natural_key
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .paths import RootGuard
     from .proposal import Proposal
     from .spice.store import SpiceStore
+    from .urls import KeyPattern
 
 __all__ = ["Repository"]
 
@@ -33,23 +35,37 @@ class Repository(KeyedCollection["Proposal"]):
     spice
         The spice store: a :class:`~nx5d_core.spice.SpiceStore`, a path or ``sqlite:///...`` URL,
         or ``None`` for an empty in-memory store.
+    allow_outside
+        Folders outside the repository root that may be read all the same (detector files that
+        live elsewhere, reached through symlinks or HDF5 external links). Nothing else outside
+        the root is read.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     url_patterns: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "0"
+    pattern: KeyPattern | None = None
+    """The parsed URL pattern of adapters that read files; its root is the security boundary."""
 
     _kind = "proposal"
     _handle_prefix = "p"
 
     def __init__(
-        self, url: str, *, spice: SpiceStore | str | os.PathLike[str] | None = None
+        self,
+        url: str,
+        *,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__()
         self.url = url
         self._spice_spec = spice
         self._spice_store: SpiceStore | None = None
+        if isinstance(allow_outside, str | os.PathLike):
+            allow_outside = [allow_outside]
+        self.allow_outside: tuple[str, ...] = tuple(os.fspath(p) for p in allow_outside)
+        self._guard: RootGuard | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_proposals(self) -> Iterable[str]:
@@ -87,6 +103,18 @@ class Repository(KeyedCollection["Proposal"]):
 
     def _where(self) -> str:
         return f"{self.name or type(self).__name__} repository {self.url!r}"
+
+    @property
+    def guard(self) -> RootGuard:
+        """The resolver every read goes through: keeps paths inside the root (see :mod:`nx5d_core.paths`)."""
+        if self._guard is None:
+            from .paths import RootGuard
+
+            if self.pattern is None:
+                msg = f"{self._where()}: the adapter reads no files (no URL pattern), so it has no root"
+                raise AdapterContractError(msg)
+            self._guard = RootGuard.create(self.pattern.boundary, allow_outside=self.allow_outside)
+        return self._guard
 
     @property
     def spice_store(self) -> SpiceStore:

@@ -6,13 +6,14 @@ import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .errors import AdapterContractError
+from .errors import AdapterContractError, FilesChangedError
 from .summary import ScanSummary
 
 if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
+    from .fingerprint import Fingerprint
     from .proposal import Proposal
     from .repository import Repository
     from .spice.view import SpiceView
@@ -34,6 +35,7 @@ class Scan:
         self._summary: ScanSummary | None = None
         self._raw: xr.Dataset | None = None
         self._cooked: OrderedDict[str, xr.Dataset] = OrderedDict()
+        self._seen: Fingerprint | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -46,6 +48,14 @@ class Scan:
 
     def _get_lazy(self) -> xr.Dataset | None:
         """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
+        return None
+
+    def _fingerprint(self) -> Fingerprint | None:
+        """The fingerprint of the scan's files (see :mod:`nx5d_core.fingerprint`), or ``None``.
+
+        Cheap (stat calls only). Adapters that read files return one, so that cached results are
+        re-read when the files change and a change during a read raises.
+        """
         return None
 
     def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
@@ -80,9 +90,42 @@ class Scan:
             self._summary = summary
         return self._summary
 
+    def _validated(self) -> Fingerprint | None:
+        """The current fingerprint; caches made from other files are dropped first."""
+        current = self._fingerprint()
+        if current is not None and self._seen is not None and current != self._seen:
+            changed = self._seen.changed(current)
+            logger.info(
+                "%s: %d file(s) changed since they were read (%s); reading again",
+                self._where(),
+                len(changed),
+                ", ".join(changed[:3]),
+            )
+            self.refresh()
+        self._seen = current
+        return current
+
+    def _check_unchanged(self, before: Fingerprint | None, what: str) -> None:
+        if before is None:
+            return
+        after = self._fingerprint()
+        if after != before:
+            self.refresh()
+            changed = before.changed(after) if after is not None else []
+            msg = (
+                f"{self._where()}: files changed while {what} was read: "
+                f"{', '.join(changed[:5]) or 'the file list'}; nothing was cached, read again"
+            )
+            raise FilesChangedError(msg)
+
     @property
     def raw(self) -> xr.Dataset:
-        """The raw data as an in-memory :class:`xarray.Dataset` (cached)."""
+        """The raw data as an in-memory :class:`xarray.Dataset`.
+
+        Cached until the scan's files change (checked by fingerprint at each access) or
+        :meth:`refresh`.
+        """
+        before = self._validated()
         if self._raw is None:
             import xarray as xr
 
@@ -91,6 +134,7 @@ class Scan:
             if not isinstance(raw, xr.Dataset):
                 msg = f"{type(self).__name__}._get_raw() returned {type(raw).__name__}, not xarray.Dataset"
                 raise AdapterContractError(msg)
+            self._check_unchanged(before, "raw")
             self._raw = raw
         return self._raw
 
@@ -103,6 +147,7 @@ class Scan:
         """
         import xarray as xr
 
+        self._validated()
         lazy = self._get_lazy()
         if lazy is None:
             from .lazy import delayed_dataset
@@ -144,8 +189,9 @@ class Scan:
 
         from .cook import cook_key, provenance_attrs
 
+        files = self._validated()
         view = self.spice.with_overrides(overrides) if overrides else self.spice
-        key = cook_key(scan=self, view=view)
+        key = cook_key(scan=self, view=view, files=None if files is None else files.digest())
         cached = self._cooked.get(key)
         if cached is not None:
             self._cooked.move_to_end(key)
@@ -172,6 +218,7 @@ class Scan:
         self._summary = None
         self._raw = None
         self._cooked.clear()
+        self._seen = None
 
     def _repr_html_(self) -> str:
         from .html import scan_html
@@ -183,5 +230,5 @@ class Scan:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update({"_summary": None, "_raw": None, "_cooked": OrderedDict()})
+        state.update({"_summary": None, "_raw": None, "_cooked": OrderedDict(), "_seen": None})
         return state

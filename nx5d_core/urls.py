@@ -13,10 +13,13 @@ import logging
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidKeyError, URLPatternError
-from .keys import natural_key, validate_key
+from .keys import natural_key, valid_keys, validate_key
+
+if TYPE_CHECKING:
+    from .paths import RootGuard
 
 __all__ = ["FIELDS", "KeyPattern", "Location"]
 
@@ -147,6 +150,18 @@ class KeyPattern:
         return head if "{" not in self.path else head.rsplit("/", 1)[0] or "/"
 
     @property
+    def boundary(self) -> str:
+        """The folder that is the security boundary: the root, or the one file's folder."""
+        if "{" in self.path:
+            return self.root
+        return self.path.rsplit("/", 1)[0] or "/"
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the path is on the local filesystem."""
+        return self.protocol in {"file", "local"}
+
+    @property
     def fs(self) -> Any:
         """The fsspec filesystem of the path."""
         import fsspec
@@ -191,43 +206,75 @@ class KeyPattern:
         return None if found is None else dict(found.groupdict(), **fixed)
 
     # -- listing -----------------------------------------------------------------------
-    def _listed(self, pattern: str, *, proposal: str | None, field_name: str) -> list[str]:
-        fs = self.fs
+    def _listed(
+        self, pattern: str, *, proposal: str | None, field_name: str, guard: RootGuard | None
+    ) -> list[str]:
         root = self.root
-        if not fs.exists(root):
-            msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
-            raise FileNotFoundError(msg)
-        keys, skipped = set(), []
-        for hit in fs.glob(pattern):
-            found = self.match_path(hit, proposal=proposal)
-            if found is None:
-                continue
-            try:
-                keys.add(validate_key(found[field_name], kind=field_name))
-            except InvalidKeyError:
-                skipped.append(hit)
-        if skipped:
-            logger.warning(
-                "skipped %d paths whose %s key is not valid, e.g. %s",
-                len(skipped),
-                field_name,
-                skipped[0],
-            )
+        if self.is_local:
+            hits = self._walked(proposal=proposal, field_name=field_name, guard=guard)
+        else:
+            fs = self.fs
+            if not fs.exists(root):
+                msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
+                raise FileNotFoundError(msg)
+            hits = [
+                found
+                for hit in fs.glob(pattern)
+                if (found := self.match_path(hit, proposal=proposal))
+            ]
+        keys = set(valid_keys((f[field_name] for f in hits), kind=field_name, where=self.url))
         return sorted(keys, key=natural_key)
 
-    def list_proposals(self) -> list[str]:
+    def _walked(
+        self, *, proposal: str | None, field_name: str, guard: RootGuard | None
+    ) -> list[dict[str, str]]:
+        from pathlib import Path
+
+        from .paths import RootGuard
+        from .walk import walk_pattern
+
+        root = self.root
+        if not Path(root).exists():
+            msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
+            raise FileNotFoundError(msg)
+        if not Path(root).is_dir():
+            msg = (
+                f"repository root {root!r} is a file, not a folder (from URL pattern {self.url!r})"
+            )
+            raise NotADirectoryError(msg)
+        guard = guard or RootGuard.create(self.boundary)
+        fixed = {} if proposal is None else {"proposal": proposal}
+        segments = [s for s in self.path[len(root) :].split("/") if s]
+        out = []
+        for hit in walk_pattern(
+            root=root, segments=segments, fixed=fixed, wanted=field_name, guard=guard
+        ):
+            if hit.complete:
+                found = self.match_path(hit.path, proposal=proposal)
+                if found is not None:
+                    out.append(found)
+            elif field_name in hit.fields:
+                out.append(hit.fields)
+        return out
+
+    def list_proposals(self, *, guard: RootGuard | None = None) -> list[str]:
         """Proposal keys found in the path (those with at least one matching file or folder)."""
         if "{proposal}" not in self.path:
             msg = f"URL pattern {self.url!r} keeps proposals inside a file; the adapter lists them"
             raise URLPatternError(msg)
-        return self._listed(_glob(self.path, fixed={}), proposal=None, field_name="proposal")
+        return self._listed(
+            _glob(self.path, fixed={}), proposal=None, field_name="proposal", guard=guard
+        )
 
-    def list_scans(self, proposal: str) -> list[str]:
+    def list_scans(self, proposal: str, *, guard: RootGuard | None = None) -> list[str]:
         """Scan keys of ``proposal`` found in the path."""
         validate_key(proposal, kind="proposal")
         if not self.scan_in_path:
             msg = f"URL pattern {self.url!r} keeps scans inside a file; the adapter lists them"
             raise URLPatternError(msg)
         return self._listed(
-            _glob(self.path, fixed={"proposal": proposal}), proposal=proposal, field_name="scan"
+            _glob(self.path, fixed={"proposal": proposal}),
+            proposal=proposal,
+            field_name="scan",
+            guard=guard,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,11 @@ CASES = {
 }
 
 
-def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False, env=env
     )
 
 
@@ -53,25 +56,29 @@ def test_baked_package_installs_passes_and_is_listed(case: str, tmp_path: Path) 
     ]
     assert len(code_lines) <= 60, f"the generated adapter has {len(code_lines)} lines"
     assert "facility" in meta
+    # installed into a private --target folder, never into the shared environment: other test
+    # processes must not see this plugin
+    target = tmp_path / "site"
     install = _run(
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", baked, cwd=tmp_path
-    )
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+        "--target", target, baked, cwd=tmp_path,
+    )  # fmt: skip
     assert install.returncode == 0, install.stderr
-    try:
-        tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=baked)
-        assert tests.returncode == 0, tests.stdout + tests.stderr
-        assert "passed" in tests.stdout
-        assert "failed" not in tests.stdout
-        lint = _run(BIN / "ruff", "check", ".", cwd=baked)
-        assert lint.returncode == 0, lint.stdout
-        types = _run(BIN / "mypy", "src", cwd=baked)
-        assert types.returncode == 0, types.stdout
-        listed = _run(BIN / "nx5d", "adapters", cwd=baked)
-        name = package.removeprefix("nx5d_").replace("_", "-")
-        assert f"{name}\t" in listed.stdout, listed.stdout
-        assert f"from: {baked.name} 0.1.0" in listed.stdout
-        if case == "awkward":
-            assert "Jürgen O'Brien-Müller" in (baked / "README.md").read_text()
-            assert 'The "best" beamline' in listed.stdout
-    finally:
-        _run(sys.executable, "-m", "pip", "uninstall", "--quiet", "-y", baked.name, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=baked, env=env)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "passed" in tests.stdout
+    assert "failed" not in tests.stdout
+    lint = _run(BIN / "ruff", "check", ".", cwd=baked)
+    assert lint.returncode == 0, lint.stdout
+    types = _run(BIN / "mypy", "src", cwd=baked)
+    assert types.returncode == 0, types.stdout
+    listed = _run(BIN / "nx5d", "adapters", cwd=baked, env=env)
+    name = package.removeprefix("nx5d_").replace("_", "-")
+    assert f"{name}\t" in listed.stdout, listed.stdout
+    assert f"from: {baked.name} 0.1.0" in listed.stdout
+    if case == "awkward":
+        assert "Jürgen O'Brien-Müller" in (baked / "README.md").read_text()
+        assert 'The "best" beamline' in listed.stdout
+    unseen = _run(BIN / "nx5d", "adapters", cwd=tmp_path)
+    assert f"{name}\t" not in unseen.stdout, "the baked plugin leaked into the shared environment"

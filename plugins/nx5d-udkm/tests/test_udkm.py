@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -117,9 +118,9 @@ def test_lazy_reads_one_file_per_frame(udkm_root: Path, monkeypatch: pytest.Monk
     read: list[str] = []
     original = frames.FrameReader.read_into
 
-    def spy(self: frames.FrameReader, path: Path, out: np.ndarray, *, index: int) -> None:
+    def spy(self: frames.FrameReader, path: Path, out: np.ndarray, **kwargs: Any) -> None:
         read.append(path.name)
-        original(self, path, out, index=index)
+        original(self, path, out, **kwargs)
 
     monkeypatch.setattr(frames.FrameReader, "read_into", spy)
     frame = lazy["images"][70].values

@@ -1,7 +1,8 @@
 """The adapter: {root}/{proposal}/{scan}/ with counters.csv (one row per frame) and frame_NNNNN.tif.
 
 Fill in your format here: change LAYOUT, how _table() reads the counters, and how _get_raw()
-reads the frames. Keep _get_summary() cheap (no frames) and let errors raise.
+reads the frames. Keep _get_summary() cheap (no frames) and let errors raise. Open every file
+through ``self.repository.guard.file(path)``: it keeps reads inside the repository root.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import pandas as pd
 import tifffile
 import xarray as xr
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceView
+from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
 
 LAYOUT = "/{proposal}/{scan}/counters.csv"
 DESCRIPTION = {{ cookiecutter.description|tojson }}
 
 
 class FacilityRepository(Repository):
+    pattern: KeyPattern
     name = {{ cookiecutter.adapter_name|tojson }}
     description = DESCRIPTION
     url_patterns = ("*" + LAYOUT,)
@@ -31,7 +34,7 @@ class FacilityRepository(Repository):
         self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)
 
     def _list_proposals(self) -> Iterable[str]:
-        return self.pattern.list_proposals()
+        return self.pattern.list_proposals(guard=self.guard)
 
     def _proposal(self, key: str) -> Proposal:
         return FacilityProposal(repository=self, key=key)
@@ -41,7 +44,7 @@ class FacilityProposal(Proposal):
     repository: FacilityRepository
 
     def _list_scans(self) -> Iterable[str]:
-        return self.repository.pattern.list_scans(self.key)
+        return self.repository.pattern.list_scans(self.key, guard=self.repository.guard)
 
     def _scan(self, key: str) -> Scan:
         return FacilityScan(proposal=self, key=key)
@@ -55,8 +58,11 @@ class FacilityScan(Scan):
         pattern = self.proposal.repository.pattern
         return Path(pattern.format(proposal=self.proposal.key, scan=self.key).path).parent
 
+    def _fingerprint(self) -> Fingerprint:  # cached data is re-read when these files change
+        return fingerprint_folder(self.repository.guard.folder(self.folder))
+
     def _table(self) -> pd.DataFrame:
-        return pd.read_csv(self.folder / "counters.csv")
+        return pd.read_csv(self.repository.guard.file(self.folder / "counters.csv"))
 
     def _get_summary(self) -> ScanSummary:
         started = datetime.fromtimestamp((self.folder / "counters.csv").stat().st_mtime, tz=UTC)
@@ -66,7 +72,7 @@ class FacilityScan(Scan):
     def _get_raw(self) -> xr.Dataset:
         table = self._table()
         paths = [self.folder / f"frame_{i:05d}.tif" for i in range(len(table))]
-        frames = np.stack([tifffile.imread(path) for path in paths])
+        frames = np.stack([tifffile.imread(self.repository.guard.file(p)) for p in paths])
         counters = {name: ("frame", table[name].to_numpy()) for name in table.columns}
         return xr.Dataset({**counters, "images": (("frame", "y", "x"), frames)})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -15,9 +16,12 @@ import xarray as xr
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
+from nx5d_core.fingerprint import Fingerprint, fingerprint_files
+from nx5d_core.keys import valid_keys
+from nx5d_core.paths import RootGuard
 
 from .errors import DanglingLinkError
-from .h5io import inspect_link, open_file, read_dataset
+from .h5io import inspect_link, open_file, open_path, read_dataset
 from .nexus import build_dataset, entry_group, read_metadata, summary_fields
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
@@ -69,8 +73,9 @@ class Hdf5Repository(Repository):
         *,
         spice: SpiceStore | str | os.PathLike[str] | None = None,
         timezone: str = "UTC",
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice)
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
         self.pattern = KeyPattern.parse(url)
         self.timezone = ZoneInfo(timezone)
 
@@ -81,17 +86,19 @@ class Hdf5Repository(Repository):
 
     def _list_proposals(self) -> Iterable[str]:
         if "{proposal}" in self.pattern.path:
-            return self.pattern.list_proposals()
+            return self.pattern.list_proposals(guard=self.guard)
         # proposals are groups inside the one file: the fragment reads <parent>/{proposal}/...
         fragment = self.pattern.fragment or ""
         parent = fragment.split("{proposal}", 1)[0].strip("/")
-        with open_file(Path(self.pattern.path)) as handle:
-            group = handle[parent] if parent else handle
-            return [
+        with open_file(Path(self.pattern.path), guard=self.guard) as handle:
+            group = open_path(handle, parent, guard=self.guard)
+            names = [
                 name
                 for name in group
-                if inspect_link(group, name) is None and isinstance(group[name], h5py.Group)
+                if inspect_link(group, name, guard=self.guard) is None
+                and isinstance(group[name], h5py.Group)
             ]
+            return valid_keys(names, kind="proposal", where=f"{self.pattern.path}:/{parent}")
 
     def _proposal(self, key: str) -> Proposal:
         return Hdf5Proposal(repository=self, key=key)
@@ -104,13 +111,14 @@ class Hdf5Proposal(Proposal):
 
     def _list_scans(self) -> Iterable[str]:
         pattern = self.repository.pattern
+        guard = self.repository.guard
         if pattern.scan_in_path:
-            return pattern.list_scans(self.key)
+            return pattern.list_scans(self.key, guard=guard)
         location = pattern.format(proposal=self.key)
         parent = (location.fragment or "").strip("/")
-        with open_file(Path(location.path)) as handle:
+        with open_file(Path(location.path), guard=guard) as handle:
             try:
-                group = handle[parent] if parent else handle
+                group = open_path(handle, parent, guard=guard)
             except KeyError:
                 msg = f"{location.path}: no group {parent!r} for proposal {self.key!r}; top-level groups: {sorted(handle)}"
                 raise KeyError(msg) from None
@@ -119,9 +127,11 @@ class Hdf5Proposal(Proposal):
                 candidate = f"{parent}/{name}" if parent else name
                 if pattern.match_fragment(candidate, proposal=self.key) is None:
                     continue
-                if inspect_link(group, name) is None and isinstance(group[name], h5py.Group):
+                if inspect_link(group, name, guard=guard) is None and isinstance(
+                    group[name], h5py.Group
+                ):
                     keys.append(name)
-            return keys
+            return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
 
     def _scan(self, key: str) -> Scan:
         return Hdf5Scan(proposal=self, key=key)
@@ -151,26 +161,41 @@ class Hdf5Scan(Scan):
         ).fragment
         return (fragment or "").strip("/")
 
+    @property
+    def guard(self) -> RootGuard:
+        """The repository's root guard."""
+        return self.proposal.repository.guard
+
+    def _fingerprint(self) -> Fingerprint:
+        return fingerprint_files([self.file])
+
+    def _open(self) -> contextlib.AbstractContextManager[h5py.File]:
+        return open_file(self.file, guard=self.guard)
+
     def _open_group(self, handle: h5py.File) -> h5py.Group:
         try:
-            return entry_group(handle, self.group_path)
+            return entry_group(handle, self.group_path, guard=self.guard)
         except KeyError:
             msg = f"{self.file}: no group {self.group_path!r} for scan {self.key!r}; top-level groups: {sorted(handle)}"
             raise KeyError(msg) from None
 
     def _get_summary(self) -> Hdf5Summary:
-        with open_file(self.file) as handle:
+        with self._open() as handle:
             group = self._open_group(handle)
-            fields = summary_fields(group, zone=self.proposal.repository.timezone)
+            fields = summary_fields(
+                group, zone=self.proposal.repository.timezone, guard=self.guard
+            )
             return Hdf5Summary(key=self.key, file=str(self.file), entry=group.name, **fields)
 
     def _get_raw(self) -> xr.Dataset:
-        with open_file(self.file) as handle:
-            return build_dataset(self._open_group(handle), path=self.file, lazy=False)
+        with self._open() as handle:
+            group = self._open_group(handle)
+            return build_dataset(group, path=self.file, lazy=False, guard=self.guard)
 
     def _get_lazy(self) -> xr.Dataset:
-        with open_file(self.file) as handle:
-            return build_dataset(self._open_group(handle), path=self.file, lazy=True)
+        with self._open() as handle:
+            group = self._open_group(handle)
+            return build_dataset(group, path=self.file, lazy=True, guard=self.guard)
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -179,8 +204,8 @@ class Hdf5Scan(Scan):
         Units are under ``<path>@units``. Read on first use and cached until :meth:`refresh`.
         """
         if self._metadata is None:
-            with open_file(self.file) as handle:
-                self._metadata = read_metadata(self._open_group(handle))
+            with self._open() as handle:
+                self._metadata = read_metadata(self._open_group(handle), guard=self.guard)
         return self._metadata
 
     def refresh(self) -> None:
@@ -201,7 +226,7 @@ class Hdf5Scan(Scan):
         DanglingLinkError
             If a link on the way points to a missing file or object (the message names both).
         """
-        with open_file(self.file) as handle:
+        with self._open() as handle:
             obj: Any = self._open_group(handle)
             parts = [p for p in path.strip("/").split("/") if p]
             for part in parts:
@@ -209,16 +234,11 @@ class Hdf5Scan(Scan):
                     members = sorted(obj) if isinstance(obj, h5py.Group) else []
                     msg = f"{self.file}:{obj.name}: no member {part!r} (looking for {path!r}); members: {members}"
                     raise KeyError(msg)
-                link = obj.get(part, getlink=True)
-                if isinstance(link, h5py.ExternalLink | h5py.SoftLink):
-                    try:
-                        target = obj[part]
-                    except KeyError:
-                        msg = f"{self.file}: cannot read {path!r}: dangling link {inspect_link(obj, part)}"
-                        raise DanglingLinkError(msg) from None
-                    obj = target
-                else:
-                    obj = obj[part]
+                problem = inspect_link(obj, part, guard=self.guard)
+                if problem is not None:
+                    msg = f"{self.file}: cannot read {path!r}: {problem}"
+                    raise DanglingLinkError(msg)
+                obj = obj[part]
             if not isinstance(obj, h5py.Dataset):
                 msg = f"{self.file}:{obj.name} is a group, not a dataset"
                 raise KeyError(msg)

@@ -12,9 +12,12 @@ from typing import Any
 import h5py
 import numpy as np
 
+from nx5d_core.errors import OutsideRootError
+from nx5d_core.paths import RootGuard
+
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
-__all__ = ["H5Array", "inspect_link", "open_file", "read_dataset"]
+__all__ = ["H5Array", "inspect_link", "open_file", "open_path", "read_dataset", "virtual_problem"]
 logger = logging.getLogger(__name__)
 
 KNOWN_FILTERS = {
@@ -40,17 +43,21 @@ def _plugins() -> None:
 
 
 @contextlib.contextmanager
-def open_file(path: Path) -> Iterator[h5py.File]:
-    """Open ``path`` read-only; not-HDF5 and truncated files raise :class:`Hdf5FormatError`."""
+def open_file(path: Path, *, guard: RootGuard) -> Iterator[h5py.File]:
+    """Open ``path`` read-only after the root check; not-HDF5 and truncated files raise :class:`Hdf5FormatError`.
+
+    A FIFO or device named like an HDF5 file is refused before HDF5 could block on it.
+    """
     _plugins()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         msg = f"HDF5 file not found: {path}"
         raise FileNotFoundError(msg)
+    resolved = guard.file(path, what="an HDF5 file")
     try:
-        handle = h5py.File(path, "r")
+        handle = h5py.File(resolved, "r")
     except OSError as exc:
-        size = path.stat().st_size
-        kind = "truncated or damaged" if h5py.is_hdf5(path) else "not an HDF5 file"
+        size = resolved.stat().st_size
+        kind = "truncated or damaged" if h5py.is_hdf5(resolved) else "not an HDF5 file"
         msg = f"{path}: {kind} ({size} bytes): {exc}"
         raise Hdf5FormatError(msg) from exc
     try:
@@ -59,24 +66,82 @@ def open_file(path: Path) -> Iterator[h5py.File]:
         handle.close()
 
 
-def inspect_link(group: h5py.Group, name: str) -> str | None:
-    """``None`` if ``group[name]`` resolves, else a description of the dangling link."""
+def _beside(filename: str, here: str) -> Path:
+    """Where HDF5 finds a linked file: an absolute name as it is, a relative one beside ``here``."""
+    return Path(filename) if Path(filename).is_absolute() else Path(here).parent / filename
+
+
+def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | None:
+    """``None`` if ``group[name]`` may be read, else why not (dangling, outside the root, a cycle)."""
     link = group.get(name, getlink=True)
+    where = f"{group.name.rstrip('/')}/{name}"
     if isinstance(link, h5py.ExternalLink):
-        target = Path(group.file.filename).parent / link.filename
+        here = group.file.filename
+        target = _beside(link.filename, here)
+        described = f"{where} -> {link.filename}:{link.path}"
         if not target.exists():
-            return (
-                f"{group.name}/{name} -> {link.filename}:{link.path} (file {target} does not exist)"
-            )
+            return f"{described} (file {target} does not exist)"
         try:
-            group[name]
-        except KeyError:
-            return (
-                f"{group.name}/{name} -> {link.filename}:{link.path} (no such object in {target})"
-            )
+            guard.resolve(target, link=f"{here}:{described}")
+        except OutsideRootError as exc:
+            return str(exc)
+        if target.samefile(here):
+            return f"{described} (an external link back to the same file: a cycle)"
+    elif not isinstance(link, h5py.SoftLink):
+        obj = group.get(name)
+        return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
+    try:
+        obj = group[name]
+    except (KeyError, RuntimeError, OSError) as exc:
+        if isinstance(link, h5py.SoftLink):
+            reason = "a link cycle" if "too many links" in str(exc) else "soft link to a missing object"
+            return f"{where} -> {link.path} ({reason})"
+        return f"{where} -> {link.filename}:{link.path} (no such object in {link.filename})"
+    return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
+
+
+def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
+    """``handle[path]`` walked member by member, so no link on the way escapes the checks.
+
+    Raises ``KeyError`` for a missing member and :class:`DanglingLinkError` for a link that may
+    not be followed (dangling, outside the root, a cycle).
+    """
+    obj: Any = handle
+    for part in [p for p in path.strip("/").split("/") if p]:
+        if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
+            raise KeyError(path)
+        problem = inspect_link(obj, part, guard=guard)
+        if problem is not None:
+            msg = f"{handle.filename}: cannot open {path!r}: {problem}"
+            raise DanglingLinkError(msg)
+        obj = obj[part]
+    if not isinstance(obj, h5py.Group):
+        msg = f"{handle.filename}:{path} is a dataset, not a group"
+        raise Hdf5FormatError(msg)
+    return obj
+
+
+def virtual_problem(dataset: h5py.Dataset, *, guard: RootGuard) -> str | None:
+    """For a virtual dataset (VDS): ``None`` if every source file exists inside the root, else why not.
+
+    HDF5 reads a missing source as fill values (zeros); such a dataset is treated as dangling.
+    """
+    if not dataset.is_virtual:
         return None
-    if isinstance(link, h5py.SoftLink) and link.path not in group:
-        return f"{group.name}/{name} -> {link.path} (soft link to a missing object)"
+    here = dataset.file.filename
+    for source in dataset.virtual_sources():
+        if source.file_name == ".":
+            continue
+        described = f"{dataset.name} (virtual dataset) -> {source.file_name}:{source.dset_name}"
+        if "%" in source.file_name:
+            return f"{described} (printf-style source names are not followed)"
+        target = _beside(source.file_name, here)
+        if not target.exists():
+            return f"{described} (source file {target} does not exist; HDF5 would read zeros)"
+        try:
+            guard.resolve(target, link=f"{here}:{described}")
+        except OutsideRootError as exc:
+            return str(exc)
     return None
 
 
@@ -110,18 +175,24 @@ def read_dataset(dataset: h5py.Dataset, selection: Any = ()) -> np.ndarray:
 class H5Array:
     """Array-like over one HDF5 dataset for ``dask.array.from_array``; opens the file per read.
 
-    Holds only the file path and the object path, so it pickles; h5py's lock makes the reads
-    thread-safe, and every read closes its file.
+    Holds only the file path, the object path and the root guard, so it pickles; h5py's lock
+    makes the reads thread-safe, and every read closes its file.
     """
 
     def __init__(
-        self, path: Path, name: str, *, shape: tuple[int, ...], dtype: np.dtype[Any]
+        self,
+        path: Path,
+        name: str,
+        *,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        guard: RootGuard,
     ) -> None:
-        self.path, self.name = Path(path), name
+        self.path, self.name, self.guard = Path(path), name, guard
         self.shape, self.dtype, self.ndim = shape, dtype, len(shape)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        with open_file(self.path) as handle:
+        with open_file(self.path, guard=self.guard) as handle:
             try:
                 dataset = handle[self.name]
             except KeyError as exc:

@@ -30,8 +30,10 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from nx5d_core.paths import RootGuard
+
 from .errors import Hdf5FormatError
-from .h5io import H5Array, inspect_link, read_dataset
+from .h5io import H5Array, inspect_link, open_path, read_dataset
 
 __all__ = ["build_dataset", "entry_group", "summary_fields"]
 logger = logging.getLogger(__name__)
@@ -60,19 +62,19 @@ def nx_class(obj: h5py.HLObject) -> str:
     return str(text(obj.attrs.get("NX_class", "")) or "")
 
 
-def entry_group(handle: h5py.File, path: str) -> h5py.Group:
+def entry_group(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
     """The scan's group: ``path`` if given, else the root's ``default`` entry or its first NXentry."""
     if path.strip("/"):
-        try:
-            group = handle[path]
-        except KeyError:
-            raise KeyError(path) from None
-        if not isinstance(group, h5py.Group):
-            msg = f"{handle.filename}:{path} is a dataset, not a group"
-            raise Hdf5FormatError(msg)
-        return group
+        return open_path(handle, path, guard=guard)
     default = text(handle.attrs.get("default", ""))
-    if default and default in handle and isinstance(handle[default], h5py.Group):
+    if (
+        isinstance(default, str)
+        and default
+        and "/" not in default
+        and default in handle
+        and isinstance(handle.get(default, getlink=True), h5py.HardLink)
+        and isinstance(handle[default], h5py.Group)
+    ):
         return handle[default]
     entries = [
         n
@@ -116,12 +118,30 @@ def _is_data_group(obj: h5py.HLObject) -> bool:
     return isinstance(obj, h5py.Group) and ("signal" in obj.attrs or nx_class(obj) == "NXdata")
 
 
-def _members(group: h5py.Group, dangling: list[str]) -> dict[str, h5py.HLObject]:
+class Links:
+    """What one walk over a scan's group found unreadable: dangling links, links leaving the
+    repository root, link cycles. Members it names are left out and listed, never followed."""
+
+    def __init__(self, guard: RootGuard) -> None:
+        self.guard = guard
+        self.problems: list[str] = []
+        self.visited: set[Any] = set()
+
+    def first_visit(self, group: h5py.Group) -> bool:
+        """Whether ``group`` is seen for the first time (hard links can make a group its own member)."""
+        if group.id in self.visited:
+            self.problems.append(f"{group.name} (a group reached twice: a hard-link cycle)")
+            return False
+        self.visited.add(group.id)
+        return True
+
+
+def _members(group: h5py.Group, links: Links) -> dict[str, h5py.HLObject]:
     out = {}
     for name in group:
-        problem = inspect_link(group, name)
+        problem = inspect_link(group, name, guard=links.guard)
         if problem:
-            dangling.append(problem)
+            links.problems.append(problem)
             continue
         out[name] = group[name]
     return out
@@ -160,10 +180,10 @@ def _signal_name(group: h5py.Group, members: dict[str, h5py.HLObject]) -> str | 
 
 
 def _data_group(
-    entry: h5py.Group, dangling: list[str]
+    entry: h5py.Group, links: Links
 ) -> tuple[h5py.Group | None, list[h5py.Group]]:
     """The main data group and the other data groups of ``entry``."""
-    groups = {n: o for n, o in _members(entry, dangling).items() if _is_data_group(o)}
+    groups = {n: o for n, o in _members(entry, links).items() if _is_data_group(o)}
     order = sorted(groups)
     default = text(entry.attrs.get("default", ""))
     if isinstance(default, str) and default in groups:
@@ -172,7 +192,11 @@ def _data_group(
     for name in order:
         group = groups[name]
         signal = _signal_name(group, {})
-        if signal is not None and signal in group and inspect_link(group, signal) is None:
+        if (
+            signal is not None
+            and signal in group
+            and inspect_link(group, signal, guard=links.guard) is None
+        ):
             if name != order[0]:
                 logger.warning(
                     "%s: default data group %r has no readable signal; using %r",
@@ -198,14 +222,17 @@ def _dims_for(
 
 
 def _read_data_group(
-    group: h5py.Group, *, load: Loader, prefix: str, dangling: list[str]
+    group: h5py.Group, *, load: Loader, prefix: str, links: Links
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
     """Variables and coordinates of one data group, and its dimension sizes."""
-    members = _members(group, dangling)
+    members = _members(group, links)
     signal = _signal_name(group, members)
     datasets = {n: o for n, o in members.items() if isinstance(o, h5py.Dataset)}
+    if signal is not None and isinstance(members.get(signal), h5py.Group):
+        msg = f"{group.file.filename}:{group.name}: the signal attribute names {signal!r}, which is a group, not a dataset"
+        raise Hdf5FormatError(msg)
     if signal is None or signal not in datasets:
-        if signal is not None and any(signal in d for d in dangling):
+        if signal is not None and any(signal in d for d in links.problems):
             return {}, {}, {}
         if signal is not None:
             msg = f"{group.file.filename}:{group.name}: signal attribute names {signal!r}, which does not exist"
@@ -213,6 +240,13 @@ def _read_data_group(
         return {}, {}, {}
     sig = datasets[signal]
     shape = sig.shape
+    stored_dims = _names(sig.attrs["nx5d_dims"]) if "nx5d_dims" in sig.attrs and sig.ndim else None
+    if stored_dims is not None and len(stored_dims) != sig.ndim:
+        msg = (
+            f"{group.file.filename}:{sig.name}: nx5d_dims names {len(stored_dims)} dimensions "
+            f"{stored_dims} for a {sig.ndim}-dimensional signal"
+        )
+        raise Hdf5FormatError(msg)
     axes = _axes(group)
     indices = _indices(group)
     dims: list[str | None] = [None] * len(shape)
@@ -261,14 +295,16 @@ SCAN_ALIGNED_MAX_SIZE = 10_000_000
 
 
 def _fields(
-    group: h5py.Group, *, dangling: list[str], base: str = ""
+    group: h5py.Group, *, links: Links, base: str = ""
 ) -> Iterator[tuple[str, h5py.Dataset]]:
     """Datasets below ``group`` outside its data groups, with their paths relative to ``group``."""
-    for name, obj in _members(group, dangling).items():
+    if not links.first_visit(group):
+        return
+    for name, obj in _members(group, links).items():
         path = f"{base}{name}"
         if isinstance(obj, h5py.Group):
             if not _is_data_group(obj):
-                yield from _fields(obj, dangling=dangling, base=path + "/")
+                yield from _fields(obj, links=links, base=path + "/")
         else:
             yield path, obj
 
@@ -282,12 +318,14 @@ def _put_small(out: dict[str, Any], path: str, dataset: h5py.Dataset) -> None:
     out.update({f"{path}@{k}": v for k, v in _units(dataset).items()})
 
 
-def _plain(group: h5py.Group, *, load: Loader, dangling: list[str]) -> xr.Dataset:
+def _plain(group: h5py.Group, *, load: Loader, links: Links) -> xr.Dataset:
     data_vars: dict[str, Any] = {}
     attrs: dict[str, Any] = {}
 
     def walk(g: h5py.Group, base: str) -> None:
-        for name, obj in _members(g, dangling).items():
+        if not links.first_visit(g):
+            return
+        for name, obj in _members(g, links).items():
             path = f"{base}{name}"
             if isinstance(obj, h5py.Group):
                 walk(obj, path + "/")
@@ -319,7 +357,7 @@ def dask_chunks(dataset: h5py.Dataset) -> tuple[int, ...] | str:
     return tuple(chunks)
 
 
-def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
+def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard) -> xr.Dataset:
     """The scan's Dataset (see the module docstring for the naming rules)."""
     if lazy:
         import dask.array as da
@@ -327,7 +365,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
         def load(ds: h5py.Dataset, access: str) -> Any:
             if ds.ndim == 0 or ds.size <= METADATA_MAX_SIZE:
                 return read_dataset(ds)
-            array = H5Array(path, access, shape=ds.shape, dtype=ds.dtype)
+            array = H5Array(path, access, shape=ds.shape, dtype=ds.dtype, guard=guard)
             return da.from_array(
                 array,
                 chunks=dask_chunks(ds),
@@ -346,25 +384,25 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
         seen.add(ds.id)
         return inner(ds, access)
 
-    dangling: list[str] = []
+    links = Links(guard)
     is_nexus = bool(nx_class(group)) or any(
-        nx_class(o) for o in _members(group, []).values() if isinstance(o, h5py.Group)
+        nx_class(o) for o in _members(group, Links(guard)).values() if isinstance(o, h5py.Group)
     )
     if not is_nexus:
-        result = _plain(group, load=load, dangling=dangling)
+        result = _plain(group, load=load, links=links)
     else:
-        main, others = _data_group(group, dangling)
+        main, others = _data_group(group, links)
         data_vars: dict[str, Any] = {}
         coords: dict[str, Any] = {}
         sizes: dict[str, int] = {}
         if main is not None:
             data_vars, coords, sizes = _read_data_group(
-                main, load=load, prefix="", dangling=dangling
+                main, load=load, prefix="", links=links
             )
         for other in others:
             prefix = other.name.rsplit("/", 1)[-1] + "."
             o_vars, o_coords, o_sizes = _read_data_group(
-                other, load=load, prefix=prefix, dangling=dangling
+                other, load=load, prefix=prefix, links=links
             )
             rename = {d: prefix + d for d, n in o_sizes.items() if d in sizes and sizes[d] != n}
             for name, (dims, data, attrs) in {**o_vars, **o_coords}.items():
@@ -381,7 +419,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
             k: text(v) for k, v in group.attrs.items() if k not in {"NX_class", "default"}
         }
         scan = next(iter(sizes.items()), None)  # the signal's first dimension and its length
-        for field_path, ds in _fields(group, dangling=dangling):
+        for field_path, ds in _fields(group, links=links):
             if _is_small(ds):
                 if "/" not in field_path:  # the entry's own fields; the rest is in scan.metadata
                     _put_small(attrs, field_path, ds)
@@ -401,8 +439,12 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
                         load(ds, f"{group.name}/{field_path}"),
                         _field_attrs(ds),
                     )
-        result = xr.Dataset(data_vars, coords=coords, attrs=attrs)
-    unique = sorted(set(dangling))
+        try:
+            result = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+        except ValueError as exc:
+            msg = f"{path}:{group.name}: the dimensions the file declares do not fit its arrays: {exc}"
+            raise Hdf5FormatError(msg) from exc
+    unique = sorted(set(links.problems))
     if unique:
         logger.warning(
             "%s:%s: %d dangling link(s) left out, e.g. %s", path, group.name, len(unique), unique[0]
@@ -411,10 +453,10 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool) -> xr.Dataset:
     return result
 
 
-def read_metadata(group: h5py.Group) -> dict[str, Any]:
+def read_metadata(group: h5py.Group, *, guard: RootGuard) -> dict[str, Any]:
     """Every small field (at most 16 values) outside the data groups: path -> value, ``path@units``."""
     out: dict[str, Any] = {}
-    for path, dataset in _fields(group, dangling=[]):
+    for path, dataset in _fields(group, links=Links(guard)):
         if _is_small(dataset):
             _put_small(out, path, dataset)
     return out
@@ -436,11 +478,11 @@ def parse_time(value: Any, *, zone: tzinfo, notes: list[str], what: str) -> date
     return when
 
 
-def summary_fields(group: h5py.Group, *, zone: tzinfo) -> dict[str, Any]:
+def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict[str, Any]:
     """Title, times, definition and frame count, from metadata only (no bulk data read)."""
     notes: list[str] = []
-    dangling: list[str] = []
-    members = _members(group, dangling)
+    links = Links(guard)
+    members = _members(group, links)
     title = text(members["title"][()]) if isinstance(members.get("title"), h5py.Dataset) else ""
     definition = (
         text(members["definition"][()])
@@ -459,7 +501,7 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo) -> dict[str, Any]:
     )
     if start is None:
         notes.append("no start_time")
-    main, _ = _data_group(group, dangling) if nx_class(group) else (None, [])
+    main, _ = _data_group(group, links) if nx_class(group) else (None, [])
     default = text(group.attrs.get("default", ""))
     if (
         main is not None
@@ -489,6 +531,6 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo) -> dict[str, Any]:
         "description": str(title or ""),
         "definition": None if definition is None else str(definition),
         "signal_shape": None if signal_shape is None else list(signal_shape),
-        "dangling_links": sorted(set(dangling)),
+        "dangling_links": sorted(set(links.problems)),
         "notes": notes,
     }

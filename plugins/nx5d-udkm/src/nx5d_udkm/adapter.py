@@ -17,8 +17,10 @@ import xarray as xr
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+from nx5d_core.errors import SpecialFileError
+from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
 
-from .errors import FrameCountError, MissingFrameError
+from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
 from .frames import FrameReader, FrameStack
 from .manifest import Manifest, read_manifest
 from .params import read_parameters
@@ -28,6 +30,24 @@ logger = logging.getLogger(__name__)
 
 _IMAGE = re.compile(r"image(\d+)\.tiff?\Z")
 Roi = tuple[int, int, int, int]
+
+
+def check_roi(roi: Roi | None, shape: tuple[int, int] | None = None) -> Roi | None:
+    """``roi`` if it is a non-empty region (inside ``shape`` when given), else ``ValueError``."""
+    if roi is None:
+        return None
+    values = tuple(roi)
+    if len(values) != 4 or not all(isinstance(v, int | np.integer) for v in values):
+        msg = f"roi must be four integers (row_start, row_stop, col_start, col_stop), got {roi!r}"
+        raise ValueError(msg)
+    r0, r1, c0, c1 = (int(v) for v in values)
+    if not (0 <= r0 < r1 and 0 <= c0 < c1):
+        msg = f"roi {roi!r} is empty or inverted: need 0 <= row_start < row_stop and 0 <= col_start < col_stop"
+        raise ValueError(msg)
+    if shape is not None and (r1 > shape[0] or c1 > shape[1]):
+        msg = f"roi {roi!r} reaches beyond the detector's {shape[0]}x{shape[1]} pixels"
+        raise ValueError(msg)
+    return (r0, r1, c0, c1)
 
 
 class UdkmSummary(ScanSummary):
@@ -59,6 +79,8 @@ class UdkmRepository(Repository):
     progress
         Progress bar while reading frames: ``None`` shows it for reads that take more than about a
         second, ``True`` from the start, ``False`` never. It is never shown when not interactive.
+    allow_outside
+        Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
     """
 
     name = "udkm"
@@ -78,14 +100,15 @@ class UdkmRepository(Repository):
         timezone: str = "Europe/Berlin",
         workers: int | None = None,
         progress: bool | None = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice)
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
         self.progress = progress
         if reduce < 1:
             msg = f"reduce must be >= 1, got {reduce}"
             raise ValueError(msg)
         self.reduce = reduce
-        self.roi = roi
+        self.roi = check_roi(roi)
         self.timezone = ZoneInfo(timezone)
         self.workers = workers
         pattern = url if "{scan}" in url else url.rstrip("/") + "/{proposal}/{scan}/manifest.dat"
@@ -99,17 +122,20 @@ class UdkmRepository(Repository):
         root = Path(url.removeprefix("file://"))
         if "{" in url or not root.is_dir():
             return False
-        for proposal in sorted(root.iterdir())[:20]:
-            if proposal.is_dir() and any(
-                (s / "manifest.dat").is_file()
-                for s in sorted(proposal.iterdir())[:20]
-                if s.is_dir()
-            ):
-                return True
+        try:
+            for proposal in sorted(root.iterdir())[:20]:
+                if proposal.is_dir() and any(
+                    (s / "manifest.dat").is_file()
+                    for s in sorted(proposal.iterdir())[:20]
+                    if s.is_dir()
+                ):
+                    return True
+        except OSError:  # an unreadable folder: not recognisably ours
+            return False
         return False
 
     def _list_proposals(self) -> Iterable[str]:
-        return self.pattern.list_proposals()
+        return self.pattern.list_proposals(guard=self.guard)
 
     def _proposal(self, key: str) -> Proposal:
         return UdkmProposal(repository=self, key=key)
@@ -121,7 +147,7 @@ class UdkmProposal(Proposal):
     repository: UdkmRepository
 
     def _list_scans(self) -> Iterable[str]:
-        return self.repository.pattern.list_scans(self.key)
+        return self.repository.pattern.list_scans(self.key, guard=self.repository.guard)
 
     def _scan(self, key: str) -> Scan:
         return UdkmScan(proposal=self, key=key)
@@ -142,7 +168,11 @@ class UdkmScan(Scan):
     @cached_property
     def manifest(self) -> Manifest:
         """The parsed manifest.dat (cached)."""
-        return read_manifest(self.folder / "manifest.dat")
+        guard = self.proposal.repository.guard
+        return read_manifest(guard.file(self.folder / "manifest.dat", what="the manifest"))
+
+    def _fingerprint(self) -> Fingerprint:
+        return fingerprint_folder(self.proposal.repository.guard.folder(self.folder))
 
     def refresh(self) -> None:
         """Also forget the manifest."""
@@ -166,7 +196,12 @@ class UdkmScan(Scan):
         manifest = self.manifest
         missing: list[str] = []
         try:
-            params = read_parameters(self.folder / "parameters.txt")
+            path = self.proposal.repository.guard.file(
+                self.folder / "parameters.txt", what="parameters.txt"
+            )
+            params = read_parameters(path)
+        except SpecialFileError:
+            raise
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             params = {}
             missing.append(f"parameters.txt: {exc}")
@@ -210,20 +245,43 @@ class UdkmScan(Scan):
         )
 
     # -- frames ------------------------------------------------------------------------
-    def image_paths(self) -> list[Path]:
-        """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder."""
+    def image_numbers(self) -> np.ndarray:
+        """The manifest's ``ImageNumber`` column as integers (else 0, 1, ...), checked."""
         manifest = self.manifest
-        numbers = (
-            manifest.column("ImageNumber").astype(int)
-            if manifest.has("ImageNumber")
-            else np.arange(manifest.num_rows)
-        )
-        paths = [self.folder / f"image{n:05d}.tiff" for n in numbers]
-        on_disk = {e.name for e in os.scandir(self.folder) if _IMAGE.match(e.name)}
+        if not manifest.has("ImageNumber"):
+            return np.arange(manifest.num_rows)
+        column = manifest.column("ImageNumber")
+        bad = np.flatnonzero(~np.isfinite(column) | (column != np.round(column)) | (column < 0))
+        if bad.size:
+            msg = (
+                f"{manifest.path}: line {bad[0] + 2}: ImageNumber {column[bad[0]]!r} is not a "
+                "non-negative whole number"
+            )
+            raise ManifestError(msg)
+        numbers = column.astype(np.int64)
+        unique, counts = np.unique(numbers, return_counts=True)
+        if unique.size != numbers.size:
+            dupe = int(unique[counts > 1][0])
+            lines = [int(i) + 2 for i in np.flatnonzero(numbers == dupe)]
+            msg = f"{manifest.path}: lines {lines}: ImageNumber {dupe} appears more than once"
+            raise ManifestError(msg)
+        return numbers
+
+    def image_paths(self) -> list[Path]:
+        """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder.
+
+        Every file must be a regular file inside the repository root (symlinks are followed only
+        inside it); a folder or FIFO named like a frame is an error naming it.
+        """
+        guard = self.proposal.repository.guard
+        folder = guard.folder(self.folder)
+        paths = [self.folder / f"image{n:05d}.tiff" for n in self.image_numbers()]
+        with os.scandir(folder) as entries:
+            on_disk = {e.name: e for e in entries if _IMAGE.match(e.name)}
         expected = {p.name for p in paths}
-        if on_disk != expected:
-            absent = sorted(expected - on_disk)
-            extra = sorted(on_disk - expected)
+        if on_disk.keys() != expected:
+            absent = sorted(expected - on_disk.keys())
+            extra = sorted(on_disk.keys() - expected)
             detail = []
             if absent:
                 detail.append(
@@ -238,13 +296,21 @@ class UdkmScan(Scan):
             )
             msg = f"{self.folder}: manifest.dat has {len(paths)} rows but the folder has {len(on_disk)} image files; {'; '.join(detail)}"
             raise error(msg)
+        for index, path in enumerate(paths):
+            entry = on_disk[path.name]
+            if entry.is_symlink():
+                guard.file(path, what=f"frame {index}")
+            elif not entry.is_file():
+                kind = "a folder" if entry.is_dir() else "not a regular file"
+                msg = f"frame {index}: {path} is {kind}, not an image file"
+                raise (UdkmFormatError if entry.is_dir() else SpecialFileError)(msg)
         return paths
 
     def _selection(self, reduce: int | None, roi: Roi | None) -> tuple[slice, slice]:
         repo = self.proposal.repository
         step = reduce or repo.reduce
         region = roi if roi is not None else repo.roi
-        r0, r1, c0, c1 = region if region is not None else (None, None, None, None)
+        r0, r1, c0, c1 = check_roi(region) or (None, None, None, None)
         return slice(r0, r1, step), slice(c0, c1, step)
 
     def _dataset(self, images: Any, rows: slice, cols: slice, shape: tuple[int, int]) -> xr.Dataset:
@@ -278,6 +344,7 @@ class UdkmScan(Scan):
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=self.proposal.repository.workers)
         rows, cols = self._selection(reduce, roi)
+        check_roi(roi or self.proposal.repository.roi, reader.template.shape)
         progress = self.proposal.repository.progress
         with tqdm(
             total=len(paths),
@@ -299,7 +366,10 @@ class UdkmScan(Scan):
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=1)
         rows, cols = self._selection(None, None)
-        stack = FrameStack(paths, reader, rows=rows, cols=cols)
+        check_roi(self.proposal.repository.roi, reader.template.shape)
+        files = self._seen.identities() if self._seen is not None else None
+        identities = None if files is None else [files.get(p.name) for p in paths]
+        stack = FrameStack(paths, reader, rows=rows, cols=cols, identities=identities)
         images = da.from_array(
             stack,
             chunks=(chunk, *stack.shape[1:]),

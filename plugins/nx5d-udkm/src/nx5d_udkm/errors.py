@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nx5d_core.errors import Nx5dError
+from nx5d_core.errors import FormatError
 
 
-class UdkmFormatError(Nx5dError, ValueError):
+class UdkmFormatError(FormatError):
     """A scan folder that does not follow the UDKM layout."""
 
 

@@ -11,6 +11,7 @@ about four times the cost of reading the file's bytes.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import struct
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nx5d_core.errors import FilesChangedError, Nx5dError
+from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import CorruptFrameError, FrameShapeError, MissingFrameError
 
@@ -88,6 +92,11 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
     if base + 2 + 12 * count > len(block):
         msg = f"{path}: truncated image directory ({count} entries, {size} bytes)"
         raise CorruptFrameError(msg)
+    if base + 2 + 12 * count + 4 <= len(block):
+        (next_ifd,) = struct.unpack_from("<I", block, base + 2 + 12 * count)
+        if next_ifd:
+            msg = f"{path}: a multi-page TIFF (more than one image); a frame file must hold one image"
+            raise FrameShapeError(msg)
     tags: dict[int, tuple[int, int, bytes]] = {}
     for i in range(count):
         tag, typ, n = struct.unpack_from("<HHI", block, base + 2 + 12 * i)
@@ -137,6 +146,29 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
     )
 
 
+def _whole(fd: int) -> io.BytesIO:
+    """The whole file behind ``fd`` in memory (a frame is small), for tifffile."""
+    return io.BytesIO(os.pread(fd, os.fstat(fd).st_size, 0))
+
+
+MAX_DEFLATE_RATIO = 1100  # deflate cannot expand more than 1032:1
+
+
+def _check_declared_size(
+    path: Path, *, shape: tuple[int, ...], dtype: np.dtype[Any], compression: int, size: int, fd: int
+) -> None:
+    """A header that declares more pixels than the file can hold is a format error, not a MemoryError."""
+    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    limit = size if compression == 1 else size * MAX_DEFLATE_RATIO
+    if nbytes > limit:
+        os.close(fd)
+        msg = (
+            f"{path}: the header declares a {'x'.join(map(str, shape))} {dtype} image "
+            f"({nbytes:,} bytes{'' if compression == 1 else ' decoded'}), which a {size:,}-byte file cannot hold"
+        )
+        raise CorruptFrameError(msg)
+
+
 def _decoder() -> Callable[[bytes, np.ndarray], None]:
     """Deflate (zlib format) decoding into ``out``: libdeflate through imagecodecs, as tifffile does."""
     import imagecodecs
@@ -172,24 +204,35 @@ class FrameReader:
         if not path.exists():
             msg = f"image file not found: {path}"
             raise MissingFrameError(msg)
+        fd = open_regular(path, what="an image file")
         try:
-            with tifffile.TiffFile(path) as tif:
+            with tifffile.TiffFile(_whole(fd), name=path.name) as tif:
                 page = tif.pages.first
                 shape, dtype = page.shape, page.dtype
                 compression, rows = int(page.compression), int(page.rowsperstrip or page.shape[0])
+                pages = len(tif.pages)
         except (tifffile.TiffFileError, ValueError, OSError, struct.error) as exc:
+            os.close(fd)
             msg = f"{path}: not a readable TIFF: {exc}"
             raise CorruptFrameError(msg) from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        if pages != 1:
+            os.close(fd)
+            msg = f"{path}: a multi-page TIFF ({pages} images); a frame file must hold one image"
+            raise FrameShapeError(msg)
         if dtype is None or len(shape) != 2:
+            os.close(fd)
             msg = f"{path}: expected a single 2-D frame, found shape {shape} ({dtype})"
             raise FrameShapeError(msg)
+        _check_declared_size(path, shape=shape, dtype=np.dtype(dtype), compression=compression, size=os.fstat(fd).st_size, fd=fd)
         template = Template(
             shape=(int(shape[0]), int(shape[1])),
             dtype=np.dtype(dtype),
             compression=compression,
             rows_per_strip=rows,
         )
-        fd = os.open(path, os.O_RDONLY)
         try:
             layout = _ifd(fd, path, os.fstat(fd).st_size)
             end = min(layout.offsets) if layout.offsets else 0
@@ -203,29 +246,42 @@ class FrameReader:
         return cls(template, workers=workers, header=header)
 
     # -- one frame ---------------------------------------------------------------------
-    def read_into(self, path: Path, out: np.ndarray, *, index: int) -> None:
-        """Read frame ``index`` from ``path`` into ``out``, a C-contiguous array of the template's shape."""
+    def read_into(
+        self, path: Path, out: np.ndarray, *, index: int, identity: FileIdentity | None = None
+    ) -> None:
+        """Read frame ``index`` from ``path`` into ``out``, a C-contiguous array of the template's shape.
+
+        ``identity`` (inode, size, mtime) is what the file was when the scan was listed; a file
+        that has changed since raises :class:`~nx5d_core.errors.FilesChangedError`.
+        """
         if out.shape != self.template.shape or not out.flags.c_contiguous:
             msg = f"read_into needs a contiguous {self.template.shape} buffer, got {out.shape}"
             raise ValueError(msg)
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_regular(path, what=f"frame {index}")
         except FileNotFoundError:
             msg_0 = f"frame {index}: image file not found: {path}"
             raise MissingFrameError(msg_0) from None
         try:
+            before = file_identity(os.fstat(fd))
+            if identity is not None and before != identity:
+                msg = f"frame {index}: {path} changed since the scan was listed; read the scan again"
+                raise FilesChangedError(msg)
             if self._header is not None:
                 known, layout = self._header
                 if os.pread(fd, len(known), 0) == known:
                     self._read_strips(fd, layout, out, path)
                     return
-            size = os.fstat(fd).st_size
-            layout = _ifd(fd, path, size)
+            layout = _ifd(fd, path, before[1])
             if layout.fast:
                 self._check(layout, path, index)
                 self._read_strips(fd, layout, out, path)
             else:
-                self._read_tifffile(path, out, index)
+                self._read_tifffile(fd, path, out, index)
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, Nx5dError):
+                raise
+            raise type(exc)(exc.errno, f"{exc.strerror} (frame {index})", str(path)) from None
         finally:
             os.close(fd)
 
@@ -259,11 +315,11 @@ class FrameReader:
                     msg = f"{path}: strip {n} does not decode ({type(exc).__name__}: {exc})"
                     raise CorruptFrameError(msg) from exc
 
-    def _read_tifffile(self, path: Path, out: np.ndarray, index: int) -> None:
+    def _read_tifffile(self, fd: int, path: Path, out: np.ndarray, index: int) -> None:
         import tifffile
 
         try:
-            data = tifffile.imread(path)
+            data = tifffile.imread(_whole(fd))
         except (tifffile.TiffFileError, ValueError, OSError, struct.error) as exc:
             msg = f"{path}: not a readable TIFF: {exc}"
             raise CorruptFrameError(msg) from exc
@@ -284,6 +340,7 @@ class FrameReader:
         cols: slice = slice(None),
         progress: Callable[[int], None] | None = None,
         parallel: bool = True,
+        identities: Sequence[FileIdentity | None] | None = None,
     ) -> np.ndarray:
         """Read ``paths`` into one new array of shape (frames, rows, cols) selected by the slices.
 
@@ -299,10 +356,11 @@ class FrameReader:
         def work(start: int, stop: int) -> int:
             buf = None if whole else np.empty(self.template.shape, self.template.dtype)
             for i in range(start, stop):
+                identity = None if identities is None else identities[i]
                 if buf is None:
-                    self.read_into(paths[i], out[i], index=i)
+                    self.read_into(paths[i], out[i], index=i, identity=identity)
                 else:
-                    self.read_into(paths[i], buf, index=i)
+                    self.read_into(paths[i], buf, index=i, identity=identity)
                     out[i] = buf[rows, cols]
             return stop - start
 
@@ -343,8 +401,10 @@ class FrameStack:
         *,
         rows: slice = slice(None),
         cols: slice = slice(None),
+        identities: Sequence[FileIdentity | None] | None = None,
     ) -> None:
         self.paths = list(paths)
+        self.identities = None if identities is None else list(identities)
         self.reader = reader
         self.rows, self.cols = rows, cols
         ny, nx = reader.template.shape
@@ -359,7 +419,14 @@ class FrameStack:
         frames = np.arange(self.shape[0])[key[0]]
         scalar = np.ndim(frames) == 0
         picked = [self.paths[int(i)] for i in np.atleast_1d(frames)]
-        data = self.reader.read(picked, rows=self.rows, cols=self.cols, parallel=False)
+        known = (
+            None
+            if self.identities is None
+            else [self.identities[int(i)] for i in np.atleast_1d(frames)]
+        )
+        data = self.reader.read(
+            picked, rows=self.rows, cols=self.cols, parallel=False, identities=known
+        )
         data = data[(slice(None), key[1], key[2])]
         return data[0] if scalar else data
 
@@ -371,8 +438,15 @@ class FrameStack:
             "header": reader._header,
             "rows": self.rows,
             "cols": self.cols,
+            "identities": self.identities,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         reader = FrameReader(state["template"], header=state["header"])
-        self.__init__(state["paths"], reader, rows=state["rows"], cols=state["cols"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["paths"],
+            reader,
+            rows=state["rows"],
+            cols=state["cols"],
+            identities=state["identities"],
+        )

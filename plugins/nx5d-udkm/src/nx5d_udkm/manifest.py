@@ -89,7 +89,7 @@ def _columns(header_line: str, path: Path) -> tuple[Column, ...]:
 def read_manifest(path: Path) -> Manifest:
     """Read ``path``; raise :class:`ManifestError` naming the line of the first problem."""
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
+        text = path.read_text(encoding="utf-8-sig", errors="strict")
     except FileNotFoundError:
         msg = f"manifest not found: {path}"
         raise ManifestError(msg) from None

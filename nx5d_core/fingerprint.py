@@ -1,0 +1,67 @@
+"""Cheap fingerprints of the files a scan was read from: inode, size and mtime of each.
+
+A cached ``raw``, ``lazy()`` or ``cooked`` result remembers the fingerprint it was made from; a
+later access that finds another fingerprint reads again instead of returning stale data, and a
+fingerprint that changes *during* a read raises :class:`~nx5d_core.errors.FilesChangedError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .paths import FileIdentity, file_identity
+
+__all__ = ["MISSING", "Fingerprint", "fingerprint_files", "fingerprint_folder"]
+
+MISSING: FileIdentity = (0, -1, 0)
+"""The identity recorded for a file that does not exist (or cannot be examined)."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """``(path, identity)`` pairs in a fixed order; equal when no file changed."""
+
+    files: tuple[tuple[str, FileIdentity], ...]
+
+    def identities(self) -> dict[str, FileIdentity]:
+        """Path -> identity."""
+        return dict(self.files)
+
+    def digest(self) -> str:
+        """A short hash of the fingerprint (part of cache keys)."""
+        text = "\n".join(f"{p}\t{i}" for p, i in self.files)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def changed(self, other: Fingerprint) -> list[str]:
+        """Paths whose identity differs between the two (added and removed ones included)."""
+        mine, theirs = self.identities(), other.identities()
+        return sorted(p for p in mine.keys() | theirs.keys() if mine.get(p) != theirs.get(p))
+
+
+def _identity(path: str) -> FileIdentity:
+    try:
+        return file_identity(os.stat(path))
+    except OSError:
+        return MISSING
+
+
+def fingerprint_files(paths: Iterable[str | os.PathLike[str]]) -> Fingerprint:
+    """The fingerprint of ``paths`` (symlinks followed; missing files recorded as missing)."""
+    return Fingerprint(tuple((os.fspath(p), _identity(os.fspath(p))) for p in paths))
+
+
+def fingerprint_folder(folder: str | os.PathLike[str]) -> Fingerprint:
+    """The fingerprint of every entry of ``folder`` (one ``scandir``, one ``stat`` per entry)."""
+    out = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                identity = file_identity(entry.stat())
+            except OSError:
+                identity = MISSING
+            out.append((entry.name, identity))
+    out.sort()
+    return Fingerprint(tuple(out))

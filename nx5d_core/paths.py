@@ -1,0 +1,138 @@
+"""The repository root as a security boundary: one resolver every adapter reads through.
+
+Every path an adapter opens goes through :class:`RootGuard`: it is resolved (symlinks, ``..``)
+and must lie inside the repository root or inside a folder the operator allowed
+(``allow_outside``); it must be a regular file (a FIFO, socket or device named like a data file
+would block a reader forever); and a file that cannot be read raises ``PermissionError`` naming
+it. HDF5 external links and VDS sources are checked with :meth:`RootGuard.resolve` too.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutsideRootError, SpecialFileError
+
+__all__ = ["RootGuard", "describe_mode", "file_identity", "open_regular"]
+
+FileIdentity = tuple[int, int, int]
+"""(inode, size, mtime in ns) of a file: what changes when a file is replaced or rewritten."""
+
+
+def file_identity(st: os.stat_result) -> FileIdentity:
+    """The identity of a file from its stat result."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def describe_mode(mode: int) -> str:
+    """``"a FIFO"``, ``"a socket"``... for a stat mode that is not a regular file."""
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _special(path: str | os.PathLike[str], mode: int, what: str) -> SpecialFileError:
+    kind = describe_mode(mode)
+    msg = f"{os.fspath(path)} is {kind}, not a regular file; refused as {what}"
+    return SpecialFileError(errno.EINVAL, msg, os.fspath(path))
+
+
+def open_regular(path: str | os.PathLike[str], *, what: str = "a data file") -> int:
+    """``os.open`` for reading that never blocks on a FIFO and refuses anything but a regular file.
+
+    Returns the file descriptor; errors name the path.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _special(path, mode, what)
+    return fd
+
+
+@dataclass(frozen=True)
+class RootGuard:
+    """Keeps reads inside ``root`` and the ``allowed`` folders (all resolved).
+
+    Create with :meth:`create`; it pickles, so lazy arrays carry it to workers.
+    """
+
+    root: str
+    allowed: tuple[str, ...] = ()
+
+    @classmethod
+    def create(
+        cls, root: str | os.PathLike[str], *, allow_outside: Iterable[str | os.PathLike[str]] = ()
+    ) -> RootGuard:
+        """A guard for ``root`` (resolved now) and the folders in ``allow_outside``."""
+        allowed = tuple(os.path.realpath(os.fspath(p)) for p in allow_outside)
+        return cls(root=os.path.realpath(os.fspath(root)), allowed=allowed)
+
+    def contains(self, resolved: str) -> bool:
+        """Whether the resolved path ``resolved`` lies inside the root or an allowed folder."""
+        for base in (self.root, *self.allowed):
+            if resolved == base or resolved.startswith(base.rstrip(os.sep) + os.sep):
+                return True
+        return False
+
+    def resolve(self, path: str | os.PathLike[str], *, link: str | None = None) -> Path:
+        """``path`` resolved; raise :class:`OutsideRootError` if it leaves the root.
+
+        ``link`` names the thing that pointed there (an HDF5 link...) in the error.
+        """
+        resolved = os.path.realpath(os.fspath(path))
+        if not self.contains(resolved):
+            raise OutsideRootError(link=link or os.fspath(path), target=resolved, root=self.root)
+        return Path(resolved)
+
+    def file(self, path: str | os.PathLike[str], *, what: str = "a data file") -> Path:
+        """``path`` checked: inside the root, a regular file, readable. Returns it resolved.
+
+        Raises
+        ------
+        OutsideRootError
+            It (or a symlink on the way) leads outside the root.
+        FileNotFoundError, PermissionError
+            It does not exist, or cannot be read (the message names it).
+        SpecialFileError
+            It is a folder, FIFO, socket or device.
+        """
+        resolved = self.resolve(path)
+        try:
+            st = os.stat(resolved)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise _special(path, st.st_mode, what)
+        if not os.access(resolved, os.R_OK):
+            raise PermissionError(errno.EACCES, "permission denied", os.fspath(path))
+        return resolved
+
+    def folder(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` checked to be a folder inside the root that can be listed. Returns it resolved."""
+        resolved = self.resolve(path)
+        try:
+            st = os.stat(resolved)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+        if not stat.S_ISDIR(st.st_mode):
+            msg = f"{os.fspath(path)} is {describe_mode(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, not a folder"
+            raise NotADirectoryError(errno.ENOTDIR, msg, os.fspath(path))
+        if not os.access(resolved, os.R_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied (cannot list)", os.fspath(path))
+        return resolved
