@@ -7,6 +7,8 @@ A file ``<name>.yml`` (or ``.yaml``) holds::
     spice: /data/udkm/spice.sqlite   # optional
     description: UDKM lab diffractometer
     options: {}            # adapter keyword options
+    allow_outside:         # optional: folders outside the root that may be read (links into them)
+      - /detector-store/udkm
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class RepositoryConfig(BaseModel):
     spice: str | None = None
     description: str = ""
     options: dict[str, Any] = {}
+    allow_outside: list[str] = []
 
 
 def config_paths() -> list[Path]:
@@ -84,13 +87,16 @@ def load_config(name: str) -> RepositoryConfig:
         msg = f"{path}: expected a mapping with at least 'url', got {type(content).__name__}"
         raise ConfigError(msg)
     try:
-        return RepositoryConfig.model_validate(content)
+        config = RepositoryConfig.model_validate(content)
     except ValidationError as exc:
         problems = "; ".join(
             f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()
         )
         msg = f"{path}: {problems}"
         raise ConfigError(msg) from exc
+    # relative folders are relative to the config file, as in every tool with config files
+    allowed = [str((path.parent / p).resolve()) for p in config.allow_outside]
+    return config.model_copy(update={"allow_outside": allowed})
 
 
 class Catalog(Mapping[str, "Repository"]):
@@ -100,7 +106,13 @@ class Catalog(Mapping[str, "Repository"]):
         from .opening import open_repository
 
         cfg = load_config(name)
-        return open_repository(cfg.url, adapter=cfg.adapter, spice=cfg.spice, **cfg.options)
+        return open_repository(
+            cfg.url,
+            adapter=cfg.adapter,
+            spice=cfg.spice,
+            allow_outside=cfg.allow_outside,
+            **cfg.options,
+        )
 
     def __iter__(self) -> Iterator[str]:
         return iter(list_configs())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdapterGuessError
 from .plugins import load_registry
 
 if TYPE_CHECKING:
+    from .registry import AdapterInfo
     from .repository import Repository
     from .spice.store import SpiceStore
 
@@ -17,11 +20,26 @@ __all__ = ["open_repository"]
 logger = logging.getLogger(__name__)
 
 
+def _claims(info: AdapterInfo, url: str) -> bool:
+    """``guess_can_open`` guarded: an adapter whose guess raises is named and left out."""
+    try:
+        return bool(info.cls.guess_can_open(url))
+    except Exception as exc:  # noqa: BLE001 - one broken plugin must not break opening for all
+        warnings.warn(
+            f"adapter {info.name!r} ({info.distribution}) raised in guess_can_open({url!r}) and "
+            f"is left out of the guess: {type(exc).__name__}: {exc}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+
+
 def open_repository(
     url: str,
     *,
     adapter: str | None = None,
     spice: SpiceStore | str | os.PathLike[str] | None = None,
+    allow_outside: Iterable[str | os.PathLike[str]] = (),
     **options: Any,
 ) -> Repository:
     """Open the repository at ``url``.
@@ -34,6 +52,9 @@ def open_repository(
         Adapter name; guessed from ``url`` with each adapter's ``guess_can_open`` when omitted.
     spice
         Spice store (object, path or ``sqlite:///`` URL); ``None`` for an empty in-memory one.
+    allow_outside
+        Folders outside the repository root that links may lead to and that may be read all
+        the same (detector files kept elsewhere). Nothing else outside the root is read.
     **options
         Adapter-specific keyword options, passed to the adapter's constructor.
 
@@ -48,7 +69,7 @@ def open_repository(
     if adapter is not None:
         cls = registry[adapter].cls
     else:
-        candidates = [info for info in registry.view().values() if info.cls.guess_can_open(url)]
+        candidates = [info for info in registry.view().values() if _claims(info, url)]
         if len(candidates) != 1:
             listing = "; ".join(
                 f"{i.name} ({', '.join(i.url_patterns) or 'no patterns'})"
@@ -62,4 +83,6 @@ def open_repository(
             raise AdapterGuessError(msg)
         cls = candidates[0].cls
         logger.info("opening %r with adapter %r", url, cls.name)
+    if allow_outside:
+        options["allow_outside"] = list(allow_outside)
     return cls(url, spice=spice, **options)

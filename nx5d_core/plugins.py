@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from . import hookspecs
+from .ownership import BUILTIN_PACKAGES, Owner
 from .registry import AdapterInfo, AdapterRegistry
 
 if TYPE_CHECKING:
@@ -30,41 +31,67 @@ __all__ = [
 ENTRY_POINT_GROUP = "nx5d"
 DISABLE_ENV = "NX5D_DISABLED_PLUGINS"
 logger = logging.getLogger(__name__)
-# entry-point name -> "distribution version", filled while loading
-_DISTRIBUTIONS: dict[str, str] = {}
+# entry-point name -> owner (distribution, built in or not), filled while loading
+_OWNERS: dict[str, Owner] = {}
+# entry-point name -> value of the plugins blocked by NX5D_DISABLED_PLUGINS
+_DISABLED: dict[str, str] = {}
 
 
 def _disabled() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
 
 
+def _skip(what: str, exc: BaseException) -> None:
+    """Report a plugin that is skipped; never swallow Ctrl-C."""
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    warnings.warn(
+        f"{what} and is skipped: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3
+    )
+
+
+def _owner(ep: EntryPoint) -> Owner:
+    dist = ep.dist
+    name = dist.name if dist is not None else ""
+    package = BUILTIN_PACKAGES.get(name.replace("_", "-").lower())
+    builtin = package is not None and ep.value.split(":")[0].split(".")[0] == package
+    return Owner(distribution=_dist_name(ep), builtin=builtin)
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """Build a plugin manager with every enabled ``nx5d`` entry point registered.
 
-    A plugin whose import fails is skipped with a :class:`RuntimeWarning` naming it; plugins
-    named in ``NX5D_DISABLED_PLUGINS`` (comma-separated entry-point names) are blocked.
+    Each plugin is guarded on its own: one whose import raises (anything but ``KeyboardInterrupt``,
+    ``SystemExit`` included), whose hook implementations do not match the specs, or that
+    implements an unknown ``nx5d_`` hook is skipped with a :class:`RuntimeWarning` naming it, and
+    the others load. Plugins named in ``NX5D_DISABLED_PLUGINS`` (comma-separated entry-point
+    names) are blocked. Built-in plugins are registered first.
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     disabled = _disabled()
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    for ep in sorted(found, key=lambda e: (not _owner(e).builtin, e.name)):
         if ep.name in disabled:
             logger.info("nx5d plugin %r blocked by %s", ep.name, DISABLE_ENV)
             pm.set_blocked(ep.name)
+            _DISABLED[ep.name] = f"{ep.value}, from {_dist_name(ep)}"
             continue
+        what = f"nx5d plugin {ep.name!r} ({ep.value}, from {_dist_name(ep)})"
         try:
             module = ep.load()
-        except Exception as exc:  # noqa: BLE001 - any import failure must not break the others
-            warnings.warn(
-                f"nx5d plugin {ep.name!r} ({ep.value}, from {_dist_name(ep)}) failed to load "
-                f"and is skipped: {type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+        except BaseException as exc:  # noqa: BLE001 - any failure must not break the others
+            _skip(f"{what} failed to load", exc)
             continue
-        pm.register(module, name=ep.name)
-        _DISTRIBUTIONS[ep.name] = _dist_name(ep)
-    pm.check_pending()
+        try:
+            pm.register(module, name=ep.name)
+            pm.check_pending()
+        except BaseException as exc:  # noqa: BLE001 - PluginValidationError and the like
+            if pm.is_registered(module):
+                pm.unregister(module)
+            _skip(f"{what} does not fit the nx5d hook specifications", exc)
+            continue
+        _OWNERS[ep.name] = _owner(ep)
     return pm
 
 
@@ -73,22 +100,27 @@ def _dist_name(ep: EntryPoint) -> str:
     return f"{dist.name} {dist.version}" if dist is not None else "unknown distribution"
 
 
-def _call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: object) -> None:
-    """Call one hook plugin by plugin, so that one failing plugin does not stop the others."""
+def _call_each(
+    pm: pluggy.PluginManager, hook_name: str, *, registry: AdapterRegistry | SpiceTypeRegistry
+) -> None:
+    """Call one hook plugin by plugin (built-ins first), so that one failing plugin does not
+    stop the others; the registry knows which plugin is registering."""
     caller = getattr(pm.hook, hook_name)
-    for impl in caller.get_hookimpls():
-        registry = kwargs.get("registry")
-        if isinstance(registry, AdapterRegistry):
-            registry.current_distribution = _DISTRIBUTIONS.get(impl.plugin_name, impl.plugin_name)
-        try:
-            impl.function(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported as a warning naming the plugin
-            warnings.warn(
-                f"nx5d plugin {impl.plugin_name!r} raised in {hook_name} and is skipped: "
-                f"{type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+    impls = sorted(
+        caller.get_hookimpls(),
+        key=lambda i: (not _OWNERS.get(i.plugin_name, Owner()).builtin, i.plugin_name),
+    )
+    registry.ownership.loading = True
+    try:
+        for impl in impls:
+            registry.ownership.current = _OWNERS.get(impl.plugin_name, Owner(impl.plugin_name))
+            try:
+                impl.function(registry=registry)
+            except BaseException as exc:  # noqa: BLE001 - reported as a warning naming the plugin
+                _skip(f"nx5d plugin {impl.plugin_name!r} raised in {hook_name}", exc)
+    finally:
+        registry.ownership.loading = False
+        registry.ownership.current = Owner()
 
 
 @functools.lru_cache(maxsize=1)
@@ -96,6 +128,7 @@ def load_registry() -> AdapterRegistry:
     """Load every plugin once and return the filled adapter registry (cached)."""
     registry = AdapterRegistry()
     _call_each(get_plugin_manager(), "nx5d_register_adapters", registry=registry)
+    registry.disabled = dict(_DISABLED)
     return registry
 
 
@@ -113,7 +146,8 @@ def refresh_plugins() -> None:
     """Forget what was discovered, so the next use re-reads the entry points."""
     load_registry.cache_clear()
     load_spice_types.cache_clear()
-    _DISTRIBUTIONS.clear()
+    _OWNERS.clear()
+    _DISABLED.clear()
 
 
 def list_adapters() -> list[AdapterInfo]:

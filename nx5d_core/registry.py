@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .errors import AdapterConflictError, AdapterContractError, AdapterNotFoundError
+from .ownership import Owner, Ownership
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -25,6 +26,7 @@ class AdapterInfo:
     distribution: str
     version: str
     cls: type[Repository]
+    builtin: bool = False
 
 
 class AdapterRegistry:
@@ -32,7 +34,8 @@ class AdapterRegistry:
 
     def __init__(self) -> None:
         self._adapters: dict[str, AdapterInfo] = {}
-        self.current_distribution = "unknown"
+        self.ownership = Ownership()
+        self.disabled: dict[str, str] = {}  # entry-point name -> value, blocked by the environment
 
     def add(self, cls: type[Repository], *, overwrite: bool = False) -> None:
         """Register a :class:`~nx5d_core.Repository` subclass under its ``name``.
@@ -40,7 +43,9 @@ class AdapterRegistry:
         Raises
         ------
         AdapterConflictError
-            If another class already uses that name and ``overwrite`` is false.
+            If another class already uses that name and ``overwrite`` is false. While plugins
+            load, clashes are settled by :mod:`nx5d_core.ownership` instead (built-ins keep
+            their names; two third parties lose theirs) with a warning.
         """
         from .repository import Repository
 
@@ -51,21 +56,32 @@ class AdapterRegistry:
         if not name:
             msg = f"adapter class {cls.__qualname__} does not declare a 'name'"
             raise AdapterContractError(msg)
+        owner = self.ownership.current
+        if name in self.ownership.contested:
+            self.ownership.contested[name].append(owner.distribution)
+            return
         old = self._adapters.get(name)
-        if old is not None and old.cls is not cls and not overwrite:
-            msg = (
-                f"adapter name {name!r} is registered twice: by {old.cls.__module__}."
-                f"{old.cls.__qualname__} ({old.distribution}) and by {cls.__module__}."
-                f"{cls.__qualname__} ({self.current_distribution}); pass overwrite=True to replace"
+        if old is not None and old.cls is not cls:
+            previous = Owner(old.distribution, old.builtin)
+            replace = self.ownership.settle(
+                kind="adapter",
+                name=name,
+                old=previous,
+                overwrite=overwrite,
+                error=AdapterConflictError,
             )
-            raise AdapterConflictError(msg)
+            if not replace:
+                if name in self.ownership.contested:
+                    del self._adapters[name]
+                return
         self._adapters[name] = AdapterInfo(
             name=name,
             description=cls.description,
             url_patterns=tuple(cls.url_patterns),
-            distribution=self.current_distribution,
+            distribution=owner.distribution,
             version=cls.version,
             cls=cls,
+            builtin=owner.builtin,
         )
 
     def view(self) -> Mapping[str, AdapterInfo]:
@@ -76,6 +92,16 @@ class AdapterRegistry:
         try:
             return self._adapters[name]
         except KeyError:
+            contested = self.ownership.contested_message(kind="adapter", name=name)
+            if contested is not None:
+                raise AdapterConflictError(contested) from None
+            if name in self.disabled:
+                msg = (
+                    f"no adapter named {name!r} is installed and enabled: the plugin {name!r} "
+                    f"({self.disabled[name]}) is disabled by NX5D_DISABLED_PLUGINS; remove it "
+                    "from that variable to enable it"
+                )
+                raise AdapterNotFoundError(msg) from None
             installed = ", ".join(sorted(self._adapters)) or "none"
             msg = (
                 f"no adapter named {name!r} is installed; installed adapters: {installed}. "

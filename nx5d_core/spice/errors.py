@@ -9,6 +9,7 @@ __all__ = [
     "SpiceConflict",
     "SpiceError",
     "SpiceStoreError",
+    "SpiceTypeConflict",
     "SpiceValidationError",
     "UnknownSpiceHandle",
     "UnknownSpiceType",
@@ -54,6 +55,10 @@ class SpiceConflict(SpiceError):
 
 class SpiceValidationError(SpiceError, ValueError):
     """Data that its registered type rejects, or that cannot be stored faithfully."""
+
+
+class SpiceTypeConflict(SpiceError, ValueError):
+    """Two models registered under one spice type name, or a reserved name taken."""
 
 
 class UnknownSpiceType(SpiceError, LookupError):

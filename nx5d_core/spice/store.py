@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import SpiceConflict, SpiceStoreError
-from .records import SpiceRecord
+from .errors import SpiceConflict, SpiceStoreError, SpiceValidationError
+from .records import SpiceRecord, validate_handle
 
 __all__ = ["SpiceStore", "open_store"]
 logger = logging.getLogger(__name__)
@@ -75,14 +75,26 @@ class SpiceStore:
     ----------
     path
         A file path or ``sqlite:///path`` URL; ``None`` or ``":memory:"`` for a private
-        in-memory store (tests, quick looks).
+        in-memory store (tests, quick looks). Other URL schemes (``postgresql://``, ``s3://``)
+        are refused: no store here serves them.
+
+    A file that is an SQLite database of something else is refused and left untouched; a file
+    (or folder) that cannot be written opens read-only, and only writes fail.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         text = os.fspath(path) if path is not None else ":memory:"
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute.db
-        text = text.removeprefix("sqlite:///")
+        text = text.removeprefix("sqlite:///").removeprefix("file://")
+        scheme = text.split("://", 1)[0] if "://" in text else ""
+        if scheme:
+            msg = (
+                f"spice store URL scheme {scheme + '://'!r} is not supported: use a file path or "
+                "sqlite:///path (nothing was created)"
+            )
+            raise SpiceStoreError(msg)
         self.path = text
+        self.read_only = False
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
 
@@ -99,23 +111,85 @@ class SpiceStore:
         self.__init__(state["path"])  # type: ignore[misc]
 
     # -- connection --------------------------------------------------------------------
+    def _writable(self) -> bool:
+        folder = Path(self.path).parent
+        if Path(self.path).exists():
+            return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
+        return True
+
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             try:
-                if self.path != ":memory:":
-                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(
-                    self.path, timeout=60, isolation_level=None, check_same_thread=False
-                )
-                conn.execute("PRAGMA busy_timeout = 60000")
-                if self.path != ":memory:":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
+                conn = self._open()
             except sqlite3.DatabaseError as exc:
                 msg = f"spice store {self.path!r} cannot be opened: {exc} (is it an nx5d spice SQLite file?)"
                 raise SpiceStoreError(msg) from exc
             self._conn = conn
         return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        memory = self.path == ":memory:"
+        if not memory and not self._writable():
+            self.read_only = True
+            uri = Path(self.path).resolve().as_uri()
+            conn = sqlite3.connect(
+                f"{uri}?mode=ro",
+                uri=True,
+                timeout=60,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                self._check_schema(conn, new_ok=False)
+                conn.execute("SELECT COUNT(*) FROM nx5d_spice_records").fetchone()
+            except sqlite3.OperationalError:
+                # a WAL database in a read-only folder cannot make its -shm file: read it as immutable
+                conn.close()
+                conn = sqlite3.connect(
+                    f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
+                )
+                self._check_schema(conn, new_ok=False)
+            return conn
+        if not memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            fresh = self._check_schema(conn, new_ok=True)
+            if not memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+            if fresh:
+                conn.executescript(_SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _require_writable(self) -> None:
+        with self._lock:
+            self._connect()
+        if self.read_only:
+            msg = f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
+            raise SpiceStoreError(msg)
+
+    def _check_schema(self, conn: sqlite3.Connection, *, new_ok: bool) -> bool:
+        """Whether the database is empty (a new store); refuse one that holds something else."""
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables and new_ok:
+            return True
+        marker = None
+        if "nx5d_spice_meta" in tables:
+            row = conn.execute("SELECT value FROM nx5d_spice_meta WHERE key = 'schema'").fetchone()
+            marker = row[0] if row else None
+        if marker is None or "nx5d_spice_records" not in tables:
+            conn.close()
+            shown = ", ".join(sorted(tables)[:5]) or "no tables"
+            msg = (
+                f"{self.path} is an SQLite database but not an nx5d spice store (tables: {shown}); "
+                "refused and left untouched"
+            )
+            raise SpiceStoreError(msg)
+        return False
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
@@ -130,6 +204,9 @@ class SpiceStore:
                     raise
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
+                if write and self.read_only:
+                    msg = f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
+                    raise SpiceStoreError(msg) from exc
                 msg = f"spice store {self.path!r} failed: {exc}"
                 raise SpiceStoreError(msg) from exc
 
@@ -197,7 +274,13 @@ class SpiceStore:
         SpiceConflict
             If ``base`` is not the newest revision (someone else wrote first).
         """
-        text = json.dumps(data, allow_nan=False, sort_keys=True)
+        validate_handle(handle)
+        try:
+            text = json.dumps(data, allow_nan=False, sort_keys=True)
+        except RecursionError:
+            msg = f"spice {handle!r}: the data is nested too deeply to be stored; nothing written"
+            raise SpiceValidationError(msg) from None
+        self._require_writable()
         with self._transaction(write=True) as conn:
             row = conn.execute(
                 "SELECT revision, uuid FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? "
@@ -239,6 +322,10 @@ class SpiceStore:
         :class:`SpiceConflict` and nothing is written.
         """
         count = 0
+        records = list(records)
+        for record in records:
+            validate_handle(record.handle)
+        self._require_writable()
         with self._transaction(write=True) as conn:
             for record in records:
                 if conn.execute(

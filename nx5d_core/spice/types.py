@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import AdapterConflictError
-from .errors import SpiceValidationError, UnknownSpiceType
+from ..ownership import Owner, Ownership
+from .errors import SpiceTypeConflict, SpiceValidationError, UnknownSpiceType
 from .records import FREE_FORM
 
 __all__ = ["SpiceTypeRegistry"]
@@ -28,17 +28,39 @@ class SpiceTypeRegistry:
 
     def __init__(self) -> None:
         self._types: dict[str, type[BaseModel]] = {}
+        self._owners: dict[str, Owner] = {}
+        self.ownership = Ownership()
 
     def add(self, name: str, model: type[BaseModel], *, overwrite: bool = False) -> None:
-        """Register ``model`` for records of type ``name``."""
+        """Register ``model`` for records of type ``name``.
+
+        Raises
+        ------
+        SpiceTypeConflict
+            The name is reserved, or taken by another model and ``overwrite`` is false (while
+            plugins load, clashes are settled by :mod:`nx5d_core.ownership` with a warning).
+        """
         if name == FREE_FORM:
             msg = f"spice type name {FREE_FORM!r} is reserved for free-form records"
-            raise AdapterConflictError(msg)
+            raise SpiceTypeConflict(msg)
+        if name in self.ownership.contested:
+            self.ownership.contested[name].append(self.ownership.current.distribution)
+            return
         old = self._types.get(name)
-        if old is not None and old is not model and not overwrite:
-            msg = f"spice type {name!r} is registered twice ({old.__qualname__}, {model.__qualname__})"
-            raise AdapterConflictError(msg)
+        if old is not None and old is not model:
+            replace = self.ownership.settle(
+                kind="spice type",
+                name=name,
+                old=self._owners.get(name, Owner()),
+                overwrite=overwrite,
+                error=SpiceTypeConflict,
+            )
+            if not replace:
+                if name in self.ownership.contested:
+                    del self._types[name]
+                return
         self._types[name] = model
+        self._owners[name] = self.ownership.current
 
     def view(self) -> Mapping[str, type[BaseModel]]:
         """Read-only view of the registered types."""
@@ -51,6 +73,9 @@ class SpiceTypeRegistry:
         try:
             return self._types[name]
         except KeyError:
+            contested = self.ownership.contested_message(kind="spice type", name=name)
+            if contested is not None:
+                raise SpiceTypeConflict(contested) from None
             known = ", ".join(sorted(self._types)) or "none"
             msg = (
                 f"spice type {name!r} is not registered (registered: {known}); install the plugin "
@@ -82,6 +107,15 @@ class SpiceTypeRegistry:
         self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str
     ) -> dict[str, Any]:
         """Validate and return JSON-ready data that reads back equal, or raise before anything is written."""
+        try:
+            return self._serialise(name, data, handle=handle)
+        except RecursionError:
+            msg = f"spice {handle!r} of type {name!r} is nested too deeply to be stored; nothing written"
+            raise SpiceValidationError(msg) from None
+
+    def _serialise(
+        self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str
+    ) -> dict[str, Any]:
         value = self.validate(name, data, handle=handle)
         plain = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
         try:

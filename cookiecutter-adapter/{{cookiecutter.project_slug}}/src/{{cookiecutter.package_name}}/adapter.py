@@ -29,8 +29,8 @@ class FacilityRepository(Repository):
     url_patterns = ("*" + LAYOUT,)
     version = "0.1.0"
 
-    def __init__(self, url: str, *, spice: str | None = None) -> None:
-        super().__init__(url, spice=spice)
+    def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
         self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)
 
     def _list_proposals(self) -> Iterable[str]:

@@ -20,8 +20,7 @@ from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
 
-from .errors import DanglingLinkError
-from .h5io import inspect_link, open_file, open_path, read_dataset
+from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
 from .nexus import build_dataset, entry_group, read_metadata, summary_fields
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
@@ -224,7 +223,10 @@ class Hdf5Scan(Scan):
         Raises
         ------
         DanglingLinkError
-            If a link on the way points to a missing file or object (the message names both).
+            If a link on the way points to a missing file or object (the message names both),
+            or is a link cycle.
+        OutsideRootError
+            If a link on the way (external link, VDS source) leads outside the repository root.
         """
         with self._open() as handle:
             obj: Any = self._open_group(handle)
@@ -234,10 +236,10 @@ class Hdf5Scan(Scan):
                     members = sorted(obj) if isinstance(obj, h5py.Group) else []
                     msg = f"{self.file}:{obj.name}: no member {part!r} (looking for {path!r}); members: {members}"
                     raise KeyError(msg)
-                problem = inspect_link(obj, part, guard=self.guard)
+                problem = link_problem(obj, part, guard=self.guard)
                 if problem is not None:
-                    msg = f"{self.file}: cannot read {path!r}: {problem}"
-                    raise DanglingLinkError(msg)
+                    problem.add_note(f"while reading {path!r} of {self.file}")
+                    raise problem
                 obj = obj[part]
             if not isinstance(obj, h5py.Dataset):
                 msg = f"{self.file}:{obj.name} is a group, not a dataset"

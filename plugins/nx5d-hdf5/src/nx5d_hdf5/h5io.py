@@ -17,7 +17,7 @@ from nx5d_core.paths import RootGuard
 
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
-__all__ = ["H5Array", "inspect_link", "open_file", "open_path", "read_dataset", "virtual_problem"]
+__all__ = ["H5Array", "inspect_link", "link_problem", "open_file", "open_path", "read_dataset", "virtual_problem"]
 logger = logging.getLogger(__name__)
 
 KNOWN_FILTERS = {
@@ -73,6 +73,14 @@ def _beside(filename: str, here: str) -> Path:
 
 def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | None:
     """``None`` if ``group[name]`` may be read, else why not (dangling, outside the root, a cycle)."""
+    problem = link_problem(group, name, guard=guard)
+    return None if problem is None else str(problem)
+
+
+def link_problem(
+    group: h5py.Group, name: str, *, guard: RootGuard
+) -> OutsideRootError | DanglingLinkError | None:
+    """The error reading ``group[name]`` would be, or ``None``; nothing outside the root is opened."""
     link = group.get(name, getlink=True)
     where = f"{group.name.rstrip('/')}/{name}"
     if isinstance(link, h5py.ExternalLink):
@@ -80,13 +88,13 @@ def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | Non
         target = _beside(link.filename, here)
         described = f"{where} -> {link.filename}:{link.path}"
         if not target.exists():
-            return f"{described} (file {target} does not exist)"
+            return DanglingLinkError(f"{described} (file {target} does not exist)")
         try:
             guard.resolve(target, link=f"{here}:{described}")
         except OutsideRootError as exc:
-            return str(exc)
+            return exc
         if target.samefile(here):
-            return f"{described} (an external link back to the same file: a cycle)"
+            return DanglingLinkError(f"{described} (an external link back to the same file: a cycle)")
     elif not isinstance(link, h5py.SoftLink):
         obj = group.get(name)
         return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
@@ -94,9 +102,12 @@ def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | Non
         obj = group[name]
     except (KeyError, RuntimeError, OSError) as exc:
         if isinstance(link, h5py.SoftLink):
-            reason = "a link cycle" if "too many links" in str(exc) else "soft link to a missing object"
-            return f"{where} -> {link.path} ({reason})"
-        return f"{where} -> {link.filename}:{link.path} (no such object in {link.filename})"
+            cycle = "too many links" in str(exc)
+            reason = "a link cycle" if cycle else "soft link to a missing object"
+            return DanglingLinkError(f"{where} -> {link.path} ({reason})")
+        return DanglingLinkError(
+            f"{where} -> {link.filename}:{link.path} (no such object in {link.filename})"
+        )
     return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
 
 
@@ -110,10 +121,10 @@ def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
     for part in [p for p in path.strip("/").split("/") if p]:
         if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
             raise KeyError(path)
-        problem = inspect_link(obj, part, guard=guard)
+        problem = link_problem(obj, part, guard=guard)
         if problem is not None:
-            msg = f"{handle.filename}: cannot open {path!r}: {problem}"
-            raise DanglingLinkError(msg)
+            problem.add_note(f"while opening {path!r} in {handle.filename}")
+            raise problem
         obj = obj[part]
     if not isinstance(obj, h5py.Group):
         msg = f"{handle.filename}:{path} is a dataset, not a group"
@@ -121,7 +132,9 @@ def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
     return obj
 
 
-def virtual_problem(dataset: h5py.Dataset, *, guard: RootGuard) -> str | None:
+def virtual_problem(
+    dataset: h5py.Dataset, *, guard: RootGuard
+) -> OutsideRootError | DanglingLinkError | None:
     """For a virtual dataset (VDS): ``None`` if every source file exists inside the root, else why not.
 
     HDF5 reads a missing source as fill values (zeros); such a dataset is treated as dangling.
@@ -134,14 +147,16 @@ def virtual_problem(dataset: h5py.Dataset, *, guard: RootGuard) -> str | None:
             continue
         described = f"{dataset.name} (virtual dataset) -> {source.file_name}:{source.dset_name}"
         if "%" in source.file_name:
-            return f"{described} (printf-style source names are not followed)"
+            return DanglingLinkError(f"{described} (printf-style source names are not followed)")
         target = _beside(source.file_name, here)
         if not target.exists():
-            return f"{described} (source file {target} does not exist; HDF5 would read zeros)"
+            return DanglingLinkError(
+                f"{described} (source file {target} does not exist; HDF5 would read zeros)"
+            )
         try:
             guard.resolve(target, link=f"{here}:{described}")
         except OutsideRootError as exc:
-            return str(exc)
+            return exc
     return None
 
 
