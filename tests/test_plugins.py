@@ -113,3 +113,123 @@ def test_import_is_light_and_loads_no_plugin() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# -- plugins cannot hijack or break each other ---------------------------------------------
+_IMPOSTOR = (
+    "import nx5d_core\nfrom nx5d_memory import MemoryRepository\n"
+    "class Fake(MemoryRepository):\n    name = {name!r}\n"
+    "@nx5d_core.hookimpl\ndef nx5d_register_adapters(registry):\n    registry.add(Fake)\n"
+)
+
+
+def test_third_party_cannot_take_a_builtin_adapter_name(
+    add_entry_point: Callable[[str, str], None],
+) -> None:
+    add_entry_point("aaa_impostor", _IMPOSTOR.format(name="udkm"))  # sorts before 'udkm'
+    with pytest.warns(RuntimeWarning) as seen:
+        info = nx5d_core.get_adapter("udkm")
+    assert info.cls.__module__ == "nx5d_udkm.adapter"
+    assert info.builtin
+    message = " ".join(str(w.message) for w in seen)
+    assert "the built-in keeps it" in message
+    assert "nx5d_test_plugin_aaa_impostor 0.0.1's registration is ignored" in message
+
+
+def test_two_third_parties_with_one_name_lose_it_both(
+    add_entry_point: Callable[[str, str], None],
+) -> None:
+    add_entry_point("twin_a", _IMPOSTOR.format(name="twin"))
+    add_entry_point("twin_b", _IMPOSTOR.format(name="twin"))
+    with pytest.warns(RuntimeWarning, match="'twin' is registered twice.*neither is used"):
+        names = [i.name for i in nx5d_core.list_adapters()]
+    assert "twin" not in names
+    with pytest.raises(AdapterConflictError) as info:
+        nx5d_core.get_adapter("twin")
+    assert "nx5d_test_plugin_twin_a 0.0.1" in str(info.value)
+    assert "nx5d_test_plugin_twin_b 0.0.1" in str(info.value)
+    assert nx5d_core.open_repository("memory://x", data={}).name == "memory"  # not guessed
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (
+            "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_adapters(reg, extra):\n    pass\n",
+            "does not fit the nx5d hook specifications",
+        ),
+        (
+            "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_gadgets(registry):\n    pass\n",
+            "does not fit the nx5d hook specifications.*nx5d_register_gadgets",
+        ),
+        ("raise SystemExit(3)\n", "failed to load.*SystemExit"),
+        (
+            ("import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_adapters(registry):\n"
+            "    raise SystemExit('bye')\n"),
+            "raised in nx5d_register_adapters.*SystemExit: bye",
+        ),
+    ],
+    ids=["wrong-signature", "unknown-hook", "exit-at-import", "exit-in-hook"],
+)
+def test_any_broken_plugin_is_skipped_and_the_others_load(
+    add_entry_point: Callable[[str, str], None], body: str, match: str
+) -> None:
+    add_entry_point("broken", body)
+    with pytest.warns(RuntimeWarning, match=rf"nx5d plugin 'broken'.*{match}"):
+        names = [i.name for i in nx5d_core.list_adapters()]
+    assert {"memory", "udkm", "hdf5"} <= set(names)
+
+
+def test_cli_lists_adapters_despite_a_plugin_that_breaks_validation(
+    add_entry_point: Callable[[str, str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nx5d_core.cli import main
+
+    add_entry_point(
+        "broken", "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_gadgets(registry):\n    pass\n"
+    )
+    with pytest.warns(RuntimeWarning, match="'broken'"):
+        assert main(["adapters"]) == 0
+    out = capsys.readouterr()
+    assert "memory\t" in out.out
+    assert "Traceback" not in out.err
+
+
+def test_disabled_plugin_asked_for_by_name_says_how_to_enable_it(
+    monkeypatch: pytest.MonkeyPatch, fresh_plugins: None
+) -> None:
+    monkeypatch.setenv("NX5D_DISABLED_PLUGINS", "udkm")
+    nx5d_core.refresh_plugins()
+    with pytest.raises(AdapterNotFoundError, match=r"'udkm'.*is disabled by NX5D_DISABLED_PLUGINS"):
+        nx5d_core.open_repository("/data/{proposal}/{scan}/manifest.dat", adapter="udkm")
+
+
+def test_third_party_cannot_take_a_builtin_spice_type(
+    add_entry_point: Callable[[str, str], None],
+) -> None:
+    from nx5d_core.plugins import load_spice_types
+
+    add_entry_point(
+        "aaa_rsm",
+        "import nx5d_core, pydantic\nclass Evil(pydantic.BaseModel):\n    x: int = 0\n"
+        "@nx5d_core.hookimpl\ndef nx5d_register_spice_types(registry):\n    registry.add('rsm', Evil)\n",
+    )
+    with pytest.warns(RuntimeWarning, match="spice type name 'rsm'.*nx5d_test_plugin_aaa_rsm"):
+        model = load_spice_types().model("rsm")
+    assert model is not None
+    assert model.__module__.startswith("nx5d_udkm")
+
+
+def test_guess_that_raises_is_named_and_left_out(
+    add_entry_point: Callable[[str, str], None],
+) -> None:
+    add_entry_point(
+        "guesser",
+        "import nx5d_core\nfrom nx5d_memory import MemoryRepository\n"
+        "class G(MemoryRepository):\n    name = 'guesser'\n"
+        "    @classmethod\n    def guess_can_open(cls, url):\n        raise OSError('disk gone')\n"
+        "@nx5d_core.hookimpl\ndef nx5d_register_adapters(registry):\n    registry.add(G)\n",
+    )
+    with pytest.warns(RuntimeWarning, match=r"'guesser'.*raised in guess_can_open.*disk gone"):
+        repo = nx5d_core.open_repository("memory://x", data={})
+    assert repo.name == "memory"

@@ -501,7 +501,12 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
     )
     if start is None:
         notes.append("no start_time")
-    main, _ = _data_group(group, links) if nx_class(group) else (None, [])
+    main, others = _data_group(group, links) if nx_class(group) else (None, [])
+    # the same link report as raw: every unreadable link below the entry (metadata only)
+    for data_group in [g for g in (main, *others) if g is not None]:
+        _members(data_group, links)
+    for _ in _fields(group, links=links):
+        pass
     default = text(group.attrs.get("default", ""))
     if (
         main is not None

@@ -19,6 +19,7 @@ from pydantic import Field
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
+from nx5d_core.paths import describe_mode
 
 from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
 from .frames import FrameReader, FrameStack
@@ -254,7 +255,7 @@ class UdkmScan(Scan):
         bad = np.flatnonzero(~np.isfinite(column) | (column != np.round(column)) | (column < 0))
         if bad.size:
             msg = (
-                f"{manifest.path}: line {bad[0] + 2}: ImageNumber {column[bad[0]]!r} is not a "
+                f"{manifest.path}: line {bad[0] + 2}: ImageNumber {float(column[bad[0]])} is not a "
                 "non-negative whole number"
             )
             raise ManifestError(msg)
@@ -301,8 +302,8 @@ class UdkmScan(Scan):
             if entry.is_symlink():
                 guard.file(path, what=f"frame {index}")
             elif not entry.is_file():
-                kind = "a folder" if entry.is_dir() else "not a regular file"
-                msg = f"frame {index}: {path} is {kind}, not an image file"
+                kind = describe_mode(entry.stat().st_mode)
+                msg = f"frame {index}: {path} is {kind}, not an image file; refused"
                 raise (UdkmFormatError if entry.is_dir() else SpecialFileError)(msg)
         return paths
 

@@ -341,6 +341,7 @@ class FrameReader:
         progress: Callable[[int], None] | None = None,
         parallel: bool = True,
         identities: Sequence[FileIdentity | None] | None = None,
+        indices: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Read ``paths`` into one new array of shape (frames, rows, cols) selected by the slices.
 
@@ -357,10 +358,11 @@ class FrameReader:
             buf = None if whole else np.empty(self.template.shape, self.template.dtype)
             for i in range(start, stop):
                 identity = None if identities is None else identities[i]
+                index = i if indices is None else indices[i]
                 if buf is None:
-                    self.read_into(paths[i], out[i], index=i, identity=identity)
+                    self.read_into(paths[i], out[i], index=index, identity=identity)
                 else:
-                    self.read_into(paths[i], buf, index=i, identity=identity)
+                    self.read_into(paths[i], buf, index=index, identity=identity)
                     out[i] = buf[rows, cols]
             return stop - start
 
@@ -418,14 +420,16 @@ class FrameStack:
         key = key + (slice(None),) * (3 - len(key))
         frames = np.arange(self.shape[0])[key[0]]
         scalar = np.ndim(frames) == 0
-        picked = [self.paths[int(i)] for i in np.atleast_1d(frames)]
-        known = (
-            None
-            if self.identities is None
-            else [self.identities[int(i)] for i in np.atleast_1d(frames)]
-        )
+        indices = [int(i) for i in np.atleast_1d(frames)]
+        picked = [self.paths[i] for i in indices]
+        known = None if self.identities is None else [self.identities[i] for i in indices]
         data = self.reader.read(
-            picked, rows=self.rows, cols=self.cols, parallel=False, identities=known
+            picked,
+            rows=self.rows,
+            cols=self.cols,
+            parallel=False,
+            identities=known,
+            indices=indices,
         )
         data = data[(slice(None), key[1], key[2])]
         return data[0] if scalar else data
