@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .paths import FileIdentity, file_identity
 
-__all__ = ["MISSING", "Fingerprint", "fingerprint_files", "fingerprint_folder"]
+__all__ = ["MISSING", "Fingerprint", "fingerprint_files", "fingerprint_folder", "fingerprint_names"]
 
 MISSING: FileIdentity = (0, -1, 0)
 """The identity recorded for a file that does not exist (or cannot be examined)."""
@@ -51,6 +51,25 @@ def _identity(path: str) -> FileIdentity:
 def fingerprint_files(paths: Iterable[str | os.PathLike[str]]) -> Fingerprint:
     """The fingerprint of ``paths`` (symlinks followed; missing files recorded as missing)."""
     return Fingerprint(tuple((os.fspath(p), _identity(os.fspath(p))) for p in paths))
+
+
+def fingerprint_names(folder: str | os.PathLike[str], names: Iterable[str]) -> Fingerprint:
+    """The fingerprint of the files ``names`` in ``folder``, in the order given (``stat`` each).
+
+    The cheapest full fingerprint: one ``stat`` per file relative to the open folder.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        out = []
+        for name in names:
+            try:
+                identity = file_identity(os.stat(name, dir_fd=fd))
+            except OSError:
+                identity = MISSING
+            out.append((name, identity))
+    finally:
+        os.close(fd)
+    return Fingerprint(tuple(out))
 
 
 def fingerprint_folder(folder: str | os.PathLike[str]) -> Fingerprint:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import AdapterContractError, FilesChangedError
 from .summary import ScanSummary
@@ -36,6 +36,7 @@ class Scan:
         self._raw: xr.Dataset | None = None
         self._cooked: OrderedDict[str, xr.Dataset] = OrderedDict()
         self._seen: Fingerprint | None = None
+        self._observed: Fingerprint | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -49,6 +50,9 @@ class Scan:
     def _get_lazy(self) -> xr.Dataset | None:
         """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
         return None
+
+    _observes_reads: ClassVar[bool] = False
+    """Whether ``_get_raw`` records what it read in ``self._observed`` (see :meth:`_read_raw`)."""
 
     def _fingerprint(self) -> Fingerprint | None:
         """The fingerprint of the scan's files (see :mod:`nx5d_core.fingerprint`), or ``None``.
@@ -105,18 +109,34 @@ class Scan:
         self._seen = current
         return current
 
-    def _check_unchanged(self, before: Fingerprint | None, what: str) -> None:
-        if before is None:
-            return
-        after = self._fingerprint()
-        if after != before:
-            self.refresh()
-            changed = before.changed(after) if after is not None else []
-            msg = (
-                f"{self._where()}: files changed while {what} was read: "
-                f"{', '.join(changed[:5]) or 'the file list'}; nothing was cached, read again"
-            )
-            raise FilesChangedError(msg)
+    def _read_raw(self) -> xr.Dataset:
+        """``_get_raw()`` with the guarantee that no file changed while it ran.
+
+        Adapters that set :attr:`_observes_reads` record the identity of every file as they read
+        it in ``self._observed``; one fingerprint after the read must equal it. Otherwise the
+        fingerprint is taken before and after.
+        """
+        import xarray as xr
+
+        before = None if self._observes_reads else self._fingerprint()
+        self._observed = None
+        raw = self._get_raw()
+        if not isinstance(raw, xr.Dataset):
+            msg = f"{type(self).__name__}._get_raw() returned {type(raw).__name__}, not xarray.Dataset"
+            raise AdapterContractError(msg)
+        reference = self._observed if self._observes_reads else before
+        if reference is not None:
+            after = self._fingerprint()
+            if after != reference:
+                self.refresh()
+                changed = reference.changed(after) if after is not None else []
+                msg = (
+                    f"{self._where()}: files changed while raw was read: "
+                    f"{', '.join(changed[:5]) or 'the file list'}; nothing was cached, read again"
+                )
+                raise FilesChangedError(msg)
+            self._seen = after
+        return raw
 
     @property
     def raw(self) -> xr.Dataset:
@@ -125,17 +145,11 @@ class Scan:
         Cached until the scan's files change (checked by fingerprint at each access) or
         :meth:`refresh`.
         """
-        before = self._validated()
+        if self._raw is not None:
+            self._validated()
         if self._raw is None:
-            import xarray as xr
-
             logger.debug("reading raw data of %s", self._where())
-            raw = self._get_raw()
-            if not isinstance(raw, xr.Dataset):
-                msg = f"{type(self).__name__}._get_raw() returned {type(raw).__name__}, not xarray.Dataset"
-                raise AdapterContractError(msg)
-            self._check_unchanged(before, "raw")
-            self._raw = raw
+            self._raw = self._read_raw()
         return self._raw
 
     def lazy(self) -> xr.Dataset:
@@ -197,6 +211,9 @@ class Scan:
             self._cooked.move_to_end(key)
             return cached
         raw = self.lazy() if lazy else self.raw
+        if self._seen is not files:  # the read saw newer files than the key was made from
+            files = self._seen
+            key = cook_key(scan=self, view=view, files=None if files is None else files.digest())
         cooked = self._cook(raw, view)
         if not isinstance(cooked, xr.Dataset):
             msg = f"{type(self).__name__}._cook() returned {type(cooked).__name__}, not xarray.Dataset"
@@ -230,5 +247,13 @@ class Scan:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update({"_summary": None, "_raw": None, "_cooked": OrderedDict(), "_seen": None})
+        state.update(
+            {
+                "_summary": None,
+                "_raw": None,
+                "_cooked": OrderedDict(),
+                "_seen": None,
+                "_observed": None,
+            }
+        )
         return state

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,47 +83,61 @@ def _walk(
     last = index == len(segments) - 1
     if regex is None:
         child = os.path.join(folder, _unbraced(segment, fields))
-        entered = _enter(child, fields=fields, wanted=wanted, guard=guard, last=last)
+        entered = _enter(child, None, fields=fields, wanted=wanted, guard=guard, last=last)
         if entered is True:
             yield from _walk(child, segments, index + 1, fields, fixed, wanted, guard)
         elif entered is False:
             yield Hit(path=child, fields=fields, complete=False)
         return
-    for name in _names(folder, fields=fields, wanted=wanted):
-        found = regex.match(name)
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except PermissionError as exc:
+        if wanted in fields:  # the key is known: list it, reading it will raise
+            yield Hit(path=folder, fields=fields, complete=False)
+            return
+        msg = f"cannot list {folder}: permission denied (looking for {wanted} keys)"
+        raise PermissionError(exc.errno, msg, folder) from None
+    for entry in entries:
+        found = regex.match(entry.name)
         if found is None:
             continue
         child_fields = {**fields, **found.groupdict()}
-        child = os.path.join(folder, name)
-        entered = _enter(child, fields=child_fields, wanted=wanted, guard=guard, last=last)
+        entered = _enter(
+            entry.path, entry, fields=child_fields, wanted=wanted, guard=guard, last=last
+        )
         if entered is True:
-            yield from _walk(child, segments, index + 1, child_fields, fixed, wanted, guard)
+            yield from _walk(entry.path, segments, index + 1, child_fields, fixed, wanted, guard)
         elif entered is False:
-            yield Hit(path=child, fields=child_fields, complete=False)
-
-
-def _names(folder: str, *, fields: dict[str, str], wanted: str) -> list[str]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(e.name for e in entries)
-    except PermissionError as exc:
-        msg = f"cannot list {folder}: permission denied (looking for {wanted} keys)"
-        raise PermissionError(exc.errno, msg, folder) from None
+            yield Hit(path=entry.path, fields=child_fields, complete=False)
 
 
 def _enter(
-    path: str, *, fields: dict[str, str], wanted: str, guard: RootGuard, last: bool
+    path: str,
+    entry: os.DirEntry[str] | None,
+    *,
+    fields: dict[str, str],
+    wanted: str,
+    guard: RootGuard,
+    last: bool,
 ) -> bool | None:
-    """``True``: go on below ``path``; ``False``: cannot enter, list the key; ``None``: no match."""
+    """``True``: go on below ``path``; ``False``: cannot enter, list the key; ``None``: no match.
+
+    ``entry`` (from ``scandir``) answers the type questions without a system call.
+    """
     try:
-        st = os.lstat(path)
+        if entry is not None:
+            link, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
+        else:
+            mode = os.lstat(path).st_mode
+            link, is_dir = stat.S_ISLNK(mode), stat.S_ISDIR(mode)
     except FileNotFoundError:
         return None
     except PermissionError:
         if wanted in fields:
             return False
         raise
-    if os.path.islink(path):
+    if link:
         try:
             guard.resolve(path)
         except OutsideRootError as exc:
@@ -131,7 +146,7 @@ def _enter(
             logger.warning("left out of the listing: %s", exc)
             return None
         try:
-            st = os.stat(path)
+            is_dir = stat.S_ISDIR(os.stat(path).st_mode)
         except FileNotFoundError:
             logger.warning("left out of the listing: %s is a dangling symlink", path)
             return None
@@ -141,12 +156,4 @@ def _enter(
             raise
     if last:
         return True
-    if not os.path.isdir(path):
-        return None
-    if not os.access(path, os.R_OK | os.X_OK):
-        if wanted in fields:
-            return False
-        msg = f"cannot list {path}: permission denied (looking for {wanted} keys)"
-        raise PermissionError(13, msg, path)
-    del st
-    return True
+    return True if is_dir else None

@@ -300,22 +300,23 @@ def test_frame_replaced_during_a_parallel_read_raises_and_caches_nothing(
     scratch_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scan = _open(scratch_root)[SCAN[0]][SCAN[1]]
-    victim = _folder(scratch_root) / "image00060.tiff"
+    victim = _folder(scratch_root) / "image00005.tiff"
     original = frames.FrameReader.read_into
     replaced = threading.Event()
 
     def replace_once(self: frames.FrameReader, path: Path, out: np.ndarray, **kw: Any) -> None:
-        if not replaced.is_set():
+        if path.name == "image00060.tiff" and not replaced.is_set():
             replaced.set()
-            _zero_frame(victim)  # another program rewrites a frame while we read
+            _zero_frame(victim)  # another program rewrites frame 5, read already, while we read
         original(self, path, out, **kw)
 
     monkeypatch.setattr(frames.FrameReader, "read_into", replace_once)
-    with pytest.raises(FilesChangedError, match="image00060.tiff"):
+    with pytest.raises(FilesChangedError, match="image00005.tiff"):
         _ = scan.raw
+    assert replaced.is_set()
     assert scan._raw is None
     monkeypatch.undo()
-    assert int(scan.raw["images"][60].sum()) == 0
+    assert int(scan.raw["images"][5].sum()) == 0
 
 
 def test_os_errors_from_worker_threads_carry_the_path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -18,8 +19,8 @@ from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
 from nx5d_core.errors import SpecialFileError
-from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
-from nx5d_core.paths import describe_mode
+from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_names
+from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 
 from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
 from .frames import FrameReader, FrameStack
@@ -172,8 +173,17 @@ class UdkmScan(Scan):
         guard = self.proposal.repository.guard
         return read_manifest(guard.file(self.folder / "manifest.dat", what="the manifest"))
 
+    _observes_reads = True  # read() records every file's identity as it reads it
+
+    def _fingerprint_names(self) -> list[str]:
+        names = ["manifest.dat", "parameters.txt"]
+        with contextlib.suppress(UdkmFormatError, OSError):  # a broken manifest raises on read
+            names += [f"image{n:05d}.tiff" for n in self.image_numbers()]
+        return names
+
     def _fingerprint(self) -> Fingerprint:
-        return fingerprint_folder(self.proposal.repository.guard.folder(self.folder))
+        folder = self.proposal.repository.guard.folder(self.folder)
+        return fingerprint_names(folder, self._fingerprint_names())
 
     def refresh(self) -> None:
         """Also forget the manifest."""
@@ -275,8 +285,9 @@ class UdkmScan(Scan):
         inside it); a folder or FIFO named like a frame is an error naming it.
         """
         guard = self.proposal.repository.guard
-        folder = guard.folder(self.folder)
-        paths = [self.folder / f"image{n:05d}.tiff" for n in self.image_numbers()]
+        shown = self.folder
+        folder = guard.folder(shown)
+        paths = [shown / f"image{n:05d}.tiff" for n in self.image_numbers()]
         with os.scandir(folder) as entries:
             on_disk = {e.name: e for e in entries if _IMAGE.match(e.name)}
         expected = {p.name for p in paths}
@@ -295,7 +306,7 @@ class UdkmScan(Scan):
             error = (
                 MissingFrameError if absent and not extra and len(absent) == 1 else FrameCountError
             )
-            msg = f"{self.folder}: manifest.dat has {len(paths)} rows but the folder has {len(on_disk)} image files; {'; '.join(detail)}"
+            msg = f"{shown}: manifest.dat has {len(paths)} rows but the folder has {len(on_disk)} image files; {'; '.join(detail)}"
             raise error(msg)
         for index, path in enumerate(paths):
             entry = on_disk[path.name]
@@ -342,10 +353,16 @@ class UdkmScan(Scan):
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
         from tqdm.auto import tqdm
 
+        params = self.folder / "parameters.txt"
+        try:
+            params_identity = file_identity(params.stat())
+        except OSError:
+            params_identity = MISSING
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=self.proposal.repository.workers)
         rows, cols = self._selection(reduce, roi)
         check_roi(roi or self.proposal.repository.roi, reader.template.shape)
+        seen: list[FileIdentity | None] = [None] * len(paths)
         progress = self.proposal.repository.progress
         with tqdm(
             total=len(paths),
@@ -355,7 +372,13 @@ class UdkmScan(Scan):
             disable=None if progress is not False else True,
             leave=bool(progress),
         ) as bar:
-            images = reader.read(paths, rows=rows, cols=cols, progress=bar.update)
+            images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
+        observed = [
+            ("manifest.dat", self.manifest.identity),
+            ("parameters.txt", params_identity),
+            *((p.name, identity or MISSING) for p, identity in zip(paths, seen, strict=True)),
+        ]
+        self._observed = Fingerprint(tuple(observed))
         return self._dataset(images, rows, cols, reader.template.shape)
 
     def _get_raw(self) -> xr.Dataset:

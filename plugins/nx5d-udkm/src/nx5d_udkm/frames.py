@@ -247,12 +247,20 @@ class FrameReader:
 
     # -- one frame ---------------------------------------------------------------------
     def read_into(
-        self, path: Path, out: np.ndarray, *, index: int, identity: FileIdentity | None = None
+        self,
+        path: Path,
+        out: np.ndarray,
+        *,
+        index: int,
+        identity: FileIdentity | None = None,
+        seen: list[FileIdentity | None] | None = None,
+        slot: int = 0,
     ) -> None:
         """Read frame ``index`` from ``path`` into ``out``, a C-contiguous array of the template's shape.
 
         ``identity`` (inode, size, mtime) is what the file was when the scan was listed; a file
-        that has changed since raises :class:`~nx5d_core.errors.FilesChangedError`.
+        that has changed since raises :class:`~nx5d_core.errors.FilesChangedError`. The identity
+        the file had when it was read is put in ``seen[slot]``.
         """
         if out.shape != self.template.shape or not out.flags.c_contiguous:
             msg = f"read_into needs a contiguous {self.template.shape} buffer, got {out.shape}"
@@ -264,6 +272,8 @@ class FrameReader:
             raise MissingFrameError(msg_0) from None
         try:
             before = file_identity(os.fstat(fd))
+            if seen is not None:
+                seen[slot] = before
             if identity is not None and before != identity:
                 msg = f"frame {index}: {path} changed since the scan was listed; read the scan again"
                 raise FilesChangedError(msg)
@@ -342,6 +352,7 @@ class FrameReader:
         parallel: bool = True,
         identities: Sequence[FileIdentity | None] | None = None,
         indices: Sequence[int] | None = None,
+        seen: list[FileIdentity | None] | None = None,
     ) -> np.ndarray:
         """Read ``paths`` into one new array of shape (frames, rows, cols) selected by the slices.
 
@@ -359,10 +370,11 @@ class FrameReader:
             for i in range(start, stop):
                 identity = None if identities is None else identities[i]
                 index = i if indices is None else indices[i]
-                if buf is None:
-                    self.read_into(paths[i], out[i], index=index, identity=identity)
-                else:
-                    self.read_into(paths[i], buf, index=index, identity=identity)
+                target = out[i] if buf is None else buf
+                self.read_into(
+                    paths[i], target, index=index, identity=identity, seen=seen, slot=i
+                )
+                if buf is not None:
                     out[i] = buf[rows, cols]
             return stop - start
 

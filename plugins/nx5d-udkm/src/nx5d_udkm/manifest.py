@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from nx5d_core.fingerprint import MISSING
+from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import ManifestError
 
@@ -31,6 +35,8 @@ class Manifest:
     path: Path
     columns: tuple[Column, ...]
     values: np.ndarray
+    identity: FileIdentity = MISSING
+    """(inode, size, mtime) of the file that was parsed."""
 
     @property
     def num_rows(self) -> int:
@@ -89,10 +95,14 @@ def _columns(header_line: str, path: Path) -> tuple[Column, ...]:
 def read_manifest(path: Path) -> Manifest:
     """Read ``path``; raise :class:`ManifestError` naming the line of the first problem."""
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="strict")
+        fd = open_regular(path, what="the manifest")
     except FileNotFoundError:
         msg = f"manifest not found: {path}"
         raise ManifestError(msg) from None
+    try:
+        identity = file_identity(os.fstat(fd))
+        with os.fdopen(fd, "rb") as stream:
+            text = stream.read().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"{path}: cannot be read: {exc}"
         raise ManifestError(msg) from exc
@@ -121,4 +131,4 @@ def read_manifest(path: Path) -> Manifest:
         except ValueError as exc:
             msg = f"{path}: line {number}: not a number: {exc}"
             raise ManifestError(msg) from None
-    return Manifest(path=path, columns=columns, values=values)
+    return Manifest(path=path, columns=columns, values=values, identity=identity)
