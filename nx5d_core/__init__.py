@@ -26,6 +26,7 @@ _EXPORTS = {
     "AdapterRegistry": "nx5d_core.registry",
     "AdapterInfo": "nx5d_core.registry",
     "KeyPattern": "nx5d_core.urls",
+    "RootGuard": "nx5d_core.paths",
     "Location": "nx5d_core.urls",
     "catalog": "nx5d_core.config",
     "list_configs": "nx5d_core.config",
@@ -42,6 +43,10 @@ _EXPORTS = {
     "AdapterContractError": "nx5d_core.errors",
     "URLPatternError": "nx5d_core.errors",
     "ConfigError": "nx5d_core.errors",
+    "FormatError": "nx5d_core.errors",
+    "FilesChangedError": "nx5d_core.errors",
+    "SpecialFileError": "nx5d_core.errors",
+    "OutsideRootError": "nx5d_core.errors",
 }
 
 __all__ = [
@@ -52,15 +57,20 @@ __all__ = [
     "AdapterNotFoundError",
     "AdapterRegistry",
     "ConfigError",
+    "FilesChangedError",
+    "FormatError",
     "InvalidKeyError",
     "KeyNotFoundError",
     "KeyPattern",
     "Location",
     "Nx5dError",
+    "OutsideRootError",
     "Proposal",
     "Repository",
+    "RootGuard",
     "Scan",
     "ScanSummary",
+    "SpecialFileError",
     "SpiceConflict",
     "SpiceStore",
     "SpiceView",
@@ -101,13 +111,18 @@ if TYPE_CHECKING:
         AdapterGuessError,
         AdapterNotFoundError,
         ConfigError,
+        FilesChangedError,
+        FormatError,
         InvalidKeyError,
         KeyNotFoundError,
         Nx5dError,
+        OutsideRootError,
+        SpecialFileError,
         URLPatternError,
     )
     from .keys import natural_key
     from .opening import open_repository
+    from .paths import RootGuard
     from .plugins import get_adapter, get_plugin_manager, list_adapters, refresh_plugins
     from .proposal import Proposal
     from .registry import AdapterInfo, AdapterRegistry
