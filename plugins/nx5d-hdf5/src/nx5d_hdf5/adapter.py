@@ -21,7 +21,8 @@ from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
 
 from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
-from .nexus import build_dataset, entry_group, read_metadata, summary_fields
+from .nexus import build_dataset, entry_group
+from .summary import read_metadata, summary_fields
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class Hdf5Summary(ScanSummary):
     entry: str = ""
     definition: str | None = None
     end_time: Any = None
+    program_name: str | None = None
+    scan_command: str | None = None
     signal_shape: list[int] | None = None
     dangling_links: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -181,9 +184,7 @@ class Hdf5Scan(Scan):
     def _get_summary(self) -> Hdf5Summary:
         with self._open() as handle:
             group = self._open_group(handle)
-            fields = summary_fields(
-                group, zone=self.proposal.repository.timezone, guard=self.guard
-            )
+            fields = summary_fields(group, zone=self.proposal.repository.timezone, guard=self.guard)
             return Hdf5Summary(key=self.key, file=str(self.file), entry=group.name, **fields)
 
     def _get_raw(self) -> xr.Dataset:

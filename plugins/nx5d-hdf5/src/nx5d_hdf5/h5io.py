@@ -17,7 +17,15 @@ from nx5d_core.paths import RootGuard
 
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
-__all__ = ["H5Array", "inspect_link", "link_problem", "open_file", "open_path", "read_dataset", "virtual_problem"]
+__all__ = [
+    "H5Array",
+    "inspect_link",
+    "link_problem",
+    "open_file",
+    "open_path",
+    "read_dataset",
+    "virtual_problem",
+]
 logger = logging.getLogger(__name__)
 
 KNOWN_FILTERS = {
@@ -94,7 +102,9 @@ def link_problem(
         except OutsideRootError as exc:
             return exc
         if target.samefile(here):
-            return DanglingLinkError(f"{described} (an external link back to the same file: a cycle)")
+            return DanglingLinkError(
+                f"{described} (an external link back to the same file: a cycle)"
+            )
     elif not isinstance(link, h5py.SoftLink):
         obj = group.get(name)
         return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None

@@ -1,0 +1,205 @@
+"""Finding a NeXus data group's signal, axes and dimension names under every convention in use.
+
+Facility archives hold all of these (tried in this order):
+
+``niac2014``
+    ``signal`` (a name) and ``axes`` (one name per dimension, ``.`` for none) on the NXdata group,
+    plus ``AXISNAME_indices`` group attributes (NeXus 2014 and later).
+``dataset-attributes``
+    ``signal=1`` (int, ``"1"`` or bytes) on the signal *dataset*, with ``axes="a:b"`` (or
+    ``"a,b"``, ``"[a,b]"``) on it, and/or ``axis=N`` (1-based dimension) and ``primary=1`` on
+    the axis datasets (NeXus <= 1.3: NAPI writers, the NeXus manual's writer example, old APS).
+``axis-attributes``
+    no signal at all, only ``axis``/``primary`` on the axis datasets (older GDA files): every
+    other array along the axis is a variable.
+``scan-aligned``
+    nothing at all: the arrays whose first dimension is the most common one are the scan.
+
+Dimensions get the axis names; where the file names none, a 2-D detector image gets ``y, x``,
+one more leading dimension ``frame``, and a lone 1-D signal ``point`` — never ``dim_0``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import h5py
+import numpy as np
+
+__all__ = ["Layout", "find_layout", "scalar_text"]
+
+_SPLIT = re.compile(r"[\s:,\[\]]+")
+
+
+def scalar_text(value: Any) -> Any:
+    """One attribute value as a plain Python value (bytes decoded UTF-8, else Latin-1)."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(-1)[0]
+    if isinstance(value, bytes | np.bytes_):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _names(value: Any) -> list[str]:
+    """A list-of-names attribute: an array of names, or one string ``"a:b"``/``"a,b"``/``"[a,b]"``."""
+    if isinstance(value, np.ndarray) and value.size > 1:
+        return [str(scalar_text(v)).strip() for v in value.reshape(-1)]
+    text = scalar_text(value)
+    if not isinstance(text, str):
+        return []
+    return [part for part in _SPLIT.split(text.strip()) if part]
+
+
+def _is_one(value: Any) -> bool:
+    text = scalar_text(value)
+    return text in (1, True, "1", "true", "True")
+
+
+def _int(value: Any) -> int | None:
+    text = scalar_text(value)
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Layout:
+    """Where a data group's signal and axes are and what its dimensions are called."""
+
+    convention: str
+    signal: str | None
+    dims: list[str]
+    shape: tuple[int, ...]
+    axes: dict[str, list[int]] = field(default_factory=dict)
+    """axis field -> the indices (into ``dims``) it runs along."""
+
+    def sizes(self) -> dict[str, int]:
+        """Dimension name -> length."""
+        return dict(zip(self.dims, self.shape, strict=True))
+
+    def scan_length(self) -> int:
+        """Frames/points of the scan: the first dimension; 1 for a lone image or a scalar."""
+        if not self.shape:
+            return 1
+        if len(self.shape) == 2 and self.dims == ["y", "x"]:
+            return 1
+        return int(self.shape[0])
+
+
+def _signal(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> tuple[str | None, str]:
+    """The signal's name and the convention that named it (the name may be dangling)."""
+    named = scalar_text(group.attrs.get("signal", ""))
+    if isinstance(named, str) and named.strip():
+        return named.strip(), "niac2014"
+    flagged = sorted(n for n, d in datasets.items() if _is_one(d.attrs.get("signal", 0)))
+    if flagged:
+        return flagged[0], "dataset-attributes"
+    if any("axis" in d.attrs for d in datasets.values()):
+        return None, "axis-attributes"
+    return None, "scan-aligned"
+
+
+def _axes_per_dim(
+    group: h5py.Group, signal: h5py.Dataset | None, datasets: dict[str, h5py.Dataset], ndim: int
+) -> dict[str, list[int]]:
+    """axis field -> dimension indices, from every convention present."""
+    axes: dict[str, list[int]] = {}
+    listed = _names(group.attrs["axes"]) if "axes" in group.attrs else []
+    if not listed and signal is not None and "axes" in signal.attrs:
+        listed = _names(signal.attrs["axes"])
+    for i, name in enumerate(listed[:ndim] if ndim else listed):
+        if name and name != "." and name in datasets:
+            axes.setdefault(name, [i])
+    for key in group.attrs:
+        if key.endswith("_indices"):
+            name = key[: -len("_indices")]
+            if name in datasets:
+                axes[name] = [int(i) for i in np.atleast_1d(group.attrs[key]).reshape(-1)]
+    by_axis: dict[int, list[tuple[int, str]]] = {}
+    for name, ds in datasets.items():
+        number = _int(ds.attrs.get("axis")) if "axis" in ds.attrs else None
+        if number is not None and number >= 1:
+            primary = _int(ds.attrs.get("primary", 0)) or 0
+            by_axis.setdefault(number - 1, []).append((0 if primary == 1 else 1, name))
+    for dim, names in sorted(by_axis.items()):
+        for _, name in sorted(names):
+            axes.setdefault(name, [dim])
+    return axes
+
+
+def _fallback_names(ndim: int) -> list[str]:
+    if ndim == 1:
+        return ["point"]
+    if ndim == 2:
+        return ["y", "x"]
+    lead = ["frame"] if ndim == 3 else [f"scan_{i}" for i in range(ndim - 2)]
+    return [*lead, "y", "x"]
+
+
+def _dim_names(
+    ndim: int, shape: tuple[int, ...], axes: dict[str, list[int]], datasets: dict[str, h5py.Dataset]
+) -> list[str]:
+    named: list[str | None] = [None] * ndim
+    for name, idx in axes.items():  # a 1-D axis along one dimension names it (first come)
+        ds = datasets[name]
+        if (
+            len(idx) == 1
+            and idx[0] < ndim
+            and ds.ndim == 1
+            and named[idx[0]] is None
+            and ds.shape[0] == shape[idx[0]]
+        ):
+            named[idx[0]] = name
+    fallback = _fallback_names(ndim)
+    out = [n if n is not None else fallback[i] for i, n in enumerate(named)]
+    return [d if out.count(d) == 1 else f"{d}_{i}" for i, d in enumerate(out)]
+
+
+def _shape_from_axes(
+    axes: dict[str, list[int]], datasets: dict[str, h5py.Dataset]
+) -> tuple[int, ...] | None:
+    sizes: dict[int, int] = {}
+    for name, idx in axes.items():
+        shape = datasets[name].shape
+        if len(idx) == len(shape):
+            for i, n in zip(idx, shape, strict=True):
+                sizes.setdefault(i, n)
+    if not sizes or sorted(sizes) != list(range(len(sizes))):
+        return None
+    return tuple(sizes[i] for i in range(len(sizes)))
+
+
+def find_layout(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> Layout | None:
+    """The layout of data group ``group`` whose readable datasets are ``datasets``.
+
+    ``None`` when the group holds nothing to lay out. The signal may be missing from
+    ``datasets`` (a dangling link): the dimensions then come from the axes.
+    """
+    signal_name, convention = _signal(group, datasets)
+    signal = datasets.get(signal_name) if signal_name else None
+    if signal is not None:
+        shape = tuple(signal.shape)
+        axes = _axes_per_dim(group, signal, datasets, len(shape))
+        return Layout(
+            convention, signal_name, _dim_names(len(shape), shape, axes, datasets), shape, axes
+        )
+    axes = _axes_per_dim(group, None, datasets, 0)
+    from_axes = _shape_from_axes(axes, datasets)
+    if from_axes is not None:
+        dims = _dim_names(len(from_axes), from_axes, axes, datasets)
+        return Layout(convention, signal_name, dims, from_axes, axes)
+    arrays = [d for d in datasets.values() if d.ndim >= 1 and d.size > 1]
+    if not arrays:
+        return None
+    length = Counter(d.shape[0] for d in arrays).most_common(1)[0][0]
+    return Layout(convention, signal_name, ["point"], (length,), {})
