@@ -9,6 +9,8 @@ A file ``<name>.yml`` (or ``.yaml``) holds::
     options: {}            # adapter keyword options
     allow_outside:         # optional: folders outside the root that may be read (links into them)
       - /detector-store/udkm
+    aliases:               # optional: names for scan.find(), tried in order
+      energy: [instrument/monochromator/energy, en]
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class RepositoryConfig(BaseModel):
     description: str = ""
     options: dict[str, Any] = {}
     allow_outside: list[str] = []
+    aliases: dict[str, list[str]] = {}
 
 
 def config_paths() -> list[Path]:
@@ -106,13 +109,19 @@ class Catalog(Mapping[str, "Repository"]):
         from .opening import open_repository
 
         cfg = load_config(name)
-        return open_repository(
+        repo = open_repository(
             cfg.url,
             adapter=cfg.adapter,
             spice=cfg.spice,
             allow_outside=cfg.allow_outside,
             **cfg.options,
         )
+        if cfg.aliases:
+            merged = {k: list(v) for k, v in type(repo).aliases.items()}
+            for key, names in cfg.aliases.items():
+                merged[key] = [*names, *(n for n in merged.get(key, []) if n not in names)]
+            repo.aliases = merged  # type: ignore[misc]
+        return repo
 
     def __iter__(self) -> Iterator[str]:
         return iter(list_configs())

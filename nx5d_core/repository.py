@@ -47,6 +47,10 @@ class Repository(KeyedCollection["Proposal"]):
     version: ClassVar[str] = "0"
     pattern: KeyPattern | None = None
     """The parsed URL pattern of adapters that read files; its root is the security boundary."""
+    aliases: ClassVar[dict[str, list[str]]] = {}
+    """Field aliases for :meth:`Scan.find` (a named config's ``aliases:`` adds to them)."""
+    only_proposal: str | None = None
+    """The one proposal of a repository opened from a file or folder pointed at (no pattern)."""
 
     _kind = "proposal"
     _handle_prefix = "p"
@@ -104,6 +108,11 @@ class Repository(KeyedCollection["Proposal"]):
     def _where(self) -> str:
         return f"{self.name or type(self).__name__} repository {self.url!r}"
 
+    def _boundary(self) -> str:
+        """The folder nothing outside of which is read: the pattern's root by default."""
+        assert self.pattern is not None
+        return self.pattern.boundary
+
     @property
     def guard(self) -> RootGuard:
         """The resolver every read goes through: keeps paths inside the root (see :mod:`nx5d_core.paths`)."""
@@ -113,7 +122,7 @@ class Repository(KeyedCollection["Proposal"]):
             if self.pattern is None:
                 msg = f"{self._where()}: the adapter reads no files (no URL pattern), so it has no root"
                 raise AdapterContractError(msg)
-            self._guard = RootGuard.create(self.pattern.boundary, allow_outside=self.allow_outside)
+            self._guard = RootGuard.create(self._boundary(), allow_outside=self.allow_outside)
         return self._guard
 
     @property

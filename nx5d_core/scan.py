@@ -174,6 +174,29 @@ class Scan:
             raise AdapterContractError(msg)
         return lazy
 
+    def _field_paths(self) -> list[tuple[str, str]]:
+        """Every field as ``(path, class path)``; by default the variables of :meth:`lazy`."""
+        lazy = self.lazy()
+        return [(str(n), str(n)) for n in [*lazy.coords, *lazy.data_vars]]
+
+    def find(self, name: str) -> list[str]:
+        """The fields that ``name`` names exactly, nearest to the scan's top first.
+
+        A field matches by its name, the last components of its path (``monochromator/energy``)
+        or of its class path (``NXmonochromator/energy``); the repository's aliases for ``name``
+        are tried after it, in order. Never a substring match, never a substitute value.
+
+        Raises
+        ------
+        KeyNotFoundError
+            Nothing matches (the message lists the closest names).
+        """
+        from .find import find_fields
+
+        return find_fields(
+            name, self._field_paths(), aliases=self.repository.aliases, where=self._where()
+        )
+
     def to_dask(self) -> xr.Dataset:
         """Alias of :meth:`lazy` (databroker's name)."""
         return self.lazy()

@@ -39,10 +39,13 @@ def _cmd_adapters(args: argparse.Namespace) -> None:
 
 def _cmd_ls(args: argparse.Namespace) -> None:
     repo = _open(args)
-    if args.proposal is None:
+    if args.proposal is None and repo.only_proposal is None:
         for key in repo:
             print(key)
         return
+    if args.proposal is None:  # one file or folder pointed at: show its scans
+        args.proposal = repo.only_proposal
+        print(f"proposal {args.proposal}:")
     proposal = repo[args.proposal]
     if args.scan is not None:
         _show_scan(proposal, args.scan)

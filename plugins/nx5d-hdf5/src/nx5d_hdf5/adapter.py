@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,28 @@ import h5py
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
+from nx5d_core import (
+    KeyPattern,
+    Proposal,
+    Repository,
+    Scan,
+    ScanSummary,
+    SpiceStore,
+    URLPatternError,
+)
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
 
 from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
 from .nexus import build_dataset, entry_group
+from .pointing import HDF5_SUFFIX as _SUFFIX
+from .pointing import point_at
 from .summary import read_metadata, summary_fields
+from .tree import Links, class_paths
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
-_SUFFIX = re.compile(r"\.(h5|hdf5|hdf|he5|nxs|nx5|nexus)\Z", re.IGNORECASE)
 
 
 class Hdf5Summary(ScanSummary):
@@ -44,11 +53,14 @@ class Hdf5Summary(ScanSummary):
 
 
 class Hdf5Repository(Repository):
-    """HDF5/NeXus files reached through a URL pattern.
+    """HDF5/NeXus files reached through a URL pattern, or a file or folder pointed at.
 
-    Examples: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
+    Patterns: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
     ``file:///d/{proposal}.nxs#{scan}`` (entries in a file per proposal),
-    ``file:///d.hdf#{proposal}/{scan}`` (one file). Naive times are read in ``timezone``.
+    ``file:///d.hdf#{proposal}/{scan}`` (one file). Without a pattern (see
+    :mod:`nx5d_hdf5.pointing`): a file is a proposal whose entries are scans, a folder of HDF5
+    files a proposal whose files are scans, a folder of such folders a repository. Naive times
+    are read in ``timezone``.
     """
 
     name = "hdf5"
@@ -78,15 +90,40 @@ class Hdf5Repository(Repository):
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self._pointed_folder: str | None = None
+        if "{" not in url:
+            pointed = point_at(Path(url.removeprefix("file://")))
+            if pointed is None:
+                msg = (
+                    f"{url!r} is not an HDF5 file nor a folder of HDF5 files (or of folders of "
+                    "them); give a pattern such as 'file:///data/{proposal}/{scan}.h5'"
+                )
+                raise URLPatternError(msg)
+            url, self.only_proposal = pointed.pattern, pointed.only_proposal
+            self._pointed_folder = (
+                str(Path(url.split("{proposal}", 1)[0]) / pointed.only_proposal)
+                if pointed.scans_are_files and pointed.only_proposal is not None
+                else None
+            )
         self.pattern = KeyPattern.parse(url)
         self.timezone = ZoneInfo(timezone)
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """The path part (before ``#``) ends with an HDF5/NeXus suffix."""
-        return bool(_SUFFIX.search(url.partition("#")[0]))
+        """The path part (before ``#``) ends with an HDF5/NeXus suffix, or a local folder holds
+        HDF5 files (directly or one folder down)."""
+        if _SUFFIX.search(url.partition("#")[0]):
+            return True
+        return "{" not in url and point_at(Path(url.removeprefix("file://"))) is not None
+
+    def _boundary(self) -> str:
+        return self._pointed_folder or super()._boundary()
 
     def _list_proposals(self) -> Iterable[str]:
+        if self.only_proposal is not None:
+            location = self.pattern.format(proposal=self.only_proposal)
+            self.guard.resolve(location.path)
+            return [self.only_proposal]
         if "{proposal}" in self.pattern.path:
             return self.pattern.list_proposals(guard=self.guard)
         # proposals are groups inside the one file: the fragment reads <parent>/{proposal}/...
@@ -115,7 +152,10 @@ class Hdf5Proposal(Proposal):
         pattern = self.repository.pattern
         guard = self.repository.guard
         if pattern.scan_in_path:
-            return pattern.list_scans(self.key, guard=guard)
+            keys = pattern.list_scans(self.key, guard=guard)
+            if pattern.path.endswith("{scan}"):  # files of several suffixes: keys are file names
+                keys = [k for k in keys if _SUFFIX.search(k)]
+            return keys
         location = pattern.format(proposal=self.key)
         parent = (location.fragment or "").strip("/")
         with open_file(Path(location.path), guard=guard) as handle:
@@ -207,6 +247,11 @@ class Hdf5Scan(Scan):
             with self._open() as handle:
                 self._metadata = read_metadata(self._open_group(handle), guard=self.guard)
         return self._metadata
+
+    def _field_paths(self) -> list[tuple[str, str]]:
+        """Every dataset of the scan's group with its NeXus class path (for :meth:`find`)."""
+        with self._open() as handle:
+            return list(class_paths(self._open_group(handle), links=Links(self.guard)))
 
     def refresh(self) -> None:
         """Also forget the metadata."""

@@ -123,7 +123,7 @@ def data_groups(
     chosen = readable[0] if readable else (laid[0] if laid else None)
     if chosen is None:
         return None, []
-    if laid and chosen is not laid[0]:
+    if chosen[0] != laid[0][0]:
         logger.warning(
             "%s: data group %r has no readable signal; using %r",
             entry.file.filename,
@@ -301,22 +301,24 @@ def _nexus(
     attrs: dict[str, Any] = {
         k: text(v) for k, v in group.attrs.items() if k not in {"NX_class", "default"}
     }
-    scan = (main[1].dims[0], main[1].shape[0]) if main is not None and main[1].shape else None
+    layout = main[1] if main is not None and main[1].shape else None
     for field_path, ds in fields(group, links=links):
         if is_small(ds):
             if "/" not in field_path:  # the entry's own fields; the rest is in scan.metadata
                 put_small(attrs, field_path, ds)
         elif (
-            scan is not None
+            layout is not None
             and ds.id not in seen
             and ds.ndim >= 1
-            and ds.shape[0] == scan[1]
+            and ds.shape[0] == layout.shape[0]
             and ds.size <= SCAN_ALIGNED_MAX_SIZE
             and ds.dtype.kind in "biuf"
         ):
             var = field_path.replace("/", ".")
             if var not in data_vars and var not in coords:
-                dims = [scan[0], *(f"{var}_dim_{i}" for i in range(1, ds.ndim))]
+                dims = _dims_for(ds.shape, layout, var)
+                if dims[0] != layout.dims[0]:  # aligned along the scan only
+                    dims = [layout.dims[0], *(f"{var}_dim_{i}" for i in range(1, ds.ndim))]
                 data_vars[var] = (dims, load(ds, f"{group.name}/{field_path}"), field_attrs(ds))
     try:
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)

@@ -132,6 +132,25 @@ def fields(
             yield path, obj
 
 
+def class_paths(
+    group: h5py.Group, *, links: Links, base: str = "", classes: str = ""
+) -> Iterator[tuple[str, str]]:
+    """Every dataset below ``group`` as (path, NeXus class path), data groups included.
+
+    ``instrument/mono/energy`` in an NXinstrument/NXmonochromator has the class path
+    ``NXinstrument/NXmonochromator/energy``; groups without a class keep their names.
+    """
+    if not links.first_visit(group):
+        return
+    for name, obj in members(group, links).items():
+        path = f"{base}{name}"
+        if isinstance(obj, h5py.Group):
+            cls = nx_class(obj) or name
+            yield from class_paths(obj, links=links, base=path + "/", classes=f"{classes}{cls}/")
+        else:
+            yield path, f"{classes}{name}"
+
+
 def is_small(dataset: h5py.Dataset) -> bool:
     """Metadata-sized: at most 16 values of a plain type."""
     return bool(dataset.size <= METADATA_MAX_SIZE and dataset.dtype.kind in "biufSOU")
