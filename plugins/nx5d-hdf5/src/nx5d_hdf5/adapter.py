@@ -32,7 +32,7 @@ from .nexus import build_dataset, entry_group
 from .pointing import HDF5_SUFFIX as _SUFFIX
 from .pointing import point_at
 from .summary import read_metadata, summary_fields
-from .tree import Links, class_paths
+from .tree import Links, class_paths, nx_class
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
@@ -173,6 +173,11 @@ class Hdf5Proposal(Proposal):
                     group[name], h5py.Group
                 ):
                     keys.append(name)
+            entries = [k for k in keys if nx_class(group[k]) in {"NXentry", "NXsubentry"}]
+            if entries and len(entries) < len(keys):
+                # a NeXus file: its scans are its entries, not other top-level groups
+                logger.debug("%s: scans are the NXentry groups %s", location.path, entries)
+                keys = entries
             return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
 
     def _scan(self, key: str) -> Scan:
