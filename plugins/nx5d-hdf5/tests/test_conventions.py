@@ -133,14 +133,16 @@ def test_aps_34id_old_signal_attribute(nx5d_real_data: Path) -> None:
     assert int(raw["data"].max()) > 0
     summary = scan.summary
     assert summary.signal_shape == [100, 60]
-    assert summary.time is not None and summary.time.year == 2009
+    assert summary.time is not None
+    assert summary.time.year == 2009
     assert "data.data" not in raw
 
 
 def test_dls_p45_positions_come_out_despite_dangling_detectors(nx5d_real_data: Path) -> None:
     scan = _scan(nx5d_real_data / "DLS/p45/2017/p45-1168.nxs")
     raw = scan.raw
-    assert raw.sizes["stagey_value_set"] == 5 and raw.sizes["stagex_value_set"] == 5
+    assert raw.sizes["stagey_value_set"] == 5
+    assert raw.sizes["stagex_value_set"] == 5
     assert raw["stagex_value"].shape == (5, 5)
     assert raw["stagex_value"].dims == ("stagey_value_set", "stagex_value_set")
     assert np.ptp(raw["stagex_value"].values) > 0
@@ -208,7 +210,7 @@ def test_entry_names_with_spaces_and_dots(tmp_path: Path) -> None:
             data["counts"] = np.arange(3)
     proposal = nx5d_core.open_repository(str(path))["odd"]
     assert proposal.keys() == ["3", "scan 1", "scan.2"]
-    assert [int(proposal[k].raw["counts"].sum()) for k in proposal.keys()] == [3, 3, 3]
+    assert [int(proposal[k].raw["counts"].sum()) for k in proposal] == [3, 3, 3]
 
 
 def test_dataset_level_metadata_in_summary_and_metadata(tmp_path: Path) -> None:
@@ -283,9 +285,12 @@ def test_pointing_at_a_file_a_folder_and_a_folder_of_folders(tmp_path: Path) -> 
             with h5py.File(tmp_path / "repo" / proposal / f"{scan}.nxs", "w") as f:
                 niac2014(f)
     one_file = nx5d_core.open_repository(str(tmp_path / "repo" / "p1" / "s10.nxs"))
-    assert one_file.keys() == ["s10"] and one_file["s10"].keys() == ["entry"]
+    assert one_file.keys() == ["s10"]
+    assert one_file["s10"].keys() == ["entry"]
     folder = nx5d_core.open_repository(str(tmp_path / "repo" / "p1"))
-    assert folder.keys() == ["p1"] and folder["p1"].keys() == ["s1", "s2", "s10"]
+    assert folder.keys() == ["p1"]
+    assert folder["p1"].keys() == ["s1", "s2", "s10"]
     repo = nx5d_core.open_repository(str(tmp_path / "repo"))
-    assert repo.keys() == ["p1", "p2"] and repo["p2"].keys() == ["s1", "s2", "s10"]
+    assert repo.keys() == ["p1", "p2"]
+    assert repo["p2"].keys() == ["s1", "s2", "s10"]
     assert repo["p2"]["s10"].summary.num_frames == N
