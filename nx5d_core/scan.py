@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import AdapterContractError, FilesChangedError
@@ -37,6 +38,7 @@ class Scan:
         self._cooked: OrderedDict[str, xr.Dataset] = OrderedDict()
         self._seen: Fingerprint | None = None
         self._observed: Fingerprint | None = None
+        self._metadata: dict[str, Any] | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -46,6 +48,10 @@ class Scan:
     def _get_raw(self) -> xr.Dataset:
         """Return the raw data, loaded into memory."""
         raise NotImplementedError
+
+    def _get_metadata(self) -> Mapping[str, Any]:
+        """Return the scan's small metadata (header values, settings) by name. Cheap: no bulk data."""
+        return {}
 
     def _get_lazy(self) -> xr.Dataset | None:
         """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
@@ -93,6 +99,19 @@ class Scan:
                 raise AdapterContractError(msg)
             self._summary = summary
         return self._summary
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The scan's small metadata by name (file headers, instrument and sample settings,
+        ``start_time``, ``title``, ``program_name``, ``scan_command`` where the file has them).
+
+        Read on first use, cached until the files change or :meth:`refresh`.
+        """
+        if self._metadata is not None:
+            self._validated()
+        if self._metadata is None:
+            self._metadata = dict(self._get_metadata())
+        return self._metadata
 
     def _validated(self) -> Fingerprint | None:
         """The current fingerprint; caches made from other files are dropped first."""
@@ -259,6 +278,7 @@ class Scan:
         self._raw = None
         self._cooked.clear()
         self._seen = None
+        self._metadata = None
 
     def _repr_html_(self) -> str:
         from .html import scan_html

@@ -69,3 +69,17 @@ def test_unknown_name_lists_known_ones(config_dir: Path) -> None:
         match=r"repository config 'udmk' not found in config folders .*closest: 'udkm'",
     ):
         nx5d_core.catalog["udmk"]
+
+
+def test_config_aliases_and_allow_outside(config_dir: Path) -> None:
+    (config_dir / "lab.yml").write_text(
+        "url: memory://lab\nadapter: memory\noptions:\n  data:\n    p1:\n      r1: [1, 2, 3]\n"
+        "aliases:\n  signal: [nothing_here, value]\n"
+        "allow_outside: [../detectors]\n"
+    )
+    cfg = load_config("lab")
+    assert cfg.allow_outside == [str((config_dir / ".." / "detectors").resolve())]
+    scan = nx5d_core.catalog["lab"]["p1"]["r1"]
+    assert scan.find("signal") == ["value"]
+    with pytest.raises(KeyNotFoundError, match="field 'sig' not found"):
+        scan.find("sig")

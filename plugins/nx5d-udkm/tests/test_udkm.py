@@ -346,3 +346,11 @@ def test_progress_bar_is_quiet_when_not_interactive(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ""
+
+
+def test_metadata_holds_parameters_and_manifest_columns(udkm_root: Path) -> None:
+    scan = nx5d_core.open_repository(str(udkm_root))["20210205"]["091726"]
+    meta = scan.metadata
+    assert meta["parameters/start_time"].startswith("2021-02-05T09:17:26")
+    assert any(c.startswith("Theta") for c in meta["manifest/columns"])
+    assert meta["manifest/rows"] == scan.summary.num_frames

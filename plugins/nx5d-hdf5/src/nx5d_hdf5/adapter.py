@@ -189,10 +189,6 @@ class Hdf5Scan(Scan):
 
     proposal: Hdf5Proposal
 
-    def __init__(self, *, proposal: Proposal, key: str) -> None:
-        super().__init__(proposal=proposal, key=key)
-        self._metadata: dict[str, Any] | None = None
-
     @property
     def file(self) -> Path:
         """The HDF5 file."""
@@ -242,31 +238,16 @@ class Hdf5Scan(Scan):
             group = self._open_group(handle)
             return build_dataset(group, path=self.file, lazy=True, guard=self.guard)
 
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """Every small field of the scan's group outside its data groups (instrument, sample...), by path.
-
-        Units are under ``<path>@units``. Read on first use and cached until :meth:`refresh`.
-        """
-        if self._metadata is None:
-            with self._open() as handle:
-                self._metadata = read_metadata(self._open_group(handle), guard=self.guard)
-        return self._metadata
+    def _get_metadata(self) -> dict[str, Any]:
+        """Every small field of the scan's group outside its data groups (instrument, sample...),
+        by path; units under ``<path>@units``; the file's root attributes under ``@<name>``."""
+        with self._open() as handle:
+            return read_metadata(self._open_group(handle), guard=self.guard)
 
     def _field_paths(self) -> list[tuple[str, str]]:
         """Every dataset of the scan's group with its NeXus class path (for :meth:`find`)."""
         with self._open() as handle:
             return list(class_paths(self._open_group(handle), links=Links(self.guard)))
-
-    def refresh(self) -> None:
-        """Also forget the metadata."""
-        super().refresh()
-        self._metadata = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state["_metadata"] = None
-        return state
 
     def field(self, path: str) -> xr.DataArray:
         """Read one dataset by its path inside the scan's group (e.g. ``instrument/EtherCAT/data``).

@@ -53,8 +53,9 @@ class MemoryRepository(Repository):
         data: Mapping[str, Mapping[str, Any]],
         cook: CookFunction | None = None,
         spice: SpiceStore | str | os.PathLike[str] | None = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice)
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
         self.data = data
         self.cook_function = cook
 

@@ -255,6 +255,18 @@ class UdkmScan(Scan):
             missing=missing,
         )
 
+    def _get_metadata(self) -> dict[str, Any]:
+        """parameters.txt (``parameters/<key>``, text as written) and the manifest's columns."""
+        out: dict[str, Any] = {"folder": str(self.folder)}
+        path = self.proposal.repository.guard.file(
+            self.folder / "parameters.txt", what="parameters.txt"
+        )
+        out.update({f"parameters/{k}": v for k, v in read_parameters(path).items()})
+        manifest = self.manifest
+        out["manifest/columns"] = [c.header for c in manifest.columns]
+        out["manifest/rows"] = manifest.num_rows
+        return out
+
     # -- frames ------------------------------------------------------------------------
     def image_numbers(self) -> np.ndarray:
         """The manifest's ``ImageNumber`` column as integers (else 0, 1, ...), checked."""

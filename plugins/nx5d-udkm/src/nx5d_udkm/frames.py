@@ -95,7 +95,9 @@ def _ifd(fd: int, path: Path, size: int) -> _Layout:
     if base + 2 + 12 * count + 4 <= len(block):
         (next_ifd,) = struct.unpack_from("<I", block, base + 2 + 12 * count)
         if next_ifd:
-            msg = f"{path}: a multi-page TIFF (more than one image); a frame file must hold one image"
+            msg = (
+                f"{path}: a multi-page TIFF (more than one image); a frame file must hold one image"
+            )
             raise FrameShapeError(msg)
     tags: dict[int, tuple[int, int, bytes]] = {}
     for i in range(count):
@@ -155,7 +157,13 @@ MAX_DEFLATE_RATIO = 1100  # deflate cannot expand more than 1032:1
 
 
 def _check_declared_size(
-    path: Path, *, shape: tuple[int, ...], dtype: np.dtype[Any], compression: int, size: int, fd: int
+    path: Path,
+    *,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    compression: int,
+    size: int,
+    fd: int,
 ) -> None:
     """A header that declares more pixels than the file can hold is a format error, not a MemoryError."""
     nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
@@ -226,7 +234,14 @@ class FrameReader:
             os.close(fd)
             msg = f"{path}: expected a single 2-D frame, found shape {shape} ({dtype})"
             raise FrameShapeError(msg)
-        _check_declared_size(path, shape=shape, dtype=np.dtype(dtype), compression=compression, size=os.fstat(fd).st_size, fd=fd)
+        _check_declared_size(
+            path,
+            shape=shape,
+            dtype=np.dtype(dtype),
+            compression=compression,
+            size=os.fstat(fd).st_size,
+            fd=fd,
+        )
         template = Template(
             shape=(int(shape[0]), int(shape[1])),
             dtype=np.dtype(dtype),
@@ -275,7 +290,9 @@ class FrameReader:
             if seen is not None:
                 seen[slot] = before
             if identity is not None and before != identity:
-                msg = f"frame {index}: {path} changed since the scan was listed; read the scan again"
+                msg = (
+                    f"frame {index}: {path} changed since the scan was listed; read the scan again"
+                )
                 raise FilesChangedError(msg)
             if self._header is not None:
                 known, layout = self._header
@@ -371,9 +388,7 @@ class FrameReader:
                 identity = None if identities is None else identities[i]
                 index = i if indices is None else indices[i]
                 target = out[i] if buf is None else buf
-                self.read_into(
-                    paths[i], target, index=index, identity=identity, seen=seen, slot=i
-                )
+                self.read_into(paths[i], target, index=index, identity=identity, seen=seen, slot=i)
                 if buf is not None:
                     out[i] = buf[rows, cols]
             return stop - start
