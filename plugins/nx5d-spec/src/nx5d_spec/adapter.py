@@ -1,0 +1,232 @@
+"""SPEC repositories: a SPEC file is a proposal, its ``#S`` scans are scans.
+
+``open_repository("file:///data/{proposal}.dat#{scan}", adapter="spec")`` lists every matching
+file (any extension; ``.gz``/``.bz2`` open transparently); ``open_repository("file.spec")``
+opens one file as the only proposal. SPEC files are recognised by their content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import xarray as xr
+from pydantic import Field
+
+from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
+from nx5d_core.errors import URLPatternError
+from nx5d_core.fingerprint import Fingerprint, fingerprint_files
+from nx5d_core.keys import natural_key
+from nx5d_core.paths import file_identity
+
+from .block import parse_date, read_block, read_header
+from .dataset import build_dataset, lazy_dataset, scan_metadata
+from .index import SpecIndex, looks_like_spec, read_index
+from .scan_data import command_motors, complete_points
+
+__all__ = ["SpecProposal", "SpecRepository", "SpecScan", "SpecSummary"]
+logger = logging.getLogger(__name__)
+_COMPRESSED = re.compile(r"\.(gz|bz2)\Z", re.IGNORECASE)
+
+
+class SpecSummary(ScanSummary):
+    """Summary from the scan's header lines: command, motors and ranges, comments."""
+
+    file: str = ""
+    line: int = 0
+    number: str = ""
+    motors: list[str] = Field(default_factory=list)
+    ranges: list[list[float | None]] = Field(default_factory=list)
+    comments: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """``"31oct98.dat.gz"`` -> (``"31oct98"``, ``".dat.gz"``); a name without suffix stays whole."""
+    compressed = _COMPRESSED.search(name)
+    base = name[: compressed.start()] if compressed else name
+    tail = compressed.group(0) if compressed else ""
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem:
+        return stem, f".{suffix}{tail}"
+    return base, tail
+
+
+class SpecRepository(Repository):
+    """SPEC files through a pattern ``.../{proposal}<suffix>#{scan}``, or one file.
+
+    Parameters
+    ----------
+    url
+        A pattern (``file:///data/{proposal}.dat#{scan}``) or the path of one SPEC file.
+    timezone
+        Time zone of ``#D`` dates (SPEC writes local time without a zone).
+    """
+
+    name = "spec"
+    description = "SPEC files: a file is a proposal, its #S scans are scans (MCA, mesh, headers)."
+    url_patterns = ("*{proposal}*#{scan}", "<a SPEC file, recognised by its #F/#E/#S lines>")
+    version = "0.1.0"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        timezone: str = "UTC",
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        if "{" not in url:
+            path = Path(url.removeprefix("file://"))
+            if not path.is_file():
+                msg = f"{url!r} is not a SPEC file; give one, or a pattern such as 'file:///data/{{proposal}}.dat#{{scan}}'"
+                raise URLPatternError(msg)
+            stem, suffix = _split_name(path.name)
+            self.only_proposal = stem
+            url = f"{path.parent}/{{proposal}}{suffix}#{{scan}}"
+        self.pattern = KeyPattern.parse(url)
+        if self.pattern.fragment is None or "{scan}" not in self.pattern.fragment:
+            msg = f"SPEC pattern {url!r} must put {{scan}} in the fragment: '.../{{proposal}}.dat#{{scan}}'"
+            raise URLPatternError(msg)
+        self.timezone = ZoneInfo(timezone)
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """A local file (or the first file a pattern matches) whose first lines are SPEC's."""
+        if "{" in url:
+            try:
+                pattern = KeyPattern.parse(url)
+                keys = pattern.list_proposals() if pattern.fragment else []
+            except (OSError, ValueError):
+                return False
+            if not keys:
+                return False
+            path = Path(pattern.format(proposal=keys[0]).path)
+        else:
+            path = Path(url.removeprefix("file://"))
+        try:
+            if not path.is_file():
+                return False
+            with path.open("rb") as stream:
+                return looks_like_spec(stream.read(4096))
+        except OSError:
+            return False
+
+    def _list_proposals(self) -> Iterable[str]:
+        if self.only_proposal is not None:
+            self.guard.file(
+                self.pattern.format(proposal=self.only_proposal).path, what="a SPEC file"
+            )
+            return [self.only_proposal]
+        return self.pattern.list_proposals(guard=self.guard)
+
+    def _proposal(self, key: str) -> Proposal:
+        return SpecProposal(repository=self, key=key)
+
+
+class SpecProposal(Proposal):
+    """One SPEC file; scans in file order."""
+
+    repository: SpecRepository
+
+    def __init__(self, *, repository: Repository, key: str) -> None:
+        super().__init__(repository=repository, key=key)
+        self._index: SpecIndex | None = None
+
+    @property
+    def file(self) -> Path:
+        """The SPEC file."""
+        return Path(self.repository.pattern.format(proposal=self.key).path)
+
+    @property
+    def index(self) -> SpecIndex:
+        """The file's line index; read again when the file changed."""
+        path = self.repository.guard.file(self.file, what="a SPEC file")
+        if self._index is not None and file_identity(path.stat()) == self._index.identity:
+            return self._index
+        self._index = read_index(path)
+        return self._index
+
+    def _list_scans(self) -> Iterable[str]:
+        return self.index.keys()
+
+    def scan_order(self, key: str) -> Any:
+        """File order (``#S`` numbers may repeat or restart)."""
+        order = {k: i for i, k in enumerate(self.index.keys())}
+        return (order.get(key, len(order)), natural_key(key))
+
+    def _scan(self, key: str) -> Scan:
+        return SpecScan(proposal=self, key=key)
+
+    def refresh(self) -> None:
+        """Also forget the index."""
+        super().refresh()
+        self._index = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_index"] = None
+        return state
+
+
+class SpecScan(Scan):
+    """One ``#S`` scan."""
+
+    proposal: SpecProposal
+
+    def _parts(self) -> tuple[SpecIndex, Any, Any]:
+        index = self.proposal.index
+        entry = index.scan(self.key)
+        header_block = index.headers[entry.header] if entry.header is not None else None
+        return index, read_block(index, entry), read_header(index, header_block)
+
+    def _fingerprint(self) -> Fingerprint:
+        return fingerprint_files([self.proposal.file])
+
+    def _get_summary(self) -> SpecSummary:
+        index, block, _ = self._parts()
+        notes = list(block.notes)
+        when = parse_date(block.first("D"), zone=self.proposal.repository.timezone, notes=notes)
+        command = command_motors(block.command)
+        points = 0
+        if block.data:
+            widths = [len(t.split()) for _, t in block.data]
+            width = max(set(widths), key=widths.count)
+            keep, width_notes = complete_points(block, widths=widths, width=width, path=index.path)
+            points, notes = len(keep), notes + width_notes
+        else:
+            notes.append(
+                "no data lines (aborted before the first point, or data written elsewhere)"
+            )
+        return SpecSummary(
+            key=self.key,
+            type=command["type"] or "spec",
+            num_frames=points,
+            time=when,
+            description=f"#S {block.command}",
+            file=str(index.path),
+            line=block.line,
+            number=index.scan(self.key).number,
+            motors=command["motors"],
+            ranges=command["ranges"],
+            comments=block.comments,
+            notes=notes,
+        )
+
+    def _get_raw(self) -> xr.Dataset:
+        index, block, header = self._parts()
+        return build_dataset(block, header, path=index.path, key=self.key)
+
+    def _get_lazy(self) -> xr.Dataset:
+        index, block, header = self._parts()
+        return lazy_dataset(block, header, path=index.path, key=self.key, load=self._get_raw)
+
+    def _get_metadata(self) -> dict[str, Any]:
+        _, block, header = self._parts()
+        return scan_metadata(block, header)

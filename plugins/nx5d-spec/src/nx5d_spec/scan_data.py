@@ -1,0 +1,218 @@
+"""From a sorted SPEC scan block to numbers: columns, labels, MCA spectra, mesh grids.
+
+``None`` and ``nan`` in data become NaN, never 0. Labels are split on two spaces, or on one where
+a writer used single spaces; repeated labels get ``_2``, ``_3``... A last data line cut short
+(an aborted scan) is left out and reported; a short line anywhere else is an error naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .block import Block
+from .errors import SpecFormatError
+
+__all__ = [
+    "Columns",
+    "command_motors",
+    "complete_points",
+    "mca_arrays",
+    "read_columns",
+    "split_labels",
+]
+
+_NONE = re.compile(rb"\bNone\b", re.IGNORECASE)
+
+
+@dataclass
+class Columns:
+    """The scan's counters and motors: unique labels, a (points, columns) array, notes."""
+
+    labels: list[str]
+    values: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+def split_labels(text: str, width: int | None) -> list[str]:
+    """``#L`` labels: split on two or more spaces; on single spaces where that fits the data."""
+    double = [p.strip() for p in re.split(r"\s{2,}|\t", text.strip()) if p.strip()]
+    if width is None or len(double) == width:
+        return double
+    single = text.split()
+    return single if len(single) == width else double
+
+
+def _unique(labels: list[str]) -> tuple[list[str], dict[str, str]]:
+    seen: dict[str, int] = {}
+    out, renamed = [], {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        name = label if seen[label] == 1 else f"{label}_{seen[label]}"
+        if name != label:
+            renamed[name] = label
+        out.append(name)
+    return out, renamed
+
+
+def _row_width(line: bytes) -> int:
+    return len(line.split())
+
+
+def read_columns(block: Block, *, path: Path) -> Columns:
+    """The data columns of ``block``, checked line by line (only widths; numbers converted once)."""
+    notes: list[str] = []
+    data = block.data
+    label_text = block.first("L")
+    declared = block.first("N")
+    widths = [_row_width(t) for _, t in data]
+    width = max(set(widths), key=widths.count) if widths else None
+    if width is not None and label_text is not None:
+        labels = split_labels(label_text, width)
+    else:
+        labels = split_labels(label_text or "", None)
+    if width is None:
+        width = len(labels)
+    if declared is not None and declared.split() and declared.split()[0].isdigit():
+        n = int(declared.split()[0])
+        if n != len(labels) or n != width:
+            notes.append(f"#N says {n} columns, #L names {len(labels)}, data lines have {width}")
+    if len(labels) < width:
+        labels += [f"column_{i}" for i in range(len(labels), width)]
+        notes.append("#L names fewer columns than the data has; extra ones named column_<i>")
+    elif len(labels) > width:
+        notes.append(
+            f"#L names {len(labels)} columns, the data has {width}: {labels[width:]} left out"
+        )
+        labels = labels[:width]
+    keep, width_notes = complete_points(block, widths=widths, width=width, path=path)
+    notes += width_notes
+    text = b" ".join(data[i][1] for i in keep)
+    text = _NONE.sub(b"nan", text)
+    try:
+        flat = np.array(text.split(), dtype=np.float64)
+    except ValueError as exc:
+        number = next((n for n, t in data if _bad(t)), block.line)
+        msg = f"{path}: line {number}: not a number in scan {block.command!r}: {exc}"
+        raise SpecFormatError(msg) from None
+    values = flat.reshape(len(keep), width) if keep else np.empty((0, width))
+    unique, renamed = _unique(labels)
+    if renamed:
+        notes.append(f"repeated labels renamed: {renamed}")
+    return Columns(labels=unique, values=values, notes=notes, renamed=renamed)
+
+
+def complete_points(
+    block: Block, *, widths: list[int], width: int, path: Path
+) -> tuple[list[int], list[str]]:
+    """Indices of the data lines that are complete points; a short last line (an aborted scan)
+    is left out and reported, any other line of another width is a :class:`SpecFormatError`."""
+    keep, notes = [], []
+    for i, w in enumerate(widths):
+        if w == width:
+            keep.append(i)
+            continue
+        number = block.data[i][0]
+        if i == len(widths) - 1 and w < width:
+            notes.append(
+                f"line {number}: last point has {w} of {width} values (scan aborted); left out"
+            )
+            continue
+        msg = f"{path}: line {number}: {w} values where every other point of scan {block.command!r} has {width}"
+        raise SpecFormatError(msg)
+    return keep, notes
+
+
+def _bad(line: bytes) -> bool:
+    for token in _NONE.sub(b"nan", line).split():
+        try:
+            float(token)
+        except ValueError:
+            return True
+    return False
+
+
+def mca_arrays(block: Block, points: int, *, path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Each MCA's spectra as a (points, channels) array aligned with the data points.
+
+    Spectra come before their point (SPEC's own order) or after it (other writers); the order
+    is read from where the first spectrum stands. A point without a spectrum is NaN, reported.
+    """
+    notes: list[str] = []
+    out: dict[str, np.ndarray] = {}
+    for name, spectra in block.spectra.items():
+        follows = spectra[0][0] >= 1 or (points > 0 and spectra[-1][0] == points)
+        assigned: dict[int, bytes] = {}
+        dropped = 0
+        for index, text in spectra:
+            point = index - 1 if follows else index
+            if point < 0 or point >= points:
+                dropped += 1
+                continue
+            if point in assigned:
+                dropped += 1
+            assigned[point] = text
+        if dropped:
+            notes.append(f"@{name}: {dropped} spectra not belonging to a point left out")
+        if not assigned:
+            continue
+        rows = {
+            p: np.array(_NONE.sub(b"nan", t).split(), dtype=np.float64) for p, t in assigned.items()
+        }
+        lengths = {len(r) for r in rows.values()}
+        if len(lengths) != 1:
+            msg = f"{path}: scan {block.command!r}: @{name} spectra have different lengths {sorted(lengths)}"
+            raise SpecFormatError(msg)
+        channels = lengths.pop()
+        array = np.full((points, channels), np.nan)
+        for p, row in rows.items():
+            array[p] = row
+        missing = points - len(rows)
+        if missing:
+            notes.append(f"@{name}: {missing} points have no spectrum (NaN)")
+        out[name] = array
+    return out, notes
+
+
+_MOTOR_SCANS = {
+    "ascan": 1, "dscan": 1, "a2scan": 2, "d2scan": 2, "a3scan": 3, "d3scan": 3,
+    "a4scan": 4, "d4scan": 4, "a5scan": 5, "d5scan": 5, "lup": 1, "rscan": 1,
+    "cscan": 1, "fscan": 1,
+}  # fmt: skip
+
+
+def command_motors(command: str) -> dict[str, Any]:
+    """The scan type, motors and ranges named in a ``#S`` command (``mesh`` grids included)."""
+    parts = command.split()
+    kind = parts[1] if len(parts) > 1 else ""
+    args = parts[2:]
+    out: dict[str, Any] = {"type": kind, "motors": [], "ranges": []}
+
+    def number(text: str) -> float | None:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+    if kind in _MOTOR_SCANS:
+        for i in range(_MOTOR_SCANS[kind]):
+            chunk = args[3 * i : 3 * i + 3]
+            if len(chunk) == 3 and number(chunk[1]) is not None and number(chunk[2]) is not None:
+                out["motors"].append(chunk[0])
+                out["ranges"].append([number(chunk[1]), number(chunk[2])])
+    elif kind in {"mesh", "dmesh", "cmesh", "amesh"} and len(args) >= 8:
+        for chunk in (args[0:4], args[4:8]):
+            start, stop, steps = (number(c) for c in chunk[1:4])
+            if start is None or stop is None or steps is None:
+                return out
+            out["motors"].append(chunk[0])
+            out["ranges"].append([start, stop])
+            out.setdefault("steps", []).append(int(steps))
+    elif kind in {"hklscan", "hscan", "kscan", "lscan", "hklmesh"}:
+        out["motors"] = ["H", "K", "L"]
+    return out
