@@ -27,7 +27,7 @@ from nx5d_core.paths import file_identity
 from .block import parse_date, read_block, read_header
 from .dataset import build_dataset, lazy_dataset, scan_metadata
 from .index import SpecIndex, looks_like_spec, read_index
-from .scan_data import command_motors, complete_points
+from .scan_data import command_motors, complete_points, split_labels
 
 __all__ = ["SpecProposal", "SpecRepository", "SpecScan", "SpecSummary"]
 logger = logging.getLogger(__name__)
@@ -204,6 +204,11 @@ class SpecScan(Scan):
             notes.append(
                 "no data lines (aborted before the first point, or data written elsewhere)"
             )
+        declared, labels = block.first("N"), block.first("L")
+        if declared and labels is not None and declared.split()[0].isdigit():
+            named = len(split_labels(labels, None))
+            if int(declared.split()[0]) != named:
+                notes.append(f"#N says {declared.split()[0]} columns, #L names {named}")
         return SpecSummary(
             key=self.key,
             type=command["type"] or "spec",
