@@ -34,6 +34,7 @@ docs: $(STAMP)
 	@echo "docs built: docs/_build/html/index.html"
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e 'plugins/nx5d-spec[bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

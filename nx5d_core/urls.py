@@ -10,6 +10,7 @@ repository root.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -125,10 +126,15 @@ class KeyPattern:
         tokenised = base
         for name, token in _TOKENS.items():
             tokenised = tokenised.replace("{" + name + "}", token)
-        fs, path = fsspec.core.url_to_fs(tokenised, **(storage_options or {}))
+        local = tokenised.removeprefix("file://")
+        if not storage_options and "://" not in local and "::" not in local:
+            # a local path: what fsspec's LocalFileSystem would make of it, without building one
+            path, protocol = os.path.abspath(os.path.expanduser(local)), "file"  # noqa: PTH100, PTH111
+        else:
+            fs, path = fsspec.core.url_to_fs(tokenised, **(storage_options or {}))
+            protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         for name, token in _TOKENS.items():
             path = path.replace(token, "{" + name + "}")
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         return cls(
             url=url,
             protocol=protocol,

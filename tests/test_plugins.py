@@ -85,8 +85,8 @@ def test_registry_rejects_name_clash_unless_overwrite() -> None:
 
 def test_unknown_adapter_lists_installed_ones() -> None:
     with pytest.raises(AdapterNotFoundError) as info:
-        nx5d_core.open_repository("memory://x", adapter="spec", data={})
-    assert "'spec'" in str(info.value)
+        nx5d_core.open_repository("memory://x", adapter="nosuch", data={})
+    assert "'nosuch'" in str(info.value)
     assert "memory" in str(info.value)
     assert "pip install" in str(info.value)
 

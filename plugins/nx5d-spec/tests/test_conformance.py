@@ -33,4 +33,6 @@ class TestSpecConformance(AdapterConformance):
 class TestRealSpecConformance(AdapterConformance):
     @pytest.fixture
     def repository(self, nx5d_real_data: Path) -> SpecRepository:
-        return SpecRepository(str(nx5d_real_data / "APS/33-ID_psic/samplecheck_7_17_03/33id_spec.dat"))
+        return SpecRepository(
+            str(nx5d_real_data / "APS/33-ID_psic/samplecheck_7_17_03/33id_spec.dat")
+        )

@@ -33,7 +33,9 @@ def test_pattern_lists_every_file_and_scans_in_file_order(tmp_path: Path) -> Non
     write_spec(tmp_path / "sampleA.spec", scans=(3, 1, 10))
     write_spec(tmp_path / "sampleB.spec", scans=(1,))
     (tmp_path / "notes.txt").write_text("not spec")
-    repo = nx5d_core.open_repository(f"file://{tmp_path}/{{proposal}}.spec#{{scan}}", adapter="spec")
+    repo = nx5d_core.open_repository(
+        f"file://{tmp_path}/{{proposal}}.spec#{{scan}}", adapter="spec"
+    )
     assert repo.keys() == ["sampleA", "sampleB"]
     assert repo["sampleA"].keys() == ["3", "1", "10"]  # file order, not sorted
     assert repo["sampleA"][-1].key == "10"
@@ -115,7 +117,9 @@ def test_file_starting_at_a_later_scan_number(nx5d_real_data: Path) -> None:
 
 def test_motor_names_from_the_header_block_in_force(tmp_path: Path) -> None:
     first = HEADER.format(name="a.dat")
-    second = "#F a.dat\n#E 1616600000\n#D Wed Mar 24 12:00:00 2021\n#O0 Alpha  Beta  Gamma  Delta\n\n"
+    second = (
+        "#F a.dat\n#E 1616600000\n#D Wed Mar 24 12:00:00 2021\n#O0 Alpha  Beta  Gamma  Delta\n\n"
+    )
     own = scan_text(3).replace("#P0 20 10 0 0", "#O0 Kappa  Omega  Nu  Mu\n#P0 1 2 3 4")
     text = first + scan_text(1) + second + scan_text(2) + own
     proposal = _proposal(_write(tmp_path / "a.dat", text))
@@ -173,7 +177,10 @@ def test_flyscans_without_data_and_n_disagreeing_with_l(nx5d_real_data: Path) ->
 def test_abort_comment_glued_onto_the_last_data_line(tmp_path: Path) -> None:
     text = HEADER.format(name="g.dat") + scan_text(1, points=5)
     lines = text.rstrip("\n").splitlines()
-    lines[-1] = lines[-1][: len(lines[-1]) // 2] + "#C Tue Mar 23 12:31:00 2021.  Scan aborted after 4 points."
+    lines[-1] = (
+        lines[-1][: len(lines[-1]) // 2]
+        + "#C Tue Mar 23 12:31:00 2021.  Scan aborted after 4 points."
+    )
     raw = _proposal(_write(tmp_path / "g.dat", "\n".join(lines) + "\n\n"))["1"].raw
     assert raw.sizes["point"] == 4  # the complete points; the cut one is reported
     notes = " ".join(raw.attrs["nx5d_notes"])
@@ -191,14 +198,18 @@ def test_single_space_labels(tmp_path: Path) -> None:
 
 
 def test_repeated_labels_are_made_unique_and_reported(nx5d_real_data: Path) -> None:
-    raw = _proposal(nx5d_real_data / "misc/mca_4spectra/2016-05-15/mca_spectra_example.dat")["1"].raw
+    raw = _proposal(nx5d_real_data / "misc/mca_4spectra/2016-05-15/mca_spectra_example.dat")[
+        "1"
+    ].raw
     assert "Clock_2" in raw
     assert raw["Clock_2"].attrs["spec_label"] == "Clock"
     assert any("repeated labels renamed" in n for n in raw.attrs["nx5d_notes"])
 
 
 def test_several_mcas_per_point(nx5d_real_data: Path) -> None:
-    raw = _proposal(nx5d_real_data / "misc/mca_4spectra/2016-05-15/mca_spectra_example.dat")["1"].raw
+    raw = _proposal(nx5d_real_data / "misc/mca_4spectra/2016-05-15/mca_spectra_example.dat")[
+        "1"
+    ].raw
     for name in ("mca1", "mca2", "mca3", "mca4"):
         assert raw[name].dims == ("point", f"{name}_channel")
         assert raw[name].shape == (raw.sizes["point"], 256)
@@ -222,7 +233,9 @@ def test_mca_calibration_and_extra_spectra_before_the_first_point(tmp_path: Path
     lines = [*head, "#@MCA 16C", "#@CHANN 8 0 7 1", "#@CALIB 1 0.5 0", "@A 9 9 9 9 9 9 9 9"]
     for i, row in enumerate(data):
         lines += [f"@A {i} 1 2 3\\", " 4 5 6 7", row]
-    scan = _proposal(_write(tmp_path / "m.dat", HEADER.format(name="m.dat") + "\n".join(lines) + "\n\n"))["1"]
+    scan = _proposal(
+        _write(tmp_path / "m.dat", HEADER.format(name="m.dat") + "\n".join(lines) + "\n\n")
+    )["1"]
     raw = scan.raw
     assert raw["mca"].shape == (3, 8)
     assert raw["mca"].values[:, 0].tolist() == [0.0, 1.0, 2.0]
@@ -263,7 +276,9 @@ def test_short_line_in_the_middle_is_an_error_naming_the_line(tmp_path: Path) ->
     bad = [i for i, line in enumerate(lines) if line[:1].isdigit()][2]
     lines[bad] = " ".join(lines[bad].split()[:3])
     proposal = _proposal(_write(tmp_path / "b.dat", "\n".join(lines) + "\n"))
-    with pytest.raises(SpecFormatError, match=rf"b.dat: line {bad + 1}: 3 values where every other"):
+    with pytest.raises(
+        SpecFormatError, match=rf"b.dat: line {bad + 1}: 3 values where every other"
+    ):
         _ = proposal["1"].raw
     with pytest.raises(SpecFormatError):
         _ = proposal["1"].summary
@@ -284,7 +299,9 @@ def test_file_without_scans_is_refused(tmp_path: Path) -> None:
 
 # -- scale and laziness ---------------------------------------------------------------------
 def test_large_file_and_long_scan(tmp_path: Path) -> None:
-    text = HEADER.format(name="big.dat") + "".join(scan_text(i, points=5, seed=i) for i in range(1, 851))
+    text = HEADER.format(name="big.dat") + "".join(
+        scan_text(i, points=5, seed=i) for i in range(1, 851)
+    )
     text += scan_text(851, points=10_000)
     proposal = _proposal(_write(tmp_path / "big.dat", text))
     assert len(proposal.keys()) == 851

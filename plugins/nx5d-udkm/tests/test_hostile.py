@@ -302,13 +302,17 @@ def test_frame_replaced_during_a_parallel_read_raises_and_caches_nothing(
     scan = _open(scratch_root)[SCAN[0]][SCAN[1]]
     victim = _folder(scratch_root) / "image00005.tiff"
     original = frames.FrameReader.read_into
-    replaced = threading.Event()
+    victim_read, replaced = threading.Event(), threading.Event()
+    lock = threading.Lock()
 
     def replace_once(self: frames.FrameReader, path: Path, out: np.ndarray, **kw: Any) -> None:
-        if path.name == "image00060.tiff" and not replaced.is_set():
-            replaced.set()
-            _zero_frame(victim)  # another program rewrites frame 5, read already, while we read
+        with lock:
+            if victim_read.is_set() and not replaced.is_set() and path != victim:
+                replaced.set()
+                _zero_frame(victim)  # another program rewrites frame 5, read already, while we read
         original(self, path, out, **kw)
+        if path == victim:
+            victim_read.set()
 
     monkeypatch.setattr(frames.FrameReader, "read_into", replace_once)
     with pytest.raises(FilesChangedError, match="image00005.tiff"):

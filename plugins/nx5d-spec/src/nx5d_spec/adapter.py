@@ -138,6 +138,7 @@ class SpecProposal(Proposal):
     def __init__(self, *, repository: Repository, key: str) -> None:
         super().__init__(repository=repository, key=key)
         self._index: SpecIndex | None = None
+        self._file_order: dict[str, int] = {}
 
     @property
     def file(self) -> Path:
@@ -154,12 +155,13 @@ class SpecProposal(Proposal):
         return self._index
 
     def _list_scans(self) -> Iterable[str]:
-        return self.index.keys()
+        keys = self.index.keys()
+        self._file_order = {k: i for i, k in enumerate(keys)}
+        return keys
 
     def scan_order(self, key: str) -> Any:
         """File order (``#S`` numbers may repeat or restart)."""
-        order = {k: i for i, k in enumerate(self.index.keys())}
-        return (order.get(key, len(order)), natural_key(key))
+        return (self._file_order.get(key, len(self._file_order)), natural_key(key))
 
     def _scan(self, key: str) -> Scan:
         return SpecScan(proposal=self, key=key)

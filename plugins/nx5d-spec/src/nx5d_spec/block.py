@@ -87,9 +87,10 @@ def read_block(index: SpecIndex, entry: ScanEntry) -> Block:
     """Sort the lines of scan ``entry``; no number is converted."""
     lines = index.lines(entry.start, entry.end)
     command = lines[0].decode("latin-1")[2:].strip()
-    block = Block(command=command, line=entry.line)
+    line = index.line_of(entry.start)
+    block = Block(command=command, line=line)
     pending: tuple[str, list[bytes]] | None = None
-    number = entry.line
+    number = line
     for raw in lines[1:]:
         number += 1
         if pending is not None:  # an @A spectrum continued with a trailing backslash

@@ -11,6 +11,7 @@ again between scans; each scan uses the block in force where it starts.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import gzip
 import os
@@ -18,14 +19,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import SpecFormatError
 
 __all__ = ["HeaderBlock", "ScanEntry", "SpecIndex", "looks_like_spec", "read_index"]
 
-_SCAN = re.compile(rb"^#S[ \t]+(\S+)[^\n]*", re.MULTILINE)
-_HEADER_START = re.compile(rb"^#(F|E|O0|J0)[ \t\d]", re.MULTILINE)
+_NUMBER = re.compile(rb"#S[ \t]+(\S+)")
 _SNIFF = re.compile(rb"^#[SFE][ \t]", re.MULTILINE)
 
 
@@ -35,7 +37,6 @@ class HeaderBlock:
 
     start: int
     end: int
-    line: int
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,6 @@ class ScanEntry:
     number: str
     start: int
     end: int
-    line: int
     header: int | None
 
 
@@ -59,6 +59,13 @@ class SpecIndex:
     identity: FileIdentity
     scans: list[ScanEntry] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
+    _newlines: np.ndarray | None = None
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line number of a byte offset (newlines located once, on first use)."""
+        if self._newlines is None:
+            self._newlines = np.flatnonzero(np.frombuffer(self.text, np.uint8) == 10)
+        return int(np.searchsorted(self._newlines, offset)) + 1
 
     def keys(self) -> list[str]:
         """Scan keys in file order."""
@@ -94,8 +101,12 @@ def read_bytes(path: Path) -> tuple[bytes, FileIdentity]:
     fd = open_regular(path, what="a SPEC file")
     try:
         identity = file_identity(os.fstat(fd))
-        with os.fdopen(os.dup(fd), "rb") as stream:
-            raw = stream.read()
+        raw = os.pread(fd, identity[1], 0)
+        while len(raw) < identity[1]:  # a short read: go on where it stopped
+            more = os.pread(fd, identity[1] - len(raw), len(raw))
+            if not more:
+                break
+            raw += more
     finally:
         os.close(fd)
     text = _decompress(path, raw)
@@ -119,49 +130,66 @@ def looks_like_spec(head: bytes) -> bool:
     return b"\x00" not in head[:4096] and _SNIFF.search(head[:4096]) is not None
 
 
-def _header_blocks(text: bytes, starts: list[int]) -> list[HeaderBlock]:
-    """Header blocks: before the first scan, and in the gaps after a scan's blank line."""
-    bounds = [0, *starts]
-    ends = [*starts, len(text)]
-    blocks = []
-    for i, (lo, hi) in enumerate(zip(bounds, ends, strict=True)):
-        if i == 0:
-            region_start = 0
-        else:
-            blank = text.find(b"\n\n", lo, hi)
-            if blank < 0:
-                continue
-            region_start = blank + 2
-        found = _HEADER_START.search(text, region_start, hi)
-        if found is not None:
-            blocks.append(HeaderBlock(found.start(), hi, 0))
+_MARKS = re.compile(rb"#(S|F|E|O0|J0)")
+
+
+def _line_starts(text: bytes) -> dict[bytes, list[int]]:
+    """Offsets of the lines starting ``#S``, ``#F``, ``#E``, ``#O0`` or ``#J0``, in one pass."""
+    out: dict[bytes, list[int]] = {b"S": [], b"F": [], b"E": [], b"O0": [], b"J0": []}
+    for found in _MARKS.finditer(text):
+        pos = found.start()
+        if pos == 0 or text[pos - 1] == 10:
+            out[found.group(1)].append(pos)
+    return out
+
+
+def _header_blocks(
+    text: bytes, starts: list[int], marks: dict[bytes, list[int]]
+) -> list[HeaderBlock]:
+    """Header blocks: before the first scan, and after the blank line that ends a scan."""
+    candidates = sorted({p for token in (b"F", b"E", b"O0", b"J0") for p in marks[token]})
+    blocks: list[HeaderBlock] = []
+    for pos in candidates:
+        k = bisect.bisect_right(starts, pos) - 1  # the scan this line follows, if any
+        end = starts[k + 1] if k + 1 < len(starts) else len(text)
+        if blocks and blocks[-1].end == end:
+            continue  # already inside this gap's block
+        if k >= 0 and text.find(b"\n\n", starts[k], pos) < 0:
+            continue  # inside a scan (an #O line of its own), not a file header
+        blocks.append(HeaderBlock(pos, end))
     return blocks
+
+
+def _scan_lines(text: bytes, marks: dict[bytes, list[int]]) -> list[tuple[int, bytes]]:
+    """(offset, number) of every ``#S`` line."""
+    out = []
+    for start in marks[b"S"]:
+        found = _NUMBER.match(text, start)
+        if found is not None:
+            out.append((start, found.group(1)))
+    return out
 
 
 def read_index(path: Path) -> SpecIndex:
     """Index ``path``; raise :class:`SpecFormatError` if it holds no ``#S`` scan at all."""
     text, identity = read_bytes(path)
-    matches = list(_SCAN.finditer(text))
+    marks = _line_starts(text)
+    matches = _scan_lines(text, marks)
     if not matches:
         kind = "empty" if not text.strip() else "has no '#S' scan line"
         msg = f"{path}: not a SPEC file with scans ({kind})"
         raise SpecFormatError(msg)
-    starts = [m.start() for m in matches]
-    headers = _header_blocks(text, starts)
-    scans, used, line, last = [], {}, 1, 0
+    starts = [start for start, _ in matches]
+    headers = _header_blocks(text, starts, marks)
+    scans: list[ScanEntry] = []
+    used: dict[str, int] = {}
     header_i, h = None, 0
-    for i, found in enumerate(matches):
-        line += text.count(b"\n", last, found.start())
-        last = found.start()
-        while h < len(headers) and headers[h].start < found.start():
+    for i, (start, raw_number) in enumerate(matches):
+        while h < len(headers) and headers[h].start < start:
             header_i, h = h, h + 1
-        number = found.group(1).decode("latin-1")
+        number = raw_number.decode("latin-1")
         used[number] = used.get(number, 0) + 1
         key = number if used[number] == 1 else f"{number}.{used[number]}"
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        scans.append(ScanEntry(key, number, found.start(), end, line, header_i))
-    lines_of = {}
-    for block in headers:  # line numbers of header blocks, for messages
-        lines_of[block.start] = text.count(b"\n", 0, block.start) + 1
-    headers = [HeaderBlock(b.start, b.end, lines_of[b.start]) for b in headers]
+        scans.append(ScanEntry(key, number, start, end, header_i))
     return SpecIndex(path=path, text=text, identity=identity, scans=scans, headers=headers)
