@@ -27,7 +27,15 @@ from .errors import ConfigError, KeyNotFoundError
 if TYPE_CHECKING:
     from .repository import Repository
 
-__all__ = ["Catalog", "RepositoryConfig", "catalog", "config_paths", "list_configs", "load_config"]
+__all__ = [
+    "Catalog",
+    "RepositoryConfig",
+    "catalog",
+    "config_paths",
+    "list_configs",
+    "load_config",
+    "open_config",
+]
 
 CONFIG_ENV = "NX5D_CONFIG_PATH"
 
@@ -97,31 +105,44 @@ def load_config(name: str) -> RepositoryConfig:
         )
         msg = f"{path}: {problems}"
         raise ConfigError(msg) from exc
-    # relative folders are relative to the config file, as in every tool with config files
+    # relative paths are relative to the config file's folder, as in every tool with config files
     allowed = [str((path.parent / p).resolve()) for p in config.allow_outside]
-    return config.model_copy(update={"allow_outside": allowed})
+    spice = config.spice
+    if (
+        spice
+        and "://" not in spice
+        and spice != ":memory:"
+        and not Path(spice).expanduser().is_absolute()
+    ):
+        spice = str((path.parent / spice).resolve())
+    return config.model_copy(update={"allow_outside": allowed, "spice": spice})
+
+
+def open_config(name: str, *, spice: str | None = None) -> Repository:
+    """Open the named repository; ``spice`` replaces the config's store when given."""
+    from .opening import open_repository
+
+    cfg = load_config(name)
+    repo = open_repository(
+        cfg.url,
+        adapter=cfg.adapter,
+        spice=spice or cfg.spice,
+        allow_outside=cfg.allow_outside,
+        **cfg.options,
+    )
+    if cfg.aliases:
+        merged = {k: list(v) for k, v in type(repo).aliases.items()}
+        for key, names in cfg.aliases.items():
+            merged[key] = [*names, *(n for n in merged.get(key, []) if n not in names)]
+        repo.aliases = merged  # type: ignore[misc]
+    return repo
 
 
 class Catalog(Mapping[str, "Repository"]):
     """``catalog["name"]`` opens the named repository; files are read at access, not import."""
 
     def __getitem__(self, name: str) -> Repository:
-        from .opening import open_repository
-
-        cfg = load_config(name)
-        repo = open_repository(
-            cfg.url,
-            adapter=cfg.adapter,
-            spice=cfg.spice,
-            allow_outside=cfg.allow_outside,
-            **cfg.options,
-        )
-        if cfg.aliases:
-            merged = {k: list(v) for k, v in type(repo).aliases.items()}
-            for key, names in cfg.aliases.items():
-                merged[key] = [*names, *(n for n in merged.get(key, []) if n not in names)]
-            repo.aliases = merged  # type: ignore[misc]
-        return repo
+        return open_config(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list_configs())

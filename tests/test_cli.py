@@ -34,7 +34,8 @@ def test_ls_proposals_scans_and_scan(lab: Path, capsys: pytest.CaptureFixture[st
     assert main(["ls", "lab"]) == 0
     assert capsys.readouterr().out.split() == ["20210205"]
     assert main(["ls", "lab", "20210205"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header == "# key\ttype\tframes\ttime\tdescription"
     assert [line.split("\t")[0] for line in lines] == ["r1", "r2", "r10"]
     assert lines[0].split("\t")[2] == "3"
     assert main(["ls", "lab", "20210205", "r2"]) == 0
@@ -83,3 +84,88 @@ def test_spice_commands(lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = lab / "exported"
     assert main([*base, "export", str(out_dir), "--nx5d"]) == 0
     assert len(list(out_dir.glob("*.json"))) == 3
+
+
+@pytest.fixture
+def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A named config without a spice store, and no NX5D_SPICE."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "bare.yml").write_text(
+        "url: memory://bare\nadapter: memory\noptions:\n  data:\n    p1:\n      r1: [1]\n"
+    )
+    monkeypatch.setenv("NX5D_CONFIG_PATH", str(folder))
+    monkeypatch.delenv("NX5D_SPICE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_spice_writes_without_a_store_are_refused(
+    bare: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for op in (["seed", "norm", "--type", "free"], ["anchor", "norm", "r1"], ["delete", "norm"]):
+        assert main(["spice", "bare", "p1", *op]) == 2
+        err = capsys.readouterr().err
+        assert "no store is named" in err
+        assert "--spice" in err
+        assert "NX5D_SPICE" in err
+    assert sorted(p.name for p in bare.iterdir()) == ["configs"]  # nothing written anywhere
+    assert main(["spice", "bare", "p1", "view", "r1"]) == 0  # reading needs no store
+
+
+def test_spice_store_from_option_anywhere_or_environment(
+    bare: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bare / "here.sqlite"
+    args = ["spice", "bare", "p1", "seed", "norm", "--type", "free", "--data", '{"f": 1}']
+    assert main([*args, "--spice", str(store)]) == 0  # --spice after the positionals
+    assert store.exists()
+    monkeypatch.setenv("NX5D_SPICE", str(bare / "env.sqlite"))
+    assert main(["spice", "bare", "p1", "seed", "other", "--type", "free"]) == 0
+    assert (bare / "env.sqlite").exists()
+    capsys.readouterr()
+    assert main(["spice", "bare", "p1", "view", "r1", "--spice", str(store)]) == 0
+    assert '"f": 1' in capsys.readouterr().out
+
+
+def test_relative_spice_path_in_a_config_is_relative_to_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "lab.yml").write_text("url: memory://lab\nadapter: memory\nspice: stores/lab.sqlite\n")
+    monkeypatch.setenv("NX5D_CONFIG_PATH", str(folder))
+    monkeypatch.chdir(tmp_path)
+    from nx5d_core.config import load_config
+
+    assert load_config("lab").spice == str(folder / "stores" / "lab.sqlite")
+
+
+def test_pattern_that_matches_nothing_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p1" / "image.tiff").write_bytes(b"II*\x00")
+    assert main(["ls", f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs", "--adapter", "hdf5"]) == 1
+    err = capsys.readouterr().err
+    assert "no proposals found" in err
+    assert "nothing matched" in err
+    assert str(tmp_path) in err
+
+
+def test_guess_errors_speak_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls", "ftp://nowhere/{proposal}/{scan}"]) == 1
+    err = capsys.readouterr().err
+    assert "--adapter" in err
+    assert "adapter=..." not in err
+
+
+def test_ls_scan_is_brief_and_show_is_whole(lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls", "lab", "20210205", "r2"]) == 0
+    brief = capsys.readouterr().out
+    assert main(["show", "lab", "20210205", "r2"]) == 0
+    whole = capsys.readouterr().out
+    assert brief != whole
+    assert "metadata (" in whole
+    assert "metadata (" not in brief
+    assert "value\t('dim_0',)\t2\tint64" in whole  # shapes only in show

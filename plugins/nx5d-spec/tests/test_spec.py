@@ -333,5 +333,6 @@ def test_nx5d_ls_on_a_spec_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["ls", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "proposal s:"
-    assert [line.split("\t")[0] for line in out[1:]] == ["1", "2"]
-    assert out[1].split("\t")[1:3] == ["ascan", "11"]
+    assert out[1].startswith("# key\t")
+    assert [line.split("\t")[0] for line in out[2:]] == ["1", "2"]
+    assert out[2].split("\t")[1:3] == ["ascan", "11"]

@@ -1,0 +1,217 @@
+"""What each ``nx5d`` command does; the parser is in :mod:`.parser`. Output goes to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Nx5dError
+
+if TYPE_CHECKING:
+    from ..proposal import Proposal
+    from ..repository import Repository
+
+__all__ = ["UsageError", "adapters", "demo", "ls", "show", "spice"]
+
+SPICE_ENV = "NX5D_SPICE"
+
+
+class UsageError(Nx5dError):
+    """The command cannot run as given (exit code 2)."""
+
+
+class NothingMatched(Nx5dError):
+    """A listing found nothing where something was expected (exit code 1)."""
+
+
+def _spice_spec(args: argparse.Namespace, configured: str | None) -> str | None:
+    return getattr(args, "spice", None) or configured or os.environ.get(SPICE_ENV) or None
+
+
+def open_target(args: argparse.Namespace, *, need_store: bool = False) -> Repository:
+    """The repository ``args.target`` names (a config name or a URL), with its spice store.
+
+    With ``need_store`` a store must be named (``--spice``, the config's ``spice:`` or
+    ``$NX5D_SPICE``): writing to a throw-away in-memory store would lose the record.
+    """
+    from ..config import list_configs, load_config, open_config
+    from ..opening import open_repository
+
+    adapter = getattr(args, "adapter", None)
+    configured = None
+    if adapter is None and args.target in list_configs():
+        configured = load_config(args.target).spice
+    store = _spice_spec(args, configured)
+    if need_store and store is None:
+        msg = (
+            "this command writes spice records and no store is named: give --spice PATH, a "
+            f"'spice:' entry in the named config, or set {SPICE_ENV}"
+        )
+        raise UsageError(msg)
+    if configured is not None or (adapter is None and args.target in list_configs()):
+        return open_config(args.target, spice=store)
+    return open_repository(args.target, adapter=adapter, spice=store)
+
+
+def adapters(args: argparse.Namespace) -> None:
+    """``nx5d adapters``."""
+    from ..plugins import list_adapters
+
+    infos = list_adapters()
+    if not infos:
+        print("no adapters installed (packages with an 'nx5d' entry point provide them)")
+    for info in infos:
+        print(f"{info.name}\t{info.description}")
+        print(f"\tpatterns: {', '.join(info.url_patterns) or '-'}")
+        print(f"\tfrom: {info.distribution}")
+
+
+def _variables(scan: Any, *, full: bool) -> None:
+    lazy = scan.lazy()
+    print("variables:")
+    for name, var in [*lazy.coords.items(), *lazy.data_vars.items()]:
+        units = var.attrs.get("units", "")
+        if full:
+            shape = "x".join(map(str, var.shape)) or "scalar"
+            print(f"  {name!s}\t{var.dims}\t{shape}\t{var.dtype}\t{units}")
+        else:
+            print(f"  {name!s}\t{var.dims}\t{var.dtype}\t{units}")
+
+
+def _scan_brief(proposal: Proposal, key: str) -> None:
+    scan = proposal[key]
+    for name, value in scan.summary.model_dump().items():
+        print(f"{name}: {value}")
+    _variables(scan, full=False)
+
+
+def ls(args: argparse.Namespace) -> None:
+    """``nx5d ls TARGET [PROPOSAL [SCAN]]``."""
+    repo = open_target(args)
+    if args.proposal is None and repo.only_proposal is None:
+        keys = repo.keys()
+        if not keys:
+            where = repo.pattern.url if repo.pattern is not None else repo.url
+            msg = f"no proposals found: searched {where} and nothing matched the pattern"
+            raise NothingMatched(msg)
+        for key in keys:
+            print(key)
+        return
+    if args.proposal is None:  # one file or folder pointed at: show its scans
+        args.proposal = repo.only_proposal
+        print(f"proposal {args.proposal}:")
+    proposal = repo[args.proposal]
+    if args.scan is not None:
+        _scan_brief(proposal, args.scan)
+        return
+    entries = proposal.summaries()
+    if not entries:
+        msg = f"no scans found in proposal {proposal.key!r} of {repo.url}: nothing matched"
+        raise NothingMatched(msg)
+    print("# key\ttype\tframes\ttime\tdescription")
+    for entry in entries:
+        if entry.summary is None:
+            print(f"{entry.key}\tFAILED: {type(entry.error).__name__}: {entry.error}")
+            continue
+        s = entry.summary
+        time = s.time.isoformat(timespec="seconds") if s.time else "-"
+        print(f"{entry.key}\t{s.type}\t{s.num_frames}\t{time}\t{s.description}")
+
+
+def show(args: argparse.Namespace) -> None:
+    """``nx5d show TARGET PROPOSAL SCAN``: summary, every variable with its shape, metadata."""
+    scan = open_target(args)[args.proposal][args.scan]
+    print("summary:")
+    for name, value in scan.summary.model_dump().items():
+        print(f"  {name}: {value}")
+    _variables(scan, full=True)
+    metadata = scan.metadata
+    print(f"metadata ({len(metadata)} entries):")
+    for name, value in metadata.items():
+        print(f"  {name}: {value}")
+
+
+def _data(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        msg = f"--data must be a JSON object, got {text!r}"
+        raise UsageError(msg)
+    return value
+
+
+def _print_record(record: Any) -> None:
+    print(json.dumps(record.model_dump(mode="json"), sort_keys=True))
+
+
+def spice(args: argparse.Namespace) -> None:
+    """``nx5d spice TARGET PROPOSAL OP ...``."""
+    from .parser import WRITING_OPS
+
+    store = open_target(args, need_store=args.op in WRITING_OPS)[args.proposal].spice
+    op = args.op
+    if op == "seed":
+        _print_record(store.seed(args.handle, _data(args.data), type=args.type, author=args.author))
+    elif op == "update":
+        _print_record(
+            store.update(
+                args.handle,
+                _data(args.data),
+                scan=args.scan,
+                anchor=args.anchor,
+                base=args.base,
+                author=args.author,
+            )
+        )
+    elif op == "anchor":
+        _print_record(
+            store.anchor(
+                args.handle, args.scan, _data(args.data), type=args.type, author=args.author
+            )
+        )
+    elif op == "view":
+        view = store.view(args.scan)
+        out = {
+            h: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v)
+            for h, v in view.items()
+        }
+        print(
+            json.dumps(
+                {"scan": args.scan, "values": out, "provenance": view.provenance()},
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    elif op == "history":
+        for record in store.history(args.handle, anchor=args.anchor):
+            flag = " (deleted)" if record.deleted else ""
+            print(
+                f"{record.anchor or '(start)'}\tr{record.revision}\t{record.timestamp:%Y-%m-%d %H:%M:%S}\t{record.author}\t{record.uuid}{flag}"
+            )
+    elif op == "diff":
+        for name, (old, new) in store.diff(
+            args.handle, args.old, args.new, anchor=args.anchor
+        ).items():
+            print(f"{name}: {old!r} -> {new!r}")
+    elif op == "revert":
+        _print_record(
+            store.revert(args.handle, args.revision, anchor=args.anchor, author=args.author)
+        )
+    elif op == "delete":
+        _print_record(store.delete(args.handle, anchor=args.anchor, author=args.author))
+    elif op == "export":
+        paths = store.export_nx5d(args.path) if args.nx5d else [store.export(args.path)]
+        print(f"wrote {len(paths)} file(s) to {os.path.normpath(args.path)}")
+    elif op == "import":
+        count = store.import_nx5d(args.path) if args.nx5d else store.import_(args.path)
+        print(f"imported {count} new record(s)")
+
+
+def demo(args: argparse.Namespace) -> None:
+    """``nx5d demo``."""
+    from .demo import run_demo
+
+    run_demo(out=args.out, frames=args.frames)

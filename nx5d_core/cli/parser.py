@@ -1,0 +1,102 @@
+"""The ``nx5d`` argument parser (what the commands take); :mod:`.commands` does the work."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["build_parser"]
+
+WRITING_OPS = {"seed", "update", "anchor", "revert", "delete", "import"}
+
+
+def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    # nested parsers must not overwrite what the outer one parsed: SUPPRESS their defaults
+    default = argparse.SUPPRESS if nested else None
+    p.add_argument(
+        "--adapter", default=default, help="adapter name (guessed from the URL if omitted)"
+    )
+    p.add_argument(
+        "--spice",
+        default=default,
+        help="spice store: path or sqlite:/// URL (else the config's spice:, else $NX5D_SPICE)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every ``nx5d`` command; ``--adapter``/``--spice`` go anywhere after it."""
+    from . import commands
+
+    parser = argparse.ArgumentParser(
+        prog="nx5d", description="Reach x-ray experiment data: repository -> proposal -> scan."
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("adapters", help="list installed adapters").set_defaults(func=commands.adapters)
+
+    def repository(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "target", help="a configured repository name (see NX5D_CONFIG_PATH), a URL or a path"
+        )
+        _repository_options(p)
+        return p
+
+    ls = repository("ls", "list proposals, the scans of a proposal, or a scan's variables")
+    ls.add_argument("proposal", nargs="?")
+    ls.add_argument("scan", nargs="?")
+    ls.set_defaults(func=commands.ls)
+
+    show = repository("show", "everything about one scan: summary, variables, metadata")
+    show.add_argument("proposal")
+    show.add_argument("scan")
+    show.set_defaults(func=commands.show)
+
+    spice = repository("spice", "the versioned processing parameters of a proposal")
+    spice.add_argument("proposal")
+    ops = spice.add_subparsers(dest="op", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--author")
+    common.add_argument("--anchor", help="the chain's anchor scan ('' for the proposal start)")
+    _repository_options(common, nested=True)
+    o = ops.add_parser("seed", parents=[common])
+    o.add_argument("handle")
+    o.add_argument("--type", required=True)
+    o.add_argument("--data", help="JSON object")
+    o = ops.add_parser("update", parents=[common])
+    o.add_argument("handle")
+    o.add_argument("--data", required=True, help="JSON object of fields to change")
+    o.add_argument("--scan", help="update the chain that governs this scan")
+    o.add_argument(
+        "--base", type=int, help="the revision you started from (conflict if not current)"
+    )
+    o = ops.add_parser("anchor", parents=[common])
+    o.add_argument("handle")
+    o.add_argument("scan")
+    o.add_argument("--data", help="JSON object of fields to change")
+    o.add_argument("--type")
+    o = ops.add_parser("view", parents=[common])
+    o.add_argument("scan")
+    o = ops.add_parser("history", parents=[common])
+    o.add_argument("handle")
+    o = ops.add_parser("diff", parents=[common])
+    o.add_argument("handle")
+    o.add_argument("old", type=int)
+    o.add_argument("new", type=int)
+    o = ops.add_parser("revert", parents=[common])
+    o.add_argument("handle")
+    o.add_argument("revision", type=int)
+    o = ops.add_parser("delete", parents=[common])
+    o.add_argument("handle")
+    for name in ("export", "import"):
+        o = ops.add_parser(name, parents=[common])
+        o.add_argument("path")
+        o.add_argument("--nx5d", action="store_true", help="nx5d's folder of JSON records")
+    spice.set_defaults(func=commands.spice)
+
+    demo = sub.add_parser("demo", help="the main job on built-in sample data")
+    demo.add_argument("--out", help="output folder (default: the user cache dir)")
+    demo.add_argument("--frames", type=int, default=None, help="frames per sample scan")
+    demo.set_defaults(func=commands.demo)
+    return parser
