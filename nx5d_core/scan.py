@@ -261,6 +261,10 @@ class Scan:
             msg = f"{type(self).__name__}._cook() returned {type(cooked).__name__}, not xarray.Dataset"
             raise AdapterContractError(msg)
         cooked = cooked.assign_attrs(provenance_attrs(scan=self, view=view, key=key))
+        if view.defaults_used:
+            import json
+
+            cooked.attrs["nx5d_spice_defaults"] = json.dumps(view.defaults_used, sort_keys=True)
         self._cooked[key] = cooked
         while len(self._cooked) > _COOK_CACHE_SIZE:
             self._cooked.popitem(last=False)

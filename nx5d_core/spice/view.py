@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -18,6 +19,11 @@ __all__ = ["SpiceView"]
 
 def _plain(value: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else dict(value)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+logger = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # handles already warned about in this process
 
 
 class SpiceView(Mapping[str, Any]):
@@ -39,6 +45,8 @@ class SpiceView(Mapping[str, Any]):
         self._values = dict(values)
         self.records: Mapping[str, SpiceRecord | None] = dict(records)
         self._types = types
+        self.defaults_used: dict[str, dict[str, Any]] = {}
+        """Handles a cook asked for that no record provides, with the defaults it used instead."""
 
     @classmethod
     def empty(cls, *, scan: str, types: SpiceTypeRegistry | None = None) -> SpiceView:
@@ -76,6 +84,28 @@ class SpiceView(Mapping[str, Any]):
     def get_as(self, handle: str, model: type[BaseModel]) -> BaseModel:
         """The value of ``handle`` validated as ``model`` (e.g. a default-filled parameter set)."""
         return model.model_validate(_plain(self[handle]))
+
+    def get_or_default(self, handle: str, model: type[ModelT]) -> ModelT:
+        """The value of ``handle`` as ``model``; if no record provides it, ``model()``'s defaults.
+
+        Defaults are never used silently: they are recorded in :attr:`defaults_used` (the cooked
+        result names them in its ``nx5d_spice_defaults`` attribute) and logged once per handle.
+        """
+        if handle in self._values:
+            return model.model_validate(_plain(self[handle]))
+        value = model()
+        self.defaults_used[handle] = value.model_dump(mode="json")
+        if handle not in _WARNED:
+            _WARNED.add(handle)
+            logger.warning(
+                "spice %r is not seeded for scan %r: cooking with the built-in defaults %s "
+                "(seed it with proposal.spice.seed(%r, ...) to make them yours)",
+                handle,
+                self.scan,
+                self.defaults_used[handle],
+                handle,
+            )
+        return value
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SpiceView:
         """A new view where ``overrides`` replace (models) or update (dicts of fields) values."""

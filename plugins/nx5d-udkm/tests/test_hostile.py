@@ -232,9 +232,11 @@ def test_header_declaring_a_huge_image_is_a_format_error(scratch_root: Path) -> 
     entries = [(256, 4, 1, 60000), (257, 4, 1, 60000), (258, 3, 1, 32), (259, 3, 1, 1),
                (262, 3, 1, 1), (273, 4, 1, 400), (277, 3, 1, 1), (278, 4, 1, 60000),
                (279, 4, 1, 80), (339, 3, 1, 2)]  # fmt: skip
-    ifd = struct.pack("<H", len(entries)) + b"".join(
-        struct.pack("<HHII", *e) for e in entries
-    ) + struct.pack("<I", 0)
+    ifd = (
+        struct.pack("<H", len(entries))
+        + b"".join(struct.pack("<HHII", *e) for e in entries)
+        + struct.pack("<I", 0)
+    )
     data = b"II*\x00" + struct.pack("<I", 8) + ifd
     first.write_bytes(data + b"\x00" * (480 - len(data)))
     with pytest.raises(CorruptFrameError, match=r"declares a 60000x60000 int32 image.*480-byte"):

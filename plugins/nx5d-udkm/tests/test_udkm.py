@@ -354,3 +354,47 @@ def test_metadata_holds_parameters_and_manifest_columns(udkm_root: Path) -> None
     assert meta["parameters/start_time"].startswith("2021-02-05T09:17:26")
     assert any(c.startswith("Theta") for c in meta["manifest/columns"])
     assert meta["manifest/rows"] == scan.summary.num_frames
+
+
+@pytest.mark.parametrize(
+    "form", ["{proposal}/{scan}", "{proposal}/{scan}/", "{proposal}/{scan}/manifest.dat"]
+)
+def test_folder_style_patterns_from_nx5d_docs_open_and_are_guessed(
+    udkm_root: Path, form: str
+) -> None:
+    repo = nx5d_core.open_repository(f"file://{udkm_root}/{form}")  # no adapter=: guessed
+    assert repo.name == "udkm"
+    proposal = repo["20210205"]
+    assert proposal.keys() == ["091726", "101500", "113045"]
+    assert all(e.error is None for e in proposal.summaries())
+
+
+def test_parameters_written_by_windows_software_are_read(scratch_root: Path) -> None:
+    params = scratch_root / "20210205" / "091726" / "parameters.txt"
+    params.write_bytes(
+        "type = delay-theta\ndescription = cryostat at 20 °C, 5 µm slit\n".encode("cp1252")
+    )
+    scan = nx5d_core.open_repository(str(scratch_root))["20210205"]["091726"]
+    assert scan.summary.description == "cryostat at 20 °C, 5 µm slit"
+    assert scan.summary.missing == []
+
+
+def test_cooking_without_spice_says_which_defaults_it_used(
+    scratch_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nx5d_core.spice import view as view_module
+
+    view_module._WARNED.discard("rsm")
+    scan = nx5d_core.open_repository(str(scratch_root))["20210205"]["091726"]
+    with caplog.at_level("WARNING", logger="nx5d_core.spice.view"):
+        cooked = scan.cooked
+        scan.refresh()
+        scan.cooked  # noqa: B018 - a second cook: the warning is not repeated
+    warned = [r.getMessage() for r in caplog.records if "not seeded" in r.getMessage()]
+    assert len(warned) == 1
+    assert "'rsm'" in warned[0]
+    defaults = json.loads(cooked.attrs["nx5d_spice_defaults"])
+    assert "rsm" in defaults
+    assert defaults["rsm"]["energy_ev"] == pytest.approx(8047.0)
+    scan.proposal.spice.seed("rsm", defaults["rsm"], type="rsm")
+    assert "nx5d_spice_defaults" not in scan.cook(lazy=False).attrs

@@ -52,6 +52,16 @@ def check_roi(roi: Roi | None, shape: tuple[int, int] | None = None) -> Roi | No
     return (r0, r1, c0, c1)
 
 
+def folder_pattern(url: str) -> str:
+    """The manifest pattern for a root, a folder pattern (``.../{proposal}/{scan}[/]``) or a
+    full pattern (``.../{proposal}/{scan}/manifest.dat``)."""
+    if "{scan}" not in url:
+        return url.rstrip("/") + "/{proposal}/{scan}/manifest.dat"
+    if url.rstrip("/").endswith("{scan}"):
+        return url.rstrip("/") + "/manifest.dat"
+    return url
+
+
 class UdkmSummary(ScanSummary):
     """UDKM summary: delays and Theta range from the manifest, time and text from parameters.txt."""
 
@@ -113,16 +123,19 @@ class UdkmRepository(Repository):
         self.roi = check_roi(roi)
         self.timezone = ZoneInfo(timezone)
         self.workers = workers
-        pattern = url if "{scan}" in url else url.rstrip("/") + "/{proposal}/{scan}/manifest.dat"
-        self.pattern = KeyPattern.parse(pattern)
+        self.pattern = KeyPattern.parse(folder_pattern(url))
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """A pattern ending in ``manifest.dat``, or a local folder with ``*/*/manifest.dat`` in it."""
+        """A pattern ending in ``manifest.dat``; or a root folder, or a folder pattern
+        (``{proposal}/{scan}``, nx5d's documented form), over ``*/*/manifest.dat`` folders."""
         if url.endswith("/{proposal}/{scan}/manifest.dat"):
             return True
-        root = Path(url.removeprefix("file://"))
-        if "{" in url or not root.is_dir():
+        bare = url.rstrip("/")
+        if bare.endswith("/{proposal}/{scan}") and bare.count("{") == 2:
+            bare = bare.removesuffix("/{proposal}/{scan}")
+        root = Path(bare.removeprefix("file://"))
+        if "{" in bare or not root.is_dir():
             return False
         try:
             for proposal in sorted(root.iterdir())[:20]:
@@ -418,5 +431,5 @@ class UdkmScan(Scan):
     def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
         from .rsm import RsmParams, cook_rsm
 
-        params = spice.get_as("rsm", RsmParams) if "rsm" in spice else RsmParams()
+        params = spice.get_or_default("rsm", RsmParams)
         return cook_rsm(raw, params=params)

@@ -7,10 +7,21 @@ from pathlib import Path
 __all__ = ["read_parameters"]
 
 
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 as acquisition PCs write it (``°``, ``µ``)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: every byte is a Latin-1 character
+            return raw.decode("latin-1")
+
+
 def read_parameters(path: Path) -> dict[str, str]:
     """Key -> value text. Raises ``OSError``/``ValueError`` naming the file and line."""
     out: dict[str, str] = {}
-    text = path.read_text(encoding="utf-8")
+    text = _decode(path.read_bytes())
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
