@@ -33,10 +33,14 @@ def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NX5D_CONFIG_PATH", str(tmp_path / "nx5d-config"))
     namespace: dict[str, object] = {"__name__": "__doc__"}
+    # shell blocks that `pip install` write to a private folder, never to the shared environment
+    site = tmp_path / "site"
     env = {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "NX5D_ROOT": str(ROOT),
+        "PATH": f"{site / 'bin'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "NX5D_SOURCES": str(ROOT),
+        "PIP_TARGET": str(site),
+        "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
     }
     for number, (lang, body) in enumerate(runnable, start=1):
         if lang == "python":
