@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -142,18 +143,20 @@ class ProposalSpice:
         values = {h: self.types.validate(r.type, r.data, handle=h) for h, r in records.items()}
         return SpiceView(scan=scan, values=values, records=records, types=self.types)
 
-    def history(self, handle: str, *, anchor: str | None = None) -> list[SpiceRecord]:
+    def history(self, handle: str, *, anchor: str | None = None) -> SpiceHistory:
         """Every revision of ``handle`` (one chain if ``anchor`` is given), in scan order then revision."""
         records = self.store.records(proposal=self.proposal.key, handle=handle, anchor=anchor)
         if not records:
             raise self._unknown(handle)
         start = (0, self.proposal.scan_order(""))
-        return sorted(
-            records,
-            key=lambda r: (
-                (1, self.proposal.scan_order(r.anchor)) if r.anchor else start,
-                r.revision,
-            ),
+        return SpiceHistory(
+            sorted(
+                records,
+                key=lambda r: (
+                    (1, self.proposal.scan_order(r.anchor)) if r.anchor else start,
+                    r.revision,
+                ),
+            )
         )
 
     def diff(
@@ -343,6 +346,26 @@ class ProposalSpice:
             if not record.deleted:
                 self.types.serialise(record.type, record.data, handle=record.handle)
         return self.store.insert(records)
+
+
+class SpiceHistory(list[SpiceRecord]):
+    """Revisions of a handle, oldest first: a list, shown as a table in Jupyter and as lines in text."""
+
+    def __repr__(self) -> str:
+        lines = [f"<SpiceHistory: {len(self)} revision(s)>"]
+        for r in self:
+            flag = " deleted" if r.deleted else ""
+            data = json.dumps(r.data, sort_keys=True)
+            lines.append(
+                f"  {r.handle} @{r.anchor or '(start)'} r{r.revision} "
+                f"{r.timestamp:%Y-%m-%d %H:%M:%S} {r.author}{flag}: {data}"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from ..html import history_html
+
+        return history_html(self)
 
 
 def _plain(data: Mapping[str, Any] | BaseModel) -> dict[str, Any]:

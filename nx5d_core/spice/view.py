@@ -151,7 +151,21 @@ class SpiceView(Mapping[str, Any]):
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
     def __repr__(self) -> str:
-        inner = ", ".join(
-            f"{h}=r{r.revision}" if (r := self.records.get(h)) else f"{h}=override" for h in self
-        )
-        return f"<SpiceView of {self.scan!r}: {inner or 'empty'}>"
+        lines = [f"<SpiceView of scan {self.scan!r}: {len(self)} handle(s)>"]
+        for handle in self:
+            record = self.records.get(handle)
+            source = (
+                "override"
+                if record is None
+                else f"r{record.revision} from {record.anchor or '(start)'}"
+            )
+            text = json.dumps(_plain(self._values[handle]), sort_keys=True, default=str)
+            lines.append(f"  {handle} ({source}): {text}")
+        for handle, defaults in self.defaults_used.items():
+            lines.append(f"  {handle} (built-in defaults): {json.dumps(defaults, sort_keys=True)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from ..html import spice_view_html
+
+        return spice_view_html(self)
