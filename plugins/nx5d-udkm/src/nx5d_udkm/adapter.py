@@ -376,7 +376,7 @@ class UdkmScan(Scan):
 
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
-        from tqdm.auto import tqdm
+        from nx5d_core.progress import progress_bar
 
         params = self.folder / "parameters.txt"
         try:
@@ -389,13 +389,8 @@ class UdkmScan(Scan):
         check_roi(roi or self.proposal.repository.roi, reader.template.shape)
         seen: list[FileIdentity | None] = [None] * len(paths)
         progress = self.proposal.repository.progress
-        with tqdm(
-            total=len(paths),
-            unit="frame",
-            desc=f"{self.proposal.key}/{self.key}",
-            delay=0.0 if progress else 1.0,
-            disable=None if progress is not False else True,
-            leave=bool(progress),
+        with progress_bar(
+            total=len(paths), unit="frame", desc=f"{self.proposal.key}/{self.key}", show=progress
         ) as bar:
             images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
         observed = [
