@@ -294,3 +294,17 @@ def test_pointing_at_a_file_a_folder_and_a_folder_of_folders(tmp_path: Path) -> 
     assert repo.keys() == ["p1", "p2"]
     assert repo["p2"].keys() == ["s1", "s2", "s10"]
     assert repo["p2"]["s10"].summary.num_frames == N
+
+
+def test_warnings_are_logged_once_per_file(
+    nx5d_real_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    scan = _scan(nx5d_real_data / "DLS/p45/2017/p45-1168.nxs")
+    with caplog.at_level("WARNING", logger="nx5d_hdf5"):
+        _ = scan.summary
+        _ = scan.raw
+        scan.lazy()
+        scan.refresh()
+        _ = scan.raw
+    warned = [r for r in caplog.records if "dangling link(s) left out" in r.getMessage()]
+    assert len(warned) == 1

@@ -55,6 +55,18 @@ SCAN_ALIGNED_MAX_SIZE = 10_000_000
 TARGET_CHUNK_BYTES = 16 * 2**20
 
 
+_WARNED: set[tuple[str, str, str]] = set()
+
+
+def _first_time(file: str, group: str, what: str) -> bool:
+    """Warn once per file, group and kind in a process (raw, lazy and summary all look)."""
+    key = (file, group, what)
+    if key in _WARNED:
+        return False
+    _WARNED.add(key)
+    return True
+
+
 def entry_group(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
     """The scan's group: ``path`` if given, else the root's ``default`` entry or its first NXentry."""
     if path.strip("/"):
@@ -123,7 +135,7 @@ def data_groups(
     chosen = readable[0] if readable else (laid[0] if laid else None)
     if chosen is None:
         return None, []
-    if chosen[0] != laid[0][0]:
+    if chosen[0] != laid[0][0] and _first_time(entry.file.filename, entry.name, "fallback"):
         logger.warning(
             "%s: data group %r has no readable signal; using %r",
             entry.file.filename,
@@ -265,7 +277,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard
     else:
         result = _nexus(group, load=load, links=links, seen=seen, path=path)
     unique = sorted(set(links.problems))
-    if unique:
+    if unique and _first_time(str(path), group.name, "links"):
         logger.warning(
             "%s:%s: %d dangling link(s) left out (missing, outside the root or a cycle), e.g. %s",
             path,
@@ -273,6 +285,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard
             len(unique),
             unique[0],
         )
+    if unique:
         result.attrs["nx5d_dangling_links"] = unique
     return result
 
