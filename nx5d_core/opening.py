@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def _claims(info: AdapterInfo, url: str) -> bool:
     """``guess_can_open`` guarded: an adapter whose guess raises is named and left out."""
     try:
-        return bool(info.cls.guess_can_open(url))
+        return info.guess_can_open(url)
     except Exception as exc:  # noqa: BLE001 - one broken plugin must not break opening for all
         warnings.warn(
             f"adapter {info.name!r} ({info.distribution}) raised in guess_can_open({url!r}) and "

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import AdapterConflictError, AdapterContractError, AdapterNotFoundError
 from .ownership import Owner, Ownership
@@ -16,17 +17,56 @@ if TYPE_CHECKING:
 __all__ = ["AdapterInfo", "AdapterRegistry"]
 
 
-@dataclass(frozen=True, slots=True)
+def _import(target: str) -> Any:
+    """``"package.module:Name"`` -> the object."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True, eq=False)
 class AdapterInfo:
-    """What the registry knows of one adapter."""
+    """What the registry knows of one adapter.
+
+    ``cls`` is imported on first use when the plugin registered the adapter by dotted path, so
+    listing adapters imports no adapter module; ``guess`` likewise.
+    """
 
     name: str
     description: str
     url_patterns: tuple[str, ...]
     distribution: str
     version: str
-    cls: type[Repository]
+    target: str
     builtin: bool = False
+    guess_target: str | None = None
+    _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def cls(self) -> type[Repository]:
+        """The adapter class (imported now if it was registered by dotted path)."""
+        if "cls" not in self._loaded:
+            from .repository import Repository
+
+            try:
+                found = _import(self.target)
+            except (ImportError, AttributeError) as exc:
+                msg = f"adapter {self.name!r} ({self.distribution}): cannot import {self.target}: {exc}"
+                raise AdapterContractError(msg) from exc
+            if not (isinstance(found, type) and issubclass(found, Repository)):
+                msg = f"adapter {self.name!r}: {self.target} is not a Repository subclass"
+                raise AdapterContractError(msg)
+            if found.name != self.name:
+                msg = f"adapter {self.name!r}: {self.target} declares name {found.name!r}"
+                raise AdapterContractError(msg)
+            self._loaded["cls"] = found
+        cls: type[Repository] = self._loaded["cls"]
+        return cls
+
+    def guess_can_open(self, url: str) -> bool:
+        """The adapter's guess, through its light guess function when it registered one."""
+        if self.guess_target is not None:
+            return bool(_import(self.guess_target)(url))
+        return bool(self.cls.guess_can_open(url))
 
 
 class AdapterRegistry:
@@ -37,8 +77,23 @@ class AdapterRegistry:
         self.ownership = Ownership()
         self.disabled: dict[str, str] = {}  # entry-point name -> value, blocked by the environment
 
-    def add(self, cls: type[Repository], *, overwrite: bool = False) -> None:
+    def add(
+        self,
+        cls: type[Repository] | str,
+        *,
+        overwrite: bool = False,
+        name: str = "",
+        description: str = "",
+        url_patterns: tuple[str, ...] = (),
+        version: str = "0",
+        guess: str | None = None,
+    ) -> None:
         """Register a :class:`~nx5d_core.Repository` subclass under its ``name``.
+
+        ``cls`` may be a dotted path ``"package.module:Class"`` with ``name``, ``description``,
+        ``url_patterns`` and ``version`` given here: the module is imported only when the
+        adapter is used, so ``nx5d adapters`` stays fast. ``guess`` is then the dotted path of a
+        light function ``(url) -> bool`` that stands in for ``guess_can_open``.
 
         Raises
         ------
@@ -49,19 +104,27 @@ class AdapterRegistry:
         """
         from .repository import Repository
 
-        if not (isinstance(cls, type) and issubclass(cls, Repository)):
-            msg = f"registry.add() takes a Repository subclass, got {cls!r}"
-            raise AdapterContractError(msg)
-        name = getattr(cls, "name", "")
-        if not name:
-            msg = f"adapter class {cls.__qualname__} does not declare a 'name'"
+        if isinstance(cls, str):
+            if ":" not in cls or not name:
+                msg = f"registry.add({cls!r}) needs a 'module:Class' path and name=..."
+                raise AdapterContractError(msg)
+            target, loaded = cls, {}
+        elif isinstance(cls, type) and issubclass(cls, Repository):
+            name, description = getattr(cls, "name", ""), cls.description
+            url_patterns, version = tuple(cls.url_patterns), cls.version
+            target, loaded = f"{cls.__module__}:{cls.__qualname__}", {"cls": cls}
+            if not name:
+                msg = f"adapter class {cls.__qualname__} does not declare a 'name'"
+                raise AdapterContractError(msg)
+        else:
+            msg = f"registry.add() takes a Repository subclass or a 'module:Class' path, got {cls!r}"
             raise AdapterContractError(msg)
         owner = self.ownership.current
         if name in self.ownership.contested:
             self.ownership.contested[name].append(owner.distribution)
             return
         old = self._adapters.get(name)
-        if old is not None and old.cls is not cls:
+        if old is not None and old.target != target:
             previous = Owner(old.distribution, old.builtin)
             replace = self.ownership.settle(
                 kind="adapter",
@@ -76,12 +139,14 @@ class AdapterRegistry:
                 return
         self._adapters[name] = AdapterInfo(
             name=name,
-            description=cls.description,
-            url_patterns=tuple(cls.url_patterns),
+            description=description,
+            url_patterns=tuple(url_patterns),
             distribution=owner.distribution,
-            version=cls.version,
-            cls=cls,
+            version=version,
+            target=target,
             builtin=owner.builtin,
+            guess_target=guess,
+            _loaded=loaded,
         )
 
     def view(self) -> Mapping[str, AdapterInfo]:

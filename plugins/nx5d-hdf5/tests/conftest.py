@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from nx5d_hdf5 import nexus
+from nx5d_hdf5 import groups
 
 
 @pytest.fixture(autouse=True)
 def _fresh_warnings() -> None:
-    nexus._WARNED.clear()
+    groups._WARNED.clear()

@@ -310,22 +310,23 @@ def test_large_file_and_long_scan(tmp_path: Path) -> None:
 
 
 def test_lazy_reads_nothing_until_computed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nx5d_spec import adapter
+    from nx5d_spec.adapter import SpecScan
 
     scan = _proposal(write_spec(tmp_path / "s.dat", scans=(1,)))["1"]
     calls = []
-    original = adapter.build_dataset
+    original = SpecScan._get_raw
 
-    def counting(block, header, **kw):  # type: ignore[no-untyped-def]
-        calls.append(len(block.data))
-        return original(block, header, **kw)
+    def counting(self):  # type: ignore[no-untyped-def]
+        calls.append(self.key)
+        return original(self)
 
-    monkeypatch.setattr(adapter, "build_dataset", counting)
+    monkeypatch.setattr(SpecScan, "_get_raw", counting)
     lazy = scan.lazy()
     assert calls == []
     assert lazy["Detector"].chunks is not None
-    np.testing.assert_array_equal(lazy["Detector"].values, scan.raw["Detector"].values)
-    assert calls
+    values = lazy["Detector"].values
+    assert calls == ["1"]
+    np.testing.assert_array_equal(values, original(scan)["Detector"].values)
 
 
 def test_nx5d_ls_on_a_spec_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,11 +7,10 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import h5py
-import xarray as xr
 from pydantic import Field
 
 from nx5d_core import (
@@ -27,12 +26,16 @@ from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
 
+from . import about
+from .groups import entry_group
 from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
-from .nexus import build_dataset, entry_group
 from .pointing import HDF5_SUFFIX as _SUFFIX
 from .pointing import point_at
 from .summary import read_metadata, summary_fields
 from .tree import Links, class_paths, nx_class
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
@@ -63,23 +66,10 @@ class Hdf5Repository(Repository):
     are read in ``timezone``.
     """
 
-    name = "hdf5"
-    description = (
-        "HDF5 / NeXus files: a file per scan or scans as entries; NeXus default/signal/axes."
-    )
-    url_patterns = (
-        "*.h5",
-        "*.hdf5",
-        "*.hdf",
-        "*.nxs",
-        "*.nx5",
-        "*.h5#*",
-        "*.hdf5#*",
-        "*.hdf#*",
-        "*.nxs#*",
-        "*.nx5#*",
-    )
-    version = "0.1.0"
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
 
     def __init__(
         self,
@@ -110,11 +100,8 @@ class Hdf5Repository(Repository):
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """The path part (before ``#``) ends with an HDF5/NeXus suffix, or a local folder holds
-        HDF5 files (directly or one folder down)."""
-        if _SUFFIX.search(url.partition("#")[0]):
-            return True
-        return "{" not in url and point_at(Path(url.removeprefix("file://"))) is not None
+        """See :func:`nx5d_hdf5.about.guess_can_open`."""
+        return about.guess_can_open(url)
 
     def _boundary(self) -> str:
         return self._pointed_folder or super()._boundary()
@@ -229,11 +216,15 @@ class Hdf5Scan(Scan):
             return Hdf5Summary(key=self.key, file=str(self.file), entry=group.name, **fields)
 
     def _get_raw(self) -> xr.Dataset:
+        from .nexus import build_dataset
+
         with self._open() as handle:
             group = self._open_group(handle)
             return build_dataset(group, path=self.file, lazy=False, guard=self.guard)
 
     def _get_lazy(self) -> xr.Dataset:
+        from .nexus import build_dataset
+
         with self._open() as handle:
             group = self._open_group(handle)
             return build_dataset(group, path=self.file, lazy=True, guard=self.guard)
@@ -282,6 +273,8 @@ class Hdf5Scan(Scan):
                 if units is not None
                 else {}
             )
+            import xarray as xr
+
             return xr.DataArray(read_dataset(obj), name=parts[-1], attrs=attrs)
 
     def export_nexus(self, path: str | os.PathLike[str], *, cooked: bool = False) -> Path:

@@ -31,15 +31,15 @@ import xarray as xr
 
 from nx5d_core.paths import RootGuard
 
-from .conventions import Layout, find_layout
+from .conventions import Layout
 from .errors import Hdf5FormatError
-from .h5io import H5Array, open_path, read_dataset
+from .groups import _first_time, data_groups, datasets_of
+from .h5io import H5Array, read_dataset
 from .tree import (
     METADATA_MAX_SIZE,
     Links,
     field_attrs,
     fields,
-    is_data_group,
     is_small,
     members,
     nx_class,
@@ -47,103 +47,12 @@ from .tree import (
     text,
 )
 
-__all__ = ["build_dataset", "data_groups", "entry_group"]
+__all__ = ["build_dataset"]
 logger = logging.getLogger(__name__)
 
 Loader = Callable[[h5py.Dataset, str], Any]
 SCAN_ALIGNED_MAX_SIZE = 10_000_000
 TARGET_CHUNK_BYTES = 16 * 2**20
-
-
-_WARNED: set[tuple[str, str, str]] = set()
-
-
-def _first_time(file: str, group: str, what: str) -> bool:
-    """Warn once per file, group and kind in a process (raw, lazy and summary all look)."""
-    key = (file, group, what)
-    if key in _WARNED:
-        return False
-    _WARNED.add(key)
-    return True
-
-
-def entry_group(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
-    """The scan's group: ``path`` if given, else the root's ``default`` entry or its first NXentry."""
-    if path.strip("/"):
-        return open_path(handle, path, guard=guard)
-    default = text(handle.attrs.get("default", ""))
-    if (
-        isinstance(default, str)
-        and default
-        and "/" not in default
-        and default in handle
-        and isinstance(handle.get(default, getlink=True), h5py.HardLink)
-        and isinstance(handle[default], h5py.Group)
-    ):
-        return handle[default]
-    entries = [
-        n
-        for n in sorted(handle)
-        if isinstance(handle.get(n, getlink=True), h5py.HardLink)
-        and isinstance(handle[n], h5py.Group)
-        and nx_class(handle[n]) == "NXentry"
-    ]
-    return handle[entries[0]] if entries else handle
-
-
-def _datasets(group: h5py.Group, links: Links) -> dict[str, h5py.Dataset]:
-    return {n: o for n, o in members(group, links).items() if isinstance(o, h5py.Dataset)}
-
-
-def data_groups(
-    entry: h5py.Group, links: Links
-) -> tuple[tuple[h5py.Group, Layout] | None, list[tuple[h5py.Group, Layout]]]:
-    """The main data group with its layout, and the other data groups with theirs."""
-    groups = {n: o for n, o in members(entry, links).items() if is_data_group(o)}
-    order = sorted(groups)
-    default = text(entry.attrs.get("default", ""))
-    if isinstance(default, str) and default in groups:
-        order.remove(default)
-        order.insert(0, default)
-    laid: list[tuple[str, h5py.Group, Layout]] = []
-    for name in order:
-        group = groups[name]
-        datasets = _datasets(group, links)
-        signal = group.attrs.get("signal")
-        if signal is not None and isinstance(group.get(str(text(signal))), h5py.Group):
-            msg = (
-                f"{group.file.filename}:{group.name}: the signal attribute names "
-                f"{text(signal)!r}, which is a group, not a dataset"
-            )
-            raise Hdf5FormatError(msg)
-        layout = find_layout(group, datasets)
-        if layout is not None and layout.signal is not None and layout.signal not in group:
-            msg = (
-                f"{group.file.filename}:{group.name}: signal attribute names {layout.signal!r}, "
-                f"which does not exist; members: {sorted(group)}"
-            )
-            raise Hdf5FormatError(msg)
-        if layout is not None:
-            laid.append((name, group, layout))
-    readable = [
-        (name, group, layout)
-        for name, group, layout in laid
-        if layout.signal is not None
-        and layout.signal in group
-        and not links.refused(group, layout.signal)
-    ]
-    chosen = readable[0] if readable else (laid[0] if laid else None)
-    if chosen is None:
-        return None, []
-    if chosen[0] != laid[0][0] and _first_time(entry.file.filename, entry.name, "fallback"):
-        logger.warning(
-            "%s: data group %r has no readable signal; using %r",
-            entry.file.filename,
-            laid[0][0],
-            chosen[0],
-        )
-    others = [(g, lay) for n, g, lay in laid if n != chosen[0]]
-    return (chosen[1], chosen[2]), others
 
 
 def _dims_for(shape: tuple[int, ...], layout: Layout, name: str) -> list[str]:
@@ -162,7 +71,7 @@ def _read_data_group(
     group: h5py.Group, layout: Layout, *, load: Loader, prefix: str, links: Links
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Variables and coordinates of one data group."""
-    datasets = _datasets(group, links)
+    datasets = datasets_of(group, links)
     dims = list(layout.dims)
     signal = datasets.get(layout.signal) if layout.signal else None
     if signal is not None and "nx5d_dims" in signal.attrs and signal.ndim:

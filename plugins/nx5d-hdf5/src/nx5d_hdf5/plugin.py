@@ -1,11 +1,19 @@
-"""Entry point of the HDF5 adapter (group ``nx5d``)."""
+"""Entry point of the hdf5 adapter (group ``nx5d``), registered by dotted path: nothing heavy
+is imported until the adapter is used."""
 
 from nx5d_core import AdapterRegistry, hookimpl
 
-from .adapter import Hdf5Repository
+from . import about
 
 
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
-    """Register :class:`Hdf5Repository` as ``hdf5``."""
-    registry.add(Hdf5Repository)
+    """Register :class:`~nx5d_hdf5.Hdf5Repository` as ``hdf5``."""
+    registry.add(
+        "nx5d_hdf5.adapter:Hdf5Repository",
+        name=about.NAME,
+        description=about.DESCRIPTION,
+        url_patterns=about.URL_PATTERNS,
+        version=about.VERSION,
+        guess=f"{__package__}.about:guess_can_open",
+    )

@@ -13,7 +13,7 @@ import h5py
 
 from nx5d_core.paths import RootGuard
 
-from .nexus import data_groups
+from .groups import data_groups
 from .tree import Links, fields, is_small, members, nx_class, put_small, text
 
 __all__ = ["parse_time", "read_metadata", "summary_fields"]

@@ -16,6 +16,8 @@ import xarray as xr
 
 from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
 
+from . import about
+
 CookFunction = Callable[[xr.Dataset, SpiceView], Any]
 
 
@@ -41,10 +43,10 @@ class MemoryRepository(Repository):
         Optional ``cook(raw, spice) -> Dataset-or-data`` used by every scan.
     """
 
-    name = "memory"
-    description = "Proposals and scans held in memory as nested dicts (examples, tests)."
-    url_patterns = ("memory://*",)
-    version = "0.1.0"
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
 
     def __init__(
         self,

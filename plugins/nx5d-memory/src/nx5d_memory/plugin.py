@@ -1,11 +1,19 @@
-"""Entry point of the in-memory adapter (group ``nx5d``)."""
+"""Entry point of the memory adapter (group ``nx5d``), registered by dotted path: nothing heavy
+is imported until the adapter is used."""
 
 from nx5d_core import AdapterRegistry, hookimpl
 
-from .adapter import MemoryRepository
+from . import about
 
 
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
-    """Register :class:`MemoryRepository` as ``memory``."""
-    registry.add(MemoryRepository)
+    """Register :class:`~nx5d_memory.MemoryRepository` as ``memory``."""
+    registry.add(
+        "nx5d_memory.adapter:MemoryRepository",
+        name=about.NAME,
+        description=about.DESCRIPTION,
+        url_patterns=about.URL_PATTERNS,
+        version=about.VERSION,
+        guess=f"{__package__}.about:guess_can_open",
+    )

@@ -12,10 +12,9 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import xarray as xr
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
@@ -24,10 +23,13 @@ from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import natural_key
 from nx5d_core.paths import file_identity
 
+from . import about
 from .block import parse_date, read_block, read_header
-from .dataset import build_dataset, lazy_dataset, scan_metadata
-from .index import SpecIndex, looks_like_spec, read_index
+from .index import SpecIndex, read_index
 from .scan_data import command_motors, complete_points, split_labels
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["SpecProposal", "SpecRepository", "SpecScan", "SpecSummary"]
 logger = logging.getLogger(__name__)
@@ -68,10 +70,10 @@ class SpecRepository(Repository):
         Time zone of ``#D`` dates (SPEC writes local time without a zone).
     """
 
-    name = "spec"
-    description = "SPEC files: a file is a proposal, its #S scans are scans (MCA, mesh, headers)."
-    url_patterns = ("*{proposal}*#{scan}", "<a SPEC file, recognised by its #F/#E/#S lines>")
-    version = "0.1.0"
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
 
     def __init__(
         self,
@@ -98,25 +100,8 @@ class SpecRepository(Repository):
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """A local file (or the first file a pattern matches) whose first lines are SPEC's."""
-        if "{" in url:
-            try:
-                pattern = KeyPattern.parse(url)
-                keys = pattern.list_proposals() if pattern.fragment else []
-            except (OSError, ValueError):
-                return False
-            if not keys:
-                return False
-            path = Path(pattern.format(proposal=keys[0]).path)
-        else:
-            path = Path(url.removeprefix("file://"))
-        try:
-            if not path.is_file():
-                return False
-            with path.open("rb") as stream:
-                return looks_like_spec(stream.read(4096))
-        except OSError:
-            return False
+        """See :func:`nx5d_spec.about.guess_can_open`."""
+        return about.guess_can_open(url)
 
     def _list_proposals(self) -> Iterable[str]:
         if self.only_proposal is not None:
@@ -227,13 +212,19 @@ class SpecScan(Scan):
         )
 
     def _get_raw(self) -> xr.Dataset:
+        from .dataset import build_dataset
+
         index, block, header = self._parts()
         return build_dataset(block, header, path=index.path, key=self.key)
 
     def _get_lazy(self) -> xr.Dataset:
+        from .dataset import lazy_dataset
+
         index, block, header = self._parts()
         return lazy_dataset(block, header, path=index.path, key=self.key, load=self._get_raw)
 
     def _get_metadata(self) -> dict[str, Any]:
+        from .dataset import scan_metadata
+
         _, block, header = self._parts()
         return scan_metadata(block, header)

@@ -18,8 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
@@ -59,10 +58,12 @@ class SpecIndex:
     identity: FileIdentity
     scans: list[ScanEntry] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
-    _newlines: np.ndarray | None = None
+    _newlines: Any = None
 
     def line_of(self, offset: int) -> int:
         """The 1-based line number of a byte offset (newlines located once, on first use)."""
+        import numpy as np
+
         if self._newlines is None:
             self._newlines = np.flatnonzero(np.frombuffer(self.text, np.uint8) == 10)
         return int(np.searchsorted(self._newlines, offset)) + 1

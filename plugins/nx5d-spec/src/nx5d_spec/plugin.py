@@ -1,11 +1,19 @@
-"""Entry point of the SPEC adapter (group ``nx5d``)."""
+"""Entry point of the spec adapter (group ``nx5d``), registered by dotted path: nothing heavy
+is imported until the adapter is used."""
 
 from nx5d_core import AdapterRegistry, hookimpl
+
+from . import about
 
 
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register :class:`~nx5d_spec.SpecRepository` as ``spec``."""
-    from .adapter import SpecRepository
-
-    registry.add(SpecRepository)
+    registry.add(
+        "nx5d_spec.adapter:SpecRepository",
+        name=about.NAME,
+        description=about.DESCRIPTION,
+        url_patterns=about.URL_PATTERNS,
+        version=about.VERSION,
+        guess=f"{__package__}.about:guess_can_open",
+    )

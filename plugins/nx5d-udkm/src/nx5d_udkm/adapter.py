@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import xarray as xr
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
@@ -22,10 +21,14 @@ from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_names
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 
+from . import about
 from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
 from .frames import FrameReader, FrameStack
 from .manifest import Manifest, read_manifest
 from .params import read_parameters
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
 logger = logging.getLogger(__name__)
@@ -95,12 +98,10 @@ class UdkmRepository(Repository):
         Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
     """
 
-    name = "udkm"
-    description = (
-        "UDKM lab: {proposal}/{scan}/ folders with manifest.dat and one Pilatus TIFF per frame."
-    )
-    url_patterns = ("*/{proposal}/{scan}/manifest.dat",)
-    version = "0.1.0"
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
 
     def __init__(
         self,
@@ -127,27 +128,8 @@ class UdkmRepository(Repository):
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """A pattern ending in ``manifest.dat``; or a root folder, or a folder pattern
-        (``{proposal}/{scan}``, nx5d's documented form), over ``*/*/manifest.dat`` folders."""
-        if url.endswith("/{proposal}/{scan}/manifest.dat"):
-            return True
-        bare = url.rstrip("/")
-        if bare.endswith("/{proposal}/{scan}") and bare.count("{") == 2:
-            bare = bare.removesuffix("/{proposal}/{scan}")
-        root = Path(bare.removeprefix("file://"))
-        if "{" in bare or not root.is_dir():
-            return False
-        try:
-            for proposal in sorted(root.iterdir())[:20]:
-                if proposal.is_dir() and any(
-                    (s / "manifest.dat").is_file()
-                    for s in sorted(proposal.iterdir())[:20]
-                    if s.is_dir()
-                ):
-                    return True
-        except OSError:  # an unreadable folder: not recognisably ours
-            return False
-        return False
+        """See :func:`nx5d_udkm.about.guess_can_open`."""
+        return about.guess_can_open(url)
 
     def _list_proposals(self) -> Iterable[str]:
         return self.pattern.list_proposals(guard=self.guard)
@@ -351,6 +333,8 @@ class UdkmScan(Scan):
         return slice(r0, r1, step), slice(c0, c1, step)
 
     def _dataset(self, images: Any, rows: slice, cols: slice, shape: tuple[int, int]) -> xr.Dataset:
+        import xarray as xr
+
         manifest = self.manifest
         coords: dict[str, Any] = {
             "frame": np.arange(manifest.num_rows),

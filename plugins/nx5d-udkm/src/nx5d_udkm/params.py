@@ -14,7 +14,9 @@ def _decode(raw: bytes) -> str:
     except UnicodeDecodeError:
         try:
             return raw.decode("cp1252")
-        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: every byte is a Latin-1 character
+        except (
+            UnicodeDecodeError
+        ):  # bytes cp1252 leaves undefined: every byte is a Latin-1 character
             return raw.decode("latin-1")
 
 

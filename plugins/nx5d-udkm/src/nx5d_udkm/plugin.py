@@ -1,19 +1,28 @@
-"""Entry point of the UDKM adapter (group ``nx5d``): the adapter and the ``rsm`` spice type."""
+"""Entry point of the UDKM adapter and the ``rsm`` spice type (group ``nx5d``), registered by dotted path: nothing heavy
+is imported until the adapter is used."""
 
 from nx5d_core import AdapterRegistry, hookimpl
 from nx5d_core.spice import SpiceTypeRegistry
 
-from .adapter import UdkmRepository
-from .rsm import RsmParams
+from . import about
 
 
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
-    """Register :class:`UdkmRepository` as ``udkm``."""
-    registry.add(UdkmRepository)
+    """Register :class:`~nx5d_udkm.UdkmRepository` as ``udkm``."""
+    registry.add(
+        "nx5d_udkm.adapter:UdkmRepository",
+        name=about.NAME,
+        description=about.DESCRIPTION,
+        url_patterns=about.URL_PATTERNS,
+        version=about.VERSION,
+        guess=f"{__package__}.about:guess_can_open",
+    )
 
 
 @hookimpl
 def nx5d_register_spice_types(registry: SpiceTypeRegistry) -> None:
-    """Register :class:`RsmParams` as spice type ``rsm``."""
+    """Register :class:`~nx5d_udkm.RsmParams` as spice type ``rsm``."""
+    from .rsm import RsmParams
+
     registry.add("rsm", RsmParams)
