@@ -117,7 +117,9 @@ class AdapterRegistry:
                 msg = f"adapter class {cls.__qualname__} does not declare a 'name'"
                 raise AdapterContractError(msg)
         else:
-            msg = f"registry.add() takes a Repository subclass or a 'module:Class' path, got {cls!r}"
+            msg = (
+                f"registry.add() takes a Repository subclass or a 'module:Class' path, got {cls!r}"
+            )
             raise AdapterContractError(msg)
         owner = self.ownership.current
         if name in self.ownership.contested:

@@ -169,3 +169,27 @@ def test_ls_scan_is_brief_and_show_is_whole(lab: Path, capsys: pytest.CaptureFix
     assert "metadata (" in whole
     assert "metadata (" not in brief
     assert "value\t('dim_0',)\t2\tint64" in whole  # shapes only in show
+
+
+@pytest.mark.slow
+def test_demo_shows_the_time_resolved_effect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's sample is physically consistent: the cooked SRO (002) peak sits where the
+    lattice puts it before time zero and moves by the model's 0.15 % strain; STO stays."""
+    import h5py
+    from nx5d_udkm.sample import FILM_STRAIN, Q_FILM, Q_SUBSTRATE
+
+    assert main(["demo", "--out", str(tmp_path), "--frames", "84"]) == 0
+    out = capsys.readouterr().out
+    table = [line.split() for line in out.splitlines() if line.strip().endswith(tuple("0123456789")) and " ps " in line]
+    rows = [(r[0], float(r[2]), r[3], float(r[4])) for r in table if len(r) == 5]
+    assert len(rows) >= 4
+    assert abs(rows[0][1] - Q_FILM) < 0.001  # before time zero
+    assert rows[-1][1] < rows[0][1]  # expanded after excitation
+    assert abs(rows[0][1] / rows[-1][1] - 1 - FILM_STRAIN) < 0.0005
+    assert all(abs(r[3] - Q_SUBSTRATE) < 0.001 for r in rows)
+    assert "e+0" not in out  # delays written as numbers people read
+    nexus = next(tmp_path.glob("rsm-*.nxs"))
+    with h5py.File(nexus) as f:
+        assert f["entry/data/qz"].attrs["units"] == "1/angstrom"
+        assert f["entry/start_time"][()].decode().startswith("2021-02-05T")
+    assert next(tmp_path.glob("rsm-*.png")).stat().st_size > 10_000

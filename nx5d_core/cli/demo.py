@@ -29,8 +29,24 @@ def _need(module: str, hint: str) -> Any:
         raise RuntimeError(msg) from exc
 
 
-def plot_rsm(cooked: Any, path: Path, *, delays: int = 4) -> Path:
-    """RSMs for a few delays, log colour scale, axes q_y/q_z with units; saved as PNG."""
+def _delay_label(value: float, units: str) -> str:
+    return f"{value:.4g} {units}".replace("-", "\u2212")
+
+
+def film_peaks(cooked: Any, *, split: float, half_width: float = 0.01, above: bool = False) -> Any:
+    """A peak's q_z per delay: background-subtracted centre of mass of the q_y-integrated map
+    within ``half_width`` of its maximum below ``split`` (the film) or above it (the substrate)."""
+    profile = cooked["intensity"].sum("qy")
+    film = profile.where((profile.qz > split) if above else (profile.qz < split), 0)
+    top = film.qz[film.argmax("qz")]
+    window = film.where(abs(film.qz - top) <= half_width)
+    signal = (window - window.min("qz")).fillna(0)
+    return (signal * signal.qz).sum("qz") / signal.sum("qz")
+
+
+def plot_rsm(cooked: Any, path: Path, *, split: float) -> Path:
+    """One glance at the time-resolved effect: the RSM before time zero, the delay-vs-q_z map,
+    and q_z line cuts before and after time zero (film peak shifts, substrate stays)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,33 +55,60 @@ def plot_rsm(cooked: Any, path: Path, *, delays: int = 4) -> Path:
     from matplotlib.colors import LogNorm
 
     intensity = cooked["intensity"]
-    picks = np.unique(np.linspace(0, intensity.sizes["Delay"] - 1, delays).round().astype(int))
-    positive = intensity.values[intensity.values > 0]
-    norm = LogNorm(vmin=max(positive.min(), 0.5), vmax=positive.max())
-    fig, axes = plt.subplots(
-        1, len(picks), figsize=(4 * len(picks), 4), sharey=True, constrained_layout=True
+    delays = cooked["Delay"].values
+    units = cooked["Delay"].attrs.get("units", "ps")
+    qunit = cooked["qz"].attrs.get("units", "1/angstrom").replace("angstrom", "Å")
+    before, after = (
+        int(np.argmin(np.abs(delays - delays[delays < 0].max()))) if (delays < 0).any() else 0,
+        len(delays) - 1,
     )
-    mesh = None
-    for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
-        frame = intensity.isel(Delay=i)
-        mesh = ax.pcolormesh(
-            cooked["qy"],
+    fig, (ax_map, ax_time, ax_cut) = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
+    first = intensity.isel(Delay=before)
+    positive = intensity.values[intensity.values > 0]
+    norm = LogNorm(vmin=max(float(np.percentile(positive, 5)), 1e-3), vmax=float(positive.max()))
+    mesh = ax_map.pcolormesh(
+        cooked["qy"],
+        cooked["qz"],
+        first.T.where(first.T > 0),
+        norm=norm,
+        cmap="viridis",
+        shading="auto",
+    )
+    fig.colorbar(mesh, ax=ax_map, label="counts per pixel", pad=0.01)
+    ax_map.set_title(f"RSM at delay {_delay_label(float(delays[before]), units)}")
+    ax_map.set_xlabel(f"$q_y$ ({qunit})")
+    ax_map.set_ylabel(f"$q_z$ ({qunit})")
+    profile = intensity.sum("qy")
+    ax_time.pcolormesh(
+        delays,
+        cooked["qz"],
+        profile.T.where(profile.T > 0),
+        norm=LogNorm(),
+        cmap="magma",
+        shading="nearest",
+    )
+    ax_time.set_xscale("symlog", linthresh=1.0)
+    ax_time.plot(delays, film_peaks(cooked, split=split), "w.-", lw=1, label="film peak")
+    ax_time.set_xlabel(f"delay ({units})")
+    ax_time.set_ylabel(f"$q_z$ ({qunit})")
+    ax_time.set_title("q_y-integrated intensity vs delay")
+    ax_time.legend(loc="upper left", fontsize=8)
+    for index, style in ((before, "-"), (after, "--")):
+        ax_cut.semilogy(
             cooked["qz"],
-            frame.T.where(frame.T > 0),
-            norm=norm,
-            cmap="viridis",
-            shading="auto",
+            profile.isel(Delay=index),
+            style,
+            label=_delay_label(float(delays[index]), units),
         )
-        ax.set_title(
-            f"Delay = {float(cooked['Delay'][i]):.3g} {cooked['Delay'].attrs.get('units', '')}"
-        )
-        ax.set_xlabel(f"$q_y$ ({cooked['qy'].attrs['units']})")
-    np.atleast_1d(axes)[0].set_ylabel(f"$q_z$ ({cooked['qz'].attrs['units']})")
-    if mesh is not None:
-        fig.colorbar(mesh, ax=axes, label=f"intensity ({intensity.attrs.get('units', '')})")
-    scan = cooked.attrs.get("nx5d_scan", "")
-    fig.suptitle(f"Reciprocal-space maps, scan {scan}")
-    fig.savefig(path, dpi=110)
+    ax_cut.axvline(split, color="grey", lw=0.5)
+    ax_cut.set_xlabel(f"$q_z$ ({qunit})")
+    ax_cut.set_ylabel("counts (summed over $q_y$)")
+    ax_cut.set_title("line cuts: SRO film shifts, STO substrate stays")
+    ax_cut.legend(fontsize=8)
+    fig.suptitle(
+        f"SrRuO$_3$ on SrTiO$_3$ (002), scan {cooked.attrs.get('nx5d_scan', '')}: lattice expansion after excitation"
+    )
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
@@ -84,7 +127,7 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
     folder = Path(out) if out else Path(platformdirs.user_cache_dir("nx5d")) / "demo"
     root = folder / "udkm-sample"
     delays = max(2, (frames or 168) // 21)
-    marker = root / f".complete-{delays}"
+    marker = root / f".complete-sro-sto-{delays}"  # a new sample model makes a new marker
     if not marker.exists():
         shutil.rmtree(root, ignore_errors=True)
         print(
@@ -104,15 +147,21 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
     scan = proposal[-1]
     print(f"\n== scan {scan.key}: reading {scan.summary.num_frames} frames")
     raw = scan.raw
-    print(raw)
+    images = raw["images"]
+    print(
+        f"  images {images.dims} {tuple(images.shape)} {images.dtype}; Theta "
+        f"{float(raw['Theta'].min()):.2f}..{float(raw['Theta'].max()):.2f} deg; "
+        f"{raw.sizes['frame']} frames over {len(set(raw['Delay'].values.tolist()))} delays; "
+        f"brightest pixel {int(images.max())} counts"
+    )
 
     print(
-        "\n== spice: seed 'rsm' at the proposal start, anchor a longer distance from scan 101500 on"
+        "\n== spice: seed 'rsm' at the proposal start, anchor a finer q_z grid from scan 101500 on"
     )
     defaults = rsm.RsmParams().model_dump(mode="json")
-    zoom = {"grid": [50, 90], "q_range": [-0.03, 0.03, 2.50, 2.72]}  # around the Bragg peaks
+    zoom = {"grid": [30, 60], "q_range": [-0.03, 0.03, 3.15, 3.25]}  # SRO and STO (002)
     proposal.spice.seed("rsm", {**defaults, **zoom}, type="rsm", author="demo")
-    proposal.spice.anchor("rsm", "101500", {"distance_m": 0.52}, author="demo")
+    proposal.spice.anchor("rsm", "101500", {"grid": [40, 80]}, author="demo")
     for record in proposal.spice.history("rsm"):
         print(
             f"  rsm @ {record.anchor or '(start)'} r{record.revision}: grid={record.data['grid']} distance={record.data['distance_m']}"
@@ -120,10 +169,27 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
 
     print(f"\n== cooking reciprocal-space maps per delay for scan {scan.key}")
     cooked = scan.cooked
-    print(cooked)
+    units = cooked["Delay"].attrs.get("units", "ps")
+    split = float((sample.Q_FILM + sample.Q_SUBSTRATE) / 2)
+    peaks = film_peaks(cooked, split=split)
+    substrate = film_peaks(cooked, split=split, half_width=0.004, above=True)
+    print(
+        f"  maps: {cooked['intensity'].sizes['Delay']} delays x {cooked.sizes['qy']} q_y x {cooked.sizes['qz']} q_z bins"
+    )
+    print(f"  {'delay':>10}  {'film q_z':>9}  {'strain':>8}  {'STO q_z':>8}   (1/angstrom)")
+    reference = float(peaks.isel(Delay=0))
+    for i, delay in enumerate(cooked["Delay"].values):
+        q = float(peaks.isel(Delay=i))
+        print(
+            f"  {_delay_label(float(delay), units):>10}  {q:9.4f}  {reference / q - 1:+8.2%}  {float(substrate.isel(Delay=i)):8.4f}"
+        )
+    print(
+        f"  expected: SRO {sample.Q_FILM:.4f} before time zero, STO {sample.Q_SUBSTRATE:.4f} always"
+    )
     print(f"  spice used: {cooked.attrs['nx5d_spice']}")
 
-    figure = plot_rsm(cooked, folder / f"rsm-{scan.key}.png")
+    cooked.attrs["start_time"] = scan.summary.time.isoformat() if scan.summary.time else ""
+    figure = plot_rsm(cooked, folder / f"rsm-{scan.key}.png", split=split)
     nexus = hdf5.write_nexus(cooked, path=folder / f"rsm-{scan.key}.nxs")
     back = open_repository(f"file://{folder}/{{proposal}}-{{scan}}.nxs", adapter="hdf5")["rsm"][
         scan.key

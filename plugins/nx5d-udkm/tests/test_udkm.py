@@ -53,7 +53,7 @@ def test_summary_reads_no_image(udkm_root: Path, monkeypatch: pytest.MonkeyPatch
     assert summary.type == "delay-theta"
     assert summary.num_frames == 126
     assert summary.delays == 6
-    assert (summary.theta_min, summary.theta_max) == (18.1, 19.1)
+    assert (summary.theta_min, summary.theta_max) == (22.6, 23.6)  # SRO/STO (002) at Cu Ka
     assert summary.time is not None
     assert summary.time.isoformat() == "2021-02-05T09:17:26+01:00"
     assert "SRO/STO" in summary.description
@@ -80,7 +80,7 @@ def test_raw_has_every_column_with_units_and_images(udkm_root: Path) -> None:
     assert raw["Crystal_V"].attrs == {"units": "V", "long_name": "Crystal [V]"}
     assert raw["Delay"].attrs["units"] == "ps"
     assert raw["Theta"].attrs["units"] == "deg"
-    assert set(np.round(raw["Theta"].values, 4)) == {round(18.1 + 0.05 * i, 4) for i in range(21)}
+    assert set(np.round(raw["Theta"].values, 4)) == {round(22.6 + 0.05 * i, 4) for i in range(21)}
     reference = np.stack([tifffile.imread(p) for p in scan.image_paths()])  # the seed's way
     np.testing.assert_array_equal(raw["images"].values, reference)
     assert (raw["images"].values == -2).sum() == 126 * 12
@@ -150,7 +150,7 @@ def test_cook_equals_seed_groupby_and_masks_bad_pixels(udkm_root: Path) -> None:
     ours = cook_rsm(scan.raw, params=params)
     seed = reference_cook(scan.raw, params=params)
     assert ours["intensity"].dims == ("Delay", "qy", "qz")
-    assert ours["qy"].attrs["units"] == "1/Å"
+    assert ours["qy"].attrs["units"] == "1/angstrom"  # NeXus unit spelling
     np.testing.assert_allclose(
         ours["intensity"].values, seed["intensity"].values, rtol=1e-6, atol=0
     )
@@ -160,9 +160,15 @@ def test_cook_equals_seed_groupby_and_masks_bad_pixels(udkm_root: Path) -> None:
 
 
 def test_peak_moves_to_lower_qz_after_time_zero(udkm_root: Path) -> None:
+    from nx5d_udkm.sample import Q_FILM, Q_SUBSTRATE
+
     cooked = _scan(udkm_root).cooked["intensity"]
     profile = cooked.sum("qy")
-    qz_peak = profile.qz[profile.argmax("qz")]
+    substrate = profile.qz[profile.argmax("qz")]
+    assert abs(float(substrate.isel(Delay=0)) - Q_SUBSTRATE) < 0.003  # STO (002) where it belongs
+    film = profile.where(profile.qz < (Q_FILM + Q_SUBSTRATE) / 2, 0)
+    qz_peak = film.qz[film.argmax("qz")]
+    assert abs(float(qz_peak.sel(Delay=cooked.Delay.min())) - Q_FILM) < 0.003
     early, late = (
         float(qz_peak.sel(Delay=cooked.Delay.min())),
         float(qz_peak.sel(Delay=cooked.Delay.max())),

@@ -50,6 +50,9 @@ def _write_field(
     return dataset
 
 
+NEXUS_FIELDS = ("start_time", "end_time", "title", "definition", "program_name")
+
+
 def write_nexus(
     dataset: xr.Dataset, *, path: Path, entry: str = "entry", signal: str | None = None
 ) -> Path:
@@ -72,7 +75,10 @@ def write_nexus(
             group = handle.create_group(entry)
             group.attrs.update({"NX_class": "NXentry", "default": "data"})
             for key, value in dataset.attrs.items():
-                group.attrs[key] = _attr(value)
+                if key in NEXUS_FIELDS and isinstance(value, str):
+                    group[key] = value  # NeXus keeps these as fields of the entry
+                else:
+                    group.attrs[key] = _attr(value)
             data = group.create_group("data")
             sig = dataset[signal]
             data.attrs["NX_class"] = "NXdata"

@@ -38,7 +38,7 @@ class RsmParams(BaseModel):
         (97.5, 243.5), description="(row, column) the detector arm points at"
     )
     two_theta_deg: float | None = Field(
-        37.2, description="detector arm angle; None: 2 x Theta (coupled scan)"
+        46.2, description="detector arm angle; None: 2 x Theta (coupled scan)"
     )
     sample_axis: str = Field("x+", description="sample rotation axis (xrayutilities notation)")
     detector_axis: str = Field("x+", description="detector arm rotation axis")
@@ -223,12 +223,12 @@ def cook_rsm(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
             "qy": (
                 "qy",
                 _axis(extent[0], extent[1], nqy),
-                {"units": "1/Å", "long_name": "q_y (in plane)"},
+                {"units": "1/angstrom", "long_name": "q_y (in plane)"},
             ),
             "qz": (
                 "qz",
                 _axis(extent[2], extent[3], nqz),
-                {"units": "1/Å", "long_name": "q_z (surface normal)"},
+                {"units": "1/angstrom", "long_name": "q_z (surface normal)"},
             ),
         },
         attrs={"rsm_params": params.model_dump_json()},

@@ -1,10 +1,13 @@
-"""Realistic UDKM sample scans: a Pilatus 100K rocking-curve series over pump-probe delays.
+"""Realistic UDKM sample scans: SrRuO3 on SrTiO3 (001), the (002) reflections at Cu Kα1.
 
-Geometry (the defaults of :class:`~nx5d_udkm.rsm.RsmParams`): the detector arm stands at 2θ =
-37.2°, the sample rocks in Theta, 18.10..19.10° in 0.05° steps, for each delay. A thin-film
-Bragg peak (θ_B = 18.6°) lies on a rod along qz, so on the detector it moves by 2ΔTheta along 2θ;
-after time zero the lattice expands and θ_B shifts down. A fixed substrate peak sits at 18.9°.
-Counts: Poisson background, bad pixels at -2, int32 frames.
+Physics and geometry agree with the cook (:class:`~nx5d_udkm.rsm.RsmParams` defaults): 8.047
+keV (λ = 1.5407 Å); substrate STO a = 3.905 Å, q_z = 4π/a = 3.218 1/Å (θ_B = 23.24°); film SRO
+c = 3.950 Å, q_z = 3.181 1/Å (θ_B = 22.96°). The detector arm stands at 2θ = 46.2°, the sample
+rocks in Theta from 22.60 to 23.60° in 0.05° steps for each pump-probe delay. Every pixel's q
+comes from the same xrayutilities conversion the cook uses, and the intensity is a Gaussian
+around each reciprocal-lattice point; after time zero the film expands (0.15 % within ~30 ps),
+so its peak moves to lower q_z while the substrate stays. Counts: Poisson background, bad
+pixels at -2, int32 frames.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ import numpy as np
 __all__ = ["DEFAULT_THETAS", "delay_values", "make_repository", "make_scan"]
 logger = logging.getLogger(__name__)
 
-DEFAULT_THETAS = tuple(np.round(np.arange(18.10, 19.10 + 1e-9, 0.05), 4).tolist())
+DEFAULT_THETAS = tuple(np.round(np.arange(22.60, 23.60 + 1e-9, 0.05), 4).tolist())
+ENERGY_EV = 8047.0
+Q_SUBSTRATE = 4 * np.pi / 3.905  # STO (002), 1/Å
+Q_FILM = 4 * np.pi / 3.950  # SRO (002), 1/Å
+FILM_STRAIN = 0.0015  # photo-induced expansion after time zero
+
 COLUMNS = (
     "Loop_Delay",
     "Delay",
@@ -51,8 +59,7 @@ BAD_PIXELS = (
     (77, 7),
     (111, 411),
 )
-TWO_THETA_DETECTOR = 37.2
-PIXEL_DEG = float(np.degrees(172e-6 / 0.5))
+TWO_THETA_DETECTOR = 46.2
 TIME_ZONE = timezone(timedelta(hours=1))
 
 
@@ -65,32 +72,48 @@ def delay_values(count: int) -> np.ndarray:
     )
 
 
-def _theta_bragg(delay: float) -> float:
-    return 18.6 - (0.04 * (1.0 - np.exp(-delay / 30.0)) if delay > 0 else 0.0)
+def film_qz(delay: float) -> float:
+    """q_z of the film peak at ``delay`` (ps): expanded by up to 0.15 % after time zero."""
+    strain = FILM_STRAIN * (1.0 - np.exp(-delay / 30.0)) if delay > 0 else 0.0
+    return float(Q_FILM / (1.0 + strain))
+
+
+def _q_of_pixels(
+    thetas: Sequence[float], shape: tuple[int, int]
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """(qy, qz) of every pixel at each sample angle, from the cook's own conversion."""
+    from .rsm import RsmParams, q_maps
+
+    distinct = sorted({float(t) for t in thetas})
+    angles = np.array(distinct * (2 if len(distinct) == 1 else 1))  # xrayutilities wants >1
+    qy, qz = q_maps(
+        angles, params=RsmParams(), rows=np.arange(shape[0]), cols=np.arange(shape[1])
+    )
+    return {theta: (qy[i], qz[i]) for i, theta in enumerate(distinct)}
 
 
 def _frame(
     rng: np.random.Generator,
     background: np.ndarray,
-    theta: float,
+    q: tuple[np.ndarray, np.ndarray],
     delay: float,
     shape: tuple[int, int],
 ) -> np.ndarray:
     frame = background.copy()
-    rows, cols = shape
-    for theta_b, amplitude in ((_theta_bragg(delay), 4000.0), (18.9, 1500.0)):
-        strength = amplitude * np.exp(-0.5 * ((theta - theta_b) / 0.08) ** 2)
-        if strength < 0.5:
-            continue
-        col = cols / 2 + (2 * theta - TWO_THETA_DETECTOR) / PIXEL_DEG
-        row = rows / 2 + 0.3 * (theta - 18.6) / 0.05
-        r0, c0 = int(row) - 12, int(col) - 12
-        yy, xx = np.mgrid[r0 : r0 + 25, c0 : c0 + 25]
-        inside = (yy >= 0) & (yy < rows) & (xx >= 0) & (xx < cols)
-        expected = strength * np.exp(-0.5 * (((yy - row) / 2.0) ** 2 + ((xx - col) / 2.5) ** 2))
-        frame[yy[inside], xx[inside]] += rng.poisson(expected[inside]).astype(np.int32)
+    qy, qz = q
+    rows = np.arange(shape[0])[:, None]
+    band = np.exp(-0.5 * ((rows - shape[0] / 2) / 6.0) ** 2)  # out of the scattering plane
+    expected = np.zeros(shape)
+    for q0, amplitude, width_z, width_y in (
+        (film_qz(delay), 3000.0, 0.004, 0.0025),
+        (Q_SUBSTRATE, 20000.0, 0.0015, 0.0012),
+    ):
+        expected += amplitude * np.exp(-0.5 * (((qz - q0) / width_z) ** 2 + (qy / width_y) ** 2))
+    expected *= band
+    hot = expected > 0.05
+    frame[hot] += rng.poisson(expected[hot]).astype(np.int32)
     for r, c in BAD_PIXELS:
-        if r < rows and c < cols:
+        if r < rows.size and c < shape[1]:
             frame[r, c] = -2
     return frame
 
@@ -147,9 +170,12 @@ def make_scan(
         )
         jobs.append((k, theta, delay, int(rng.integers(0, 2**31))))
 
+    q_by_theta = _q_of_pixels(thetas, shape)
+
     def write(job: tuple[int, float, float, int]) -> float:
         k, theta, delay, frame_seed = job
-        frame = _frame(np.random.default_rng(frame_seed), pool[k % len(pool)], theta, delay, shape)
+        q = q_by_theta[theta]
+        frame = _frame(np.random.default_rng(frame_seed), pool[k % len(pool)], q, delay, shape)
         tifffile.imwrite(
             folder / f"image{k:05d}.tiff",
             frame,
