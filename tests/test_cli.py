@@ -193,3 +193,12 @@ def test_demo_shows_the_time_resolved_effect(tmp_path: Path, capsys: pytest.Capt
         assert f["entry/data/qz"].attrs["units"] == "1/angstrom"
         assert f["entry/start_time"][()].decode().startswith("2021-02-05T")
     assert next(tmp_path.glob("rsm-*.png")).stat().st_size > 10_000
+
+
+def test_paths_are_printed_normalised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    messy = f"{tmp_path}/empty/../empty//"
+    assert main(["ls", messy + "{proposal}/{scan}.nxs", "--adapter", "hdf5"]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/empty/{{proposal}}" in err
+    assert "/../" not in err and "//" not in err.replace("file://", "")

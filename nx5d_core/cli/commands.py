@@ -40,6 +40,8 @@ def open_target(args: argparse.Namespace, *, need_store: bool = False) -> Reposi
     from ..opening import open_repository
 
     adapter = getattr(args, "adapter", None)
+    if "://" not in args.target and os.sep in args.target:  # a local path: print it normalised
+        args.target = os.path.normpath(os.path.abspath(args.target))  # noqa: PTH100 - keeps links
     configured = None
     if adapter is None and args.target in list_configs():
         configured = load_config(args.target).spice
