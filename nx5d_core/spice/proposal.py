@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..errors import KeyNotFoundError
 from .errors import InvalidAnchorError, UnknownSpiceHandle
 from .records import START, SpiceRecord
 from .resolve import Resolver
@@ -172,8 +173,12 @@ class ProposalSpice:
         }
         for rev in (old, new):
             if rev not in by_rev:
-                msg = f"spice {handle!r} at anchor {chain.anchor or '(start)'!r} has no revision {rev}; revisions: {sorted(by_rev)}"
-                raise KeyError(msg)
+                raise KeyNotFoundError(
+                    str(rev),
+                    kind="revision",
+                    where=f"spice {handle!r} at anchor {chain.anchor or '(start)'!r}",
+                    candidates=[str(r) for r in sorted(by_rev)],
+                )
         a, b = by_rev[old].data, by_rev[new].data
         return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
@@ -281,8 +286,12 @@ class ProposalSpice:
             None,
         )
         if old is None:
-            msg = f"spice {handle!r} at anchor {head.anchor or '(start)'!r} has no revision {revision} (newest: {head.revision})"
-            raise KeyError(msg)
+            raise KeyNotFoundError(
+                str(revision),
+                kind="revision",
+                where=f"spice {handle!r} at anchor {head.anchor or '(start)'!r} (newest: r{head.revision})",
+                candidates=[str(r) for r in range(head.revision + 1)],
+            )
         return self.store.write(
             proposal=self.proposal.key,
             handle=handle,

@@ -22,11 +22,13 @@ from nx5d_core import (
     SpiceStore,
     URLPatternError,
 )
+from nx5d_core.errors import KeyNotFoundError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
 
 from . import about
+from .errors import Hdf5FormatError
 from .groups import entry_group
 from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
 from .pointing import HDF5_SUFFIX as _SUFFIX
@@ -149,8 +151,12 @@ class Hdf5Proposal(Proposal):
             try:
                 group = open_path(handle, parent, guard=guard)
             except KeyError:
-                msg = f"{location.path}: no group {parent!r} for proposal {self.key!r}; top-level groups: {sorted(handle)}"
-                raise KeyError(msg) from None
+                raise KeyNotFoundError(
+                    parent,
+                    kind="group",
+                    where=f"{location.path} (proposal {self.key!r})",
+                    candidates=sorted(handle),
+                ) from None
             keys = []
             for name in group:
                 candidate = f"{parent}/{name}" if parent else name
@@ -206,8 +212,12 @@ class Hdf5Scan(Scan):
         try:
             return entry_group(handle, self.group_path, guard=self.guard)
         except KeyError:
-            msg = f"{self.file}: no group {self.group_path!r} for scan {self.key!r}; top-level groups: {sorted(handle)}"
-            raise KeyError(msg) from None
+            raise KeyNotFoundError(
+                self.group_path,
+                kind="group",
+                where=f"{self.file} (scan {self.key!r})",
+                candidates=sorted(handle),
+            ) from None
 
     def _get_summary(self) -> Hdf5Summary:
         with self._open() as handle:
@@ -257,16 +267,16 @@ class Hdf5Scan(Scan):
             for part in parts:
                 if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
                     members = sorted(obj) if isinstance(obj, h5py.Group) else []
-                    msg = f"{self.file}:{obj.name}: no member {part!r} (looking for {path!r}); members: {members}"
-                    raise KeyError(msg)
+                    where = f"{self.file}:{obj.name} (looking for {path!r})"
+                    raise KeyNotFoundError(part, kind="member", where=where, candidates=members)
                 problem = link_problem(obj, part, guard=self.guard)
                 if problem is not None:
                     problem.add_note(f"while reading {path!r} of {self.file}")
                     raise problem
                 obj = obj[part]
             if not isinstance(obj, h5py.Dataset):
-                msg = f"{self.file}:{obj.name} is a group, not a dataset"
-                raise KeyError(msg)
+                msg = f"{self.file}:{obj.name} is a group, not a dataset (field() reads datasets)"
+                raise Hdf5FormatError(msg)
             units = obj.attrs.get("units")
             attrs = (
                 {"units": units.decode() if isinstance(units, bytes) else str(units)}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nx5d_core.errors import Nx5dError
+from nx5d_core.errors import FormatError
 
 
-class Hdf5FormatError(Nx5dError, OSError):
+class Hdf5FormatError(FormatError, OSError):
     """A file that is not HDF5, is truncated, or lacks what it promises (e.g. a signal)."""
 
 

@@ -86,9 +86,7 @@ def _q_of_pixels(
 
     distinct = sorted({float(t) for t in thetas})
     angles = np.array(distinct * (2 if len(distinct) == 1 else 1))  # xrayutilities wants >1
-    qy, qz = q_maps(
-        angles, params=RsmParams(), rows=np.arange(shape[0]), cols=np.arange(shape[1])
-    )
+    qy, qz = q_maps(angles, params=RsmParams(), rows=np.arange(shape[0]), cols=np.arange(shape[1]))
     return {theta: (qy[i], qz[i]) for i, theta in enumerate(distinct)}
 
 
