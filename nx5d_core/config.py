@@ -118,8 +118,11 @@ def load_config(name: str) -> RepositoryConfig:
     return config.model_copy(update={"allow_outside": allowed, "spice": spice})
 
 
-def open_config(name: str, *, spice: str | None = None) -> Repository:
-    """Open the named repository; ``spice`` replaces the config's store when given."""
+def open_config(
+    name: str, *, spice: str | None = None, options: Mapping[str, Any] | None = None
+) -> Repository:
+    """Open the named repository; ``spice`` replaces the config's store and ``options`` add to
+    (or replace) the config's options."""
     from .opening import open_repository
 
     cfg = load_config(name)
@@ -128,7 +131,7 @@ def open_config(name: str, *, spice: str | None = None) -> Repository:
         adapter=cfg.adapter,
         spice=spice or cfg.spice,
         allow_outside=cfg.allow_outside,
-        **cfg.options,
+        **{**cfg.options, **(options or {})},
     )
     if cfg.aliases:
         merged = {k: list(v) for k, v in type(repo).aliases.items()}

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from .scan import Scan
     from .spice.view import SpiceView
 
+from .options import data_options
+
 __all__ = ["cook_key", "provenance_attrs"]
 
 
@@ -27,6 +29,7 @@ def cook_key(*, scan: Scan, view: SpiceView, files: str | None = None) -> str:
         "adapter_version": repo.version,
         "spice": view.fingerprint(),
         "files": files,
+        "options": data_options(repo),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -41,5 +44,6 @@ def provenance_attrs(*, scan: Scan, view: SpiceView, key: str) -> dict[str, str]
         "nx5d_adapter": repo.name,
         "nx5d_adapter_version": repo.version,
         "nx5d_spice": json.dumps(view.provenance(), sort_keys=True),
+        "nx5d_options": json.dumps(data_options(repo), sort_keys=True),
         "nx5d_cook_key": key,
     }

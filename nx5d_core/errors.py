@@ -10,6 +10,7 @@ __all__ = [
     "AdapterContractError",
     "AdapterGuessError",
     "AdapterNotFoundError",
+    "AdapterOptionError",
     "ConfigError",
     "FilesChangedError",
     "FormatError",
@@ -37,6 +38,10 @@ class AdapterConflictError(Nx5dError, ValueError):
 
 class AdapterGuessError(Nx5dError, ValueError):
     """No adapter, or more than one, claims a URL."""
+
+
+class AdapterOptionError(Nx5dError, TypeError):
+    """An option an adapter does not have, or a value of the wrong type (the valid ones are named)."""
 
 
 class AdapterContractError(Nx5dError, TypeError):

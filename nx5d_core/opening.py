@@ -56,7 +56,8 @@ def open_repository(
         Folders outside the repository root that links may lead to and that may be read all
         the same (detector files kept elsewhere). Nothing else outside the root is read.
     **options
-        Adapter-specific keyword options, passed to the adapter's constructor.
+        Adapter-specific options, validated against the adapter's declared options
+        (:mod:`nx5d_core.options`) and passed to its constructor.
 
     Raises
     ------
@@ -64,6 +65,8 @@ def open_repository(
         ``adapter`` is not installed (the message lists the installed ones).
     AdapterGuessError
         No adapter, or several, claim ``url``.
+    AdapterOptionError
+        An option the adapter does not have (the message lists its options) or a wrong value.
     """
     registry = load_registry()
     if adapter is not None:
@@ -83,6 +86,9 @@ def open_repository(
             raise AdapterGuessError(msg)
         cls = candidates[0].cls
         logger.info("opening %r with adapter %r", url, cls.name)
+    from .options import validate_options
+
+    checked = validate_options(cls, options)
     if allow_outside:
-        options["allow_outside"] = list(allow_outside)
-    return cls(url, spice=spice, **options)
+        checked["allow_outside"] = list(allow_outside)
+    return cls(url, spice=spice, **checked)

@@ -47,6 +47,9 @@ class Repository(KeyedCollection["Proposal"]):
     version: ClassVar[str] = "0"
     pattern: KeyPattern | None = None
     """The parsed URL pattern of adapters that read files; its root is the security boundary."""
+    data_options: ClassVar[tuple[str, ...]] = ()
+    """Options (attributes of the same name) that change the data: part of the cook key and
+    the provenance of cooked results."""
     aliases: ClassVar[dict[str, list[str]]] = {}
     """Field aliases for :meth:`Scan.find` (a named config's ``aliases:`` adds to them)."""
     only_proposal: str | None = None

@@ -52,9 +52,12 @@ def open_target(args: argparse.Namespace, *, need_store: bool = False) -> Reposi
             f"'spice:' entry in the named config, or set {SPICE_ENV}"
         )
         raise UsageError(msg)
+    from ..options import parse_option
+
+    options = dict(parse_option(text) for text in getattr(args, "option", None) or [])
     if configured is not None or (adapter is None and args.target in list_configs()):
-        return open_config(args.target, spice=store)
-    return open_repository(args.target, adapter=adapter, spice=store)
+        return open_config(args.target, spice=store, options=options)
+    return open_repository(args.target, adapter=adapter, spice=store, **options)
 
 
 def adapters(args: argparse.Namespace) -> None:

@@ -20,6 +20,13 @@ def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> 
         default=default,
         help="spice store: path or sqlite:/// URL (else the config's spice:, else $NX5D_SPICE)",
     )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=default,
+        metavar="KEY=VALUE",
+        help="an adapter option (repeatable); VALUE is read as JSON where it is JSON",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,6 +98,7 @@ class UdkmRepository(Repository):
         Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
     """
 
+    data_options = ("reduce", "roi")
     name = about.NAME
     description = about.DESCRIPTION
     url_patterns = about.URL_PATTERNS
