@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .collection import KeyedCollection
 from .errors import AdapterContractError
@@ -30,6 +30,8 @@ class Proposal(KeyedCollection["Scan"]):
 
     _kind = "scan"
     _handle_prefix = "s"
+    scan_class: ClassVar[type[Scan] | None] = None
+    """The adapter's Scan subclass (instead of overriding :meth:`_scan`)."""
 
     def __init__(self, *, repository: Repository, key: str) -> None:
         super().__init__()
@@ -38,12 +40,20 @@ class Proposal(KeyedCollection["Scan"]):
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_scans(self) -> Iterable[str]:
-        """Return the scan keys. Must raise (never return nothing) when the source is unreadable."""
-        raise NotImplementedError
+        """Return the scan keys. Must raise (never return nothing) when the source is unreadable.
+
+        Default: the keys the repository's pattern finds in the path, inside the root.
+        """
+        pattern = self.repository.pattern
+        if pattern is None or not pattern.scan_in_path:
+            raise NotImplementedError
+        return pattern.list_scans(self.key, guard=self.repository.guard)
 
     def _scan(self, key: str) -> Scan:
-        """Return the Scan for ``key`` (no I/O needed)."""
-        raise NotImplementedError
+        """Return the Scan for ``key`` (no I/O needed). Default: ``scan_class``."""
+        if self.scan_class is None:
+            raise NotImplementedError
+        return self.scan_class(proposal=self, key=key)
 
     def scan_order(self, key: str) -> Any:
         """Sort key for scans, oldest first: natural order by default (``r2`` before ``r10``)."""

@@ -45,6 +45,8 @@ class Repository(KeyedCollection["Proposal"]):
     description: ClassVar[str] = ""
     url_patterns: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "0"
+    proposal_class: ClassVar[type[Proposal] | None] = None
+    """The adapter's Proposal subclass (instead of overriding :meth:`_proposal`)."""
     pattern: KeyPattern | None = None
     """The parsed URL pattern of adapters that read files; its root is the security boundary."""
     data_options: ClassVar[tuple[str, ...]] = ()
@@ -76,12 +78,19 @@ class Repository(KeyedCollection["Proposal"]):
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_proposals(self) -> Iterable[str]:
-        """Return the proposal keys. Must raise (never return nothing) when the source is unreadable."""
-        raise NotImplementedError
+        """Return the proposal keys. Must raise (never return nothing) when the source is unreadable.
+
+        Default: the keys :attr:`pattern` finds in the path, inside the root.
+        """
+        if self.pattern is None:
+            raise NotImplementedError
+        return self.pattern.list_proposals(guard=self.guard)
 
     def _proposal(self, key: str) -> Proposal:
-        """Return the Proposal for ``key`` (no I/O needed)."""
-        raise NotImplementedError
+        """Return the Proposal for ``key`` (no I/O needed). Default: ``proposal_class``."""
+        if self.proposal_class is None:
+            raise NotImplementedError
+        return self.proposal_class(repository=self, key=key)
 
     def proposal_order(self, key: str) -> Any:
         """Sort key for proposals: natural order by default (``r2`` before ``r10``)."""

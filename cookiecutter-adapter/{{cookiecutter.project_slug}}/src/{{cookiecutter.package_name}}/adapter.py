@@ -1,9 +1,6 @@
-"""The adapter: {root}/{proposal}/{scan}/ with counters.csv (one row per frame) and frame_NNNNN.tif.
-
-Fill in your format here: change LAYOUT, how _table() reads the counters, and how _get_raw()
-reads the frames. Keep _get_summary() cheap (no frames) and let errors raise. Open every file
-through ``self.repository.guard.file(path)``: it keeps reads inside the repository root.
-"""
+"""{root}/{proposal}/{scan}/ with counters.csv (a row per frame) and frame_NNNNN.tif: change
+LAYOUT, _table() and _get_raw() to your format; keep _get_summary() cheap, let errors raise, and
+open files through self.repository.guard (it keeps reads inside the root)."""
 
 from __future__ import annotations
 
@@ -19,43 +16,13 @@ from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, Spice
 from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
 
 LAYOUT = "/{proposal}/{scan}/counters.csv"
-DESCRIPTION = {{ cookiecutter.description|tojson }}
-
-
-class FacilityRepository(Repository):
-    pattern: KeyPattern
-    name = {{ cookiecutter.adapter_name|tojson }}
-    description = DESCRIPTION
-    url_patterns = ("*" + LAYOUT,)
-    version = "0.1.0"
-
-    def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)
-
-    def _list_proposals(self) -> Iterable[str]:
-        return self.pattern.list_proposals(guard=self.guard)
-
-    def _proposal(self, key: str) -> Proposal:
-        return FacilityProposal(repository=self, key=key)
-
-
-class FacilityProposal(Proposal):
-    repository: FacilityRepository
-
-    def _list_scans(self) -> Iterable[str]:
-        return self.repository.pattern.list_scans(self.key, guard=self.repository.guard)
-
-    def _scan(self, key: str) -> Scan:
-        return FacilityScan(proposal=self, key=key)
 
 
 class FacilityScan(Scan):
-    proposal: FacilityProposal
-
     @property
     def folder(self) -> Path:
-        pattern = self.proposal.repository.pattern
+        pattern = self.repository.pattern
+        assert pattern is not None  # set by FacilityRepository
         return Path(pattern.format(proposal=self.proposal.key, scan=self.key).path).parent
 
     def _fingerprint(self) -> Fingerprint:  # cached data is re-read when these files change
@@ -79,3 +46,19 @@ class FacilityScan(Scan):
     def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
         monitor = spice["norm"]["monitor"] if "norm" in spice else "monitor"
         return (raw["images"] / raw[monitor]).sum("frame").to_dataset(name="normalised")
+
+
+class FacilityProposal(Proposal):
+    scan_class = FacilityScan
+
+
+class FacilityRepository(Repository):
+    name = {{ cookiecutter.adapter_name|tojson }}
+    description = {{ cookiecutter.description|tojson }}
+    url_patterns = ("*" + LAYOUT,)
+    version = "0.1.0"
+    proposal_class = FacilityProposal
+
+    def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)

@@ -128,9 +128,6 @@ class Hdf5Repository(Repository):
             ]
             return valid_keys(names, kind="proposal", where=f"{self.pattern.path}:/{parent}")
 
-    def _proposal(self, key: str) -> Proposal:
-        return Hdf5Proposal(repository=self, key=key)
-
 
 class Hdf5Proposal(Proposal):
     """A proposal: scans are files matching the pattern, or groups inside the proposal's file."""
@@ -172,9 +169,6 @@ class Hdf5Proposal(Proposal):
                 logger.debug("%s: scans are the NXentry groups %s", location.path, entries)
                 keys = entries
             return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
-
-    def _scan(self, key: str) -> Scan:
-        return Hdf5Scan(proposal=self, key=key)
 
 
 class Hdf5Scan(Scan):
@@ -292,3 +286,7 @@ class Hdf5Scan(Scan):
         from .writer import write_nexus
 
         return write_nexus(self.cooked if cooked else self.raw, path=Path(path))
+
+
+Hdf5Repository.proposal_class = Hdf5Proposal
+Hdf5Proposal.scan_class = Hdf5Scan

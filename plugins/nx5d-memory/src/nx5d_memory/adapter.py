@@ -75,9 +75,6 @@ class MemoryRepository(Repository):
     def _list_proposals(self) -> Iterable[str]:
         return list(self.data)
 
-    def _proposal(self, key: str) -> Proposal:
-        return MemoryProposal(repository=self, key=key)
-
 
 class MemoryProposal(Proposal):
     """One proposal of a :class:`MemoryRepository`."""
@@ -86,9 +83,6 @@ class MemoryProposal(Proposal):
 
     def _list_scans(self) -> Iterable[str]:
         return list(self.repository.data[self.key])
-
-    def _scan(self, key: str) -> Scan:
-        return MemoryScan(proposal=self, key=key)
 
 
 class MemoryScan(Scan):
@@ -122,3 +116,7 @@ class MemoryScan(Scan):
         if cook is None:
             return super()._cook(raw, spice)
         return as_dataset(cook(raw, spice))
+
+
+MemoryRepository.proposal_class = MemoryProposal
+MemoryProposal.scan_class = MemoryScan

@@ -111,9 +111,6 @@ class SpecRepository(Repository):
             return [self.only_proposal]
         return self.pattern.list_proposals(guard=self.guard)
 
-    def _proposal(self, key: str) -> Proposal:
-        return SpecProposal(repository=self, key=key)
-
 
 class SpecProposal(Proposal):
     """One SPEC file; scans in file order."""
@@ -147,9 +144,6 @@ class SpecProposal(Proposal):
     def scan_order(self, key: str) -> Any:
         """File order (``#S`` numbers may repeat or restart)."""
         return (self._file_order.get(key, len(self._file_order)), natural_key(key))
-
-    def _scan(self, key: str) -> Scan:
-        return SpecScan(proposal=self, key=key)
 
     def refresh(self) -> None:
         """Also forget the index."""
@@ -228,3 +222,7 @@ class SpecScan(Scan):
 
         _, block, header = self._parts()
         return scan_metadata(block, header)
+
+
+SpecRepository.proposal_class = SpecProposal
+SpecProposal.scan_class = SpecScan

@@ -132,23 +132,11 @@ class UdkmRepository(Repository):
         """See :func:`nx5d_udkm.about.guess_can_open`."""
         return about.guess_can_open(url)
 
-    def _list_proposals(self) -> Iterable[str]:
-        return self.pattern.list_proposals(guard=self.guard)
-
-    def _proposal(self, key: str) -> Proposal:
-        return UdkmProposal(repository=self, key=key)
-
 
 class UdkmProposal(Proposal):
     """A proposal folder; scans in natural order of their folder names (times)."""
 
     repository: UdkmRepository
-
-    def _list_scans(self) -> Iterable[str]:
-        return self.repository.pattern.list_scans(self.key, guard=self.repository.guard)
-
-    def _scan(self, key: str) -> Scan:
-        return UdkmScan(proposal=self, key=key)
 
 
 class UdkmScan(Scan):
@@ -413,3 +401,7 @@ class UdkmScan(Scan):
 
         params = spice.get_or_default("rsm", RsmParams)
         return cook_rsm(raw, params=params)
+
+
+UdkmRepository.proposal_class = UdkmProposal
+UdkmProposal.scan_class = UdkmScan
