@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
+from .caching import Caches, _Drop
 from .errors import AdapterContractError, InvalidKeyError, KeyNotFoundError, closest
 from .keys import make_handles, natural_key, validate_key
 
@@ -15,7 +17,7 @@ ChildT = TypeVar("ChildT")
 logger = logging.getLogger(__name__)
 
 
-class KeyedCollection(Generic[ChildT]):
+class KeyedCollection(Caches, Generic[ChildT]):
     """Keys in an explicit order, ``[key]``, ``[-1]``, slices, handles and caches.
 
     Subclasses map :meth:`_list_keys` and :meth:`_make_child` to the adapter hooks.
@@ -23,13 +25,21 @@ class KeyedCollection(Generic[ChildT]):
 
     _kind: ClassVar[str] = "item"
     _handle_prefix: ClassVar[str] = "k"
-    _cache_attrs: ClassVar[tuple[str, ...]] = ("_keys", "_key_set", "_handle_map", "_children")
+    _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
+        "_keys": lambda: None,
+        "_key_set": frozenset,
+        "_handle_map": lambda: None,
+        "_children": OrderedDict,
+    }
+    max_children: ClassVar[int] = 10_000
+    """Child objects kept (least recently used dropped beyond this); a child asked for again
+    is made again, cheaply (no I/O), with empty caches."""
 
     def __init__(self) -> None:
         self._keys: list[str] | None = None
         self._key_set: frozenset[str] = frozenset()
         self._handle_map: dict[str, str] | None = None
-        self._children: dict[str, ChildT] = {}
+        self._children: OrderedDict[str, ChildT] = OrderedDict()
 
     # -- filled in by Repository / Proposal ------------------------------------------------
     def _list_keys(self) -> Iterable[str]:
@@ -120,6 +130,10 @@ class KeyedCollection(Generic[ChildT]):
         if child is None:
             child = self._make_child(key)
             self._children[key] = child
+            while len(self._children) > self.max_children:
+                self._children.popitem(last=False)
+        else:
+            self._children.move_to_end(key)
         return child
 
     # -- handles -----------------------------------------------------------------------
@@ -161,13 +175,5 @@ class KeyedCollection(Generic[ChildT]):
 
     # -- caches ------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Drop cached listings and child objects; the next access lists again."""
-        self._keys = None
-        self._key_set = frozenset()
-        self._handle_map = None
-        self._children = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.update({"_keys": None, "_key_set": frozenset(), "_handle_map": None, "_children": {}})
-        return state
+        """Drop cached listings and child objects (and the caches declared in ``_caches``)."""
+        self._reset_caches()

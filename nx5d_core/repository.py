@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .caching import _Drop
 from .collection import KeyedCollection
 from .errors import AdapterContractError
 from .keys import natural_key
@@ -161,7 +162,7 @@ class Repository(KeyedCollection["Proposal"]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r}>"
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state["_spice_store"] = None
-        return state
+    _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
+        "_spice_store": lambda: None,
+        "_guard": lambda: None,
+    }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .caching import Caches, _Drop, raw_cache
 from .errors import AdapterContractError, FilesChangedError
 from .summary import ScanSummary
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 _COOK_CACHE_SIZE = 4
 
 
-class Scan:
+class Scan(Caches):
     """One scan. Adapters override :meth:`_get_summary`, :meth:`_get_raw`, and optionally
     :meth:`_get_lazy` and :meth:`_cook`. The constructor does no I/O.
     """
@@ -166,10 +167,13 @@ class Scan:
         """
         if self._raw is not None:
             self._validated()
-        if self._raw is None:
+        raw = self._raw
+        if raw is None:
             logger.debug("reading raw data of %s", self._where())
-            self._raw = self._read_raw()
-        return self._raw
+            raw = self._read_raw()
+            if raw_cache.remember(self):  # bounded: the least recently read scans let go
+                self._raw = raw
+        return raw
 
     def lazy(self) -> xr.Dataset:
         """The raw data as a dask-backed :class:`xarray.Dataset`; nothing bulk is read yet.
@@ -276,13 +280,20 @@ class Scan:
         columns = [name for name, var in raw.data_vars.items() if var.ndim == 1]
         return raw[columns].to_dataframe() if columns else raw.coords.to_dataset().to_dataframe()
 
+    _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
+        "_summary": lambda: None,
+        "_raw": lambda: None,
+        "_cooked": OrderedDict,
+        "_seen": lambda: None,
+        "_observed": lambda: None,
+        "_metadata": lambda: None,
+    }
+
     def refresh(self) -> None:
-        """Drop the cached summary, raw data and cooked results."""
-        self._summary = None
-        self._raw = None
-        self._cooked.clear()
-        self._seen = None
-        self._metadata = None
+        """Drop the cached summary, raw data, metadata and cooked results (and the adapter's own
+        caches declared in ``_caches``)."""
+        raw_cache.forget(self)
+        self._reset_caches()
 
     def _repr_html_(self) -> str:
         from .html import scan_html
@@ -291,16 +302,3 @@ class Scan:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r} of proposal {self.proposal.key!r}>"
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.update(
-            {
-                "_summary": None,
-                "_raw": None,
-                "_cooked": OrderedDict(),
-                "_seen": None,
-                "_observed": None,
-            }
-        )
-        return state

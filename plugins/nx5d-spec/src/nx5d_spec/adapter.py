@@ -145,15 +145,7 @@ class SpecProposal(Proposal):
         """File order (``#S`` numbers may repeat or restart)."""
         return (self._file_order.get(key, len(self._file_order)), natural_key(key))
 
-    def refresh(self) -> None:
-        """Also forget the index."""
-        super().refresh()
-        self._index = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state["_index"] = None
-        return state
+    _caches = {"_index": lambda: None}  # noqa: RUF012 - merged with the base's declaration
 
 
 class SpecScan(Scan):

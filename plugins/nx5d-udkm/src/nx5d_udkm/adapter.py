@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_names
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
@@ -169,15 +170,7 @@ class UdkmScan(Scan):
         folder = self.proposal.repository.guard.folder(self.folder)
         return fingerprint_names(folder, self._fingerprint_names())
 
-    def refresh(self) -> None:
-        """Also forget the manifest."""
-        super().refresh()
-        self.__dict__.pop("manifest", None)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("manifest", None)
-        return state
+    _caches = {"manifest": DROP}  # noqa: RUF012 - the cached_property, with the base's caches
 
     # -- summary -----------------------------------------------------------------------
     def _key_time(self) -> datetime | None:
