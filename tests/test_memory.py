@@ -75,7 +75,8 @@ def test_raw_caching_can_be_turned_off_and_widened(tmp_path: Path) -> None:
         assert scan.raw is not scan.raw  # nothing kept: each access reads again
         configure(raw_entries=2)
         a, b = repo["p"]["a"], repo["p"]["b"]
-        assert a.raw is a.raw and b.raw is b.raw
+        assert a.raw is a.raw
+        assert b.raw is b.raw
     finally:
         configure(raw_entries=1)
     assert raw_cache.entries == 1
