@@ -1,6 +1,7 @@
-"""Reading a scan's single-frame TIFF files into one preallocated array, in parallel.
+"""The TIFF frame format of UDKM scans: how to read one Pilatus TIFF into a buffer, fast.
 
-Frame 0 is parsed with tifffile and becomes the *template* (shape, dtype, compression). Every
+The parallel, preallocated stack reading and the lazy array-like are the core's
+(:mod:`nx5d_core.frames`); this module supplies :class:`FrameReader`, the format. Frame 0 is parsed with tifffile and becomes the *template* (shape, dtype, compression). Every
 other file's own first IFD is read (one ``pread``), and only the tags that locate and describe
 the pixel data are checked against the template; the strips are then read straight into the
 output (uncompressed) or decoded into it (zlib/deflate with imagecodecs). Anything unusual for
@@ -16,7 +17,6 @@ import logging
 import os
 import struct
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from nx5d_core.errors import FilesChangedError, Nx5dError
+from nx5d_core.frames import FrameStack, read_frames
 from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import CorruptFrameError, FrameShapeError, MissingFrameError
 
-__all__ = ["FrameReader", "FrameStack", "Template"]
+__all__ = ["FrameReader", "FrameStack", "Template"]  # FrameStack: from nx5d_core.frames
 logger = logging.getLogger(__name__)
 
 _DTYPES = {
@@ -358,126 +359,23 @@ class FrameReader:
             raise FrameShapeError(msg)
         out[...] = data
 
-    # -- many frames -------------------------------------------------------------------
-    def read(
-        self,
-        paths: Sequence[Path],
-        *,
-        rows: slice = slice(None),
-        cols: slice = slice(None),
-        progress: Callable[[int], None] | None = None,
-        parallel: bool = True,
-        identities: Sequence[FileIdentity | None] | None = None,
-        indices: Sequence[int] | None = None,
-        seen: list[FileIdentity | None] | None = None,
-    ) -> np.ndarray:
-        """Read ``paths`` into one new array of shape (frames, rows, cols) selected by the slices.
+    # -- the frame-format protocol of nx5d_core.frames ---------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Rows and columns of every frame."""
+        return self.template.shape
 
-        Errors in worker threads are raised here (the first one, by frame order of submission).
-        """
-        ny, nx = self.template.shape
-        yr, xr_ = range(ny)[rows], range(nx)[cols]
-        out = np.empty((len(paths), len(yr), len(xr_)), self.template.dtype)
-        whole = (
-            len(yr) == ny and len(xr_) == nx and rows.step in (None, 1) and cols.step in (None, 1)
-        )
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Pixel type of every frame."""
+        return self.template.dtype
 
-        def work(start: int, stop: int) -> int:
-            buf = None if whole else np.empty(self.template.shape, self.template.dtype)
-            for i in range(start, stop):
-                identity = None if identities is None else identities[i]
-                index = i if indices is None else indices[i]
-                target = out[i] if buf is None else buf
-                self.read_into(paths[i], target, index=index, identity=identity, seen=seen, slot=i)
-                if buf is not None:
-                    out[i] = buf[rows, cols]
-            return stop - start
-
-        step = max(1, min(64, len(paths) // (self.workers * 4) or 1))
-        blocks = [(s, min(s + step, len(paths))) for s in range(0, len(paths), step)]
-        if not parallel or self.workers == 1 or len(blocks) == 1:
-            for s, e in blocks:
-                done = work(s, e)
-                if progress:
-                    progress(done)
-            return out
-        with ThreadPoolExecutor(
-            max_workers=self.workers, thread_name_prefix="nx5d-udkm-read"
-        ) as pool:
-            futures = [pool.submit(work, s, e) for s, e in blocks]
-            try:
-                for future in futures:
-                    done = future.result()
-                    if progress:
-                        progress(done)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        return out
-
-
-class FrameStack:
-    """Array-like (frames, rows, cols) over image files for ``dask.array.from_array``.
-
-    Indexing reads only the frames asked for, so one frame of a lazy dataset is one file read.
-    """
-
-    def __init__(
-        self,
-        paths: Sequence[Path],
-        reader: FrameReader,
-        *,
-        rows: slice = slice(None),
-        cols: slice = slice(None),
-        identities: Sequence[FileIdentity | None] | None = None,
-    ) -> None:
-        self.paths = list(paths)
-        self.identities = None if identities is None else list(identities)
-        self.reader = reader
-        self.rows, self.cols = rows, cols
-        ny, nx = reader.template.shape
-        self.shape = (len(self.paths), len(range(ny)[rows]), len(range(nx)[cols]))
-        self.dtype = reader.template.dtype
-        self.ndim = 3
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        if not isinstance(key, tuple):
-            key = (key,)
-        key = key + (slice(None),) * (3 - len(key))
-        frames = np.arange(self.shape[0])[key[0]]
-        scalar = np.ndim(frames) == 0
-        indices = [int(i) for i in np.atleast_1d(frames)]
-        picked = [self.paths[i] for i in indices]
-        known = None if self.identities is None else [self.identities[i] for i in indices]
-        data = self.reader.read(
-            picked,
-            rows=self.rows,
-            cols=self.cols,
-            parallel=False,
-            identities=known,
-            indices=indices,
-        )
-        data = data[(slice(None), key[1], key[2])]
-        return data[0] if scalar else data
+    def read(self, paths: Sequence[Path], **options: Any) -> np.ndarray:
+        """Read ``paths`` into one array: :func:`nx5d_core.frames.read_frames` with this format."""
+        return read_frames(self, paths, **options)
 
     def __getstate__(self) -> dict[str, Any]:
-        reader = self.reader
-        return {
-            "paths": self.paths,
-            "template": reader.template,
-            "header": reader._header,
-            "rows": self.rows,
-            "cols": self.cols,
-            "identities": self.identities,
-        }
+        return {"template": self.template, "workers": self.workers, "header": self._header}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        reader = FrameReader(state["template"], header=state["header"])
-        self.__init__(  # type: ignore[misc]
-            state["paths"],
-            reader,
-            rows=state["rows"],
-            cols=state["cols"],
-            identities=state["identities"],
-        )
+        self.__init__(state["template"], workers=state["workers"], header=state["header"])  # type: ignore[misc]
