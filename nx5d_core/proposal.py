@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from .repository import Repository
     from .scan import Scan
-    from .spice.proposal import ProposalSpice
+    from .spice.proposal_spice import ProposalSpice
 
 __all__ = ["Proposal"]
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class Proposal(KeyedCollection["Scan"]):
     @property
     def spice(self) -> ProposalSpice:
         """The spice parameters of this proposal: seed, update, anchor, history, views."""
-        from .spice.proposal import ProposalSpice
+        from .spice.proposal_spice import ProposalSpice
 
         return ProposalSpice(store=self.repository.spice_store, proposal=self)
 

@@ -247,7 +247,7 @@ class Scan(Caches):
         """
         import xarray as xr
 
-        from .cook import cook_key, provenance_attrs
+        from .provenance import cook_key, provenance_attrs
 
         files = self._validated()
         view = self.spice.with_overrides(overrides) if overrides else self.spice

@@ -1,4 +1,4 @@
-"""The cooked-result cache key and the provenance written into cooked Datasets."""
+"""Cache keys and provenance of cooked results: what made a result, and when it is the same."""
 
 from __future__ import annotations
 
