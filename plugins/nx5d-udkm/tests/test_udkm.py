@@ -430,3 +430,15 @@ def test_cli_passes_options(udkm_root: Path, capsys: pytest.CaptureFixture[str])
     assert "images" in capsys.readouterr().out
     assert main(["ls", str(udkm_root), "--option", "bogus=1"]) == 1
     assert "its options:" in capsys.readouterr().err
+
+
+def test_block_frames_is_a_speed_option_not_a_spice_parameter(udkm_root: Path) -> None:
+    from nx5d_udkm.rsm import RsmParams
+
+    assert "block_frames" not in RsmParams.model_fields
+    old_record = RsmParams.model_validate({"block_frames": 8, "grid": [20, 30]})  # older records
+    assert old_record.grid == (20, 30)
+    a = nx5d_core.open_repository(str(udkm_root), block_frames=8)["20210205"]["091726"].cooked
+    b = nx5d_core.open_repository(str(udkm_root))["20210205"]["091726"].cooked
+    assert a.attrs["nx5d_cook_key"] == b.attrs["nx5d_cook_key"]  # the same result, the same key
+    xr.testing.assert_allclose(a["intensity"], b["intensity"])

@@ -95,6 +95,8 @@ class UdkmRepository(Repository):
     progress
         Progress bar while reading frames: ``None`` shows it for reads that take more than about a
         second, ``True`` from the start, ``False`` never. It is never shown when not interactive.
+    block_frames
+        Frames gridded at a time by the RSM cook (memory against speed; not part of the result).
     allow_outside
         Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
     """
@@ -115,10 +117,15 @@ class UdkmRepository(Repository):
         timezone: str = "Europe/Berlin",
         workers: int | None = None,
         progress: bool | None = None,
+        block_frames: int = 64,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
         self.progress = progress
+        if block_frames < 1:
+            msg = f"block_frames must be >= 1, got {block_frames}"
+            raise ValueError(msg)
+        self.block_frames = block_frames
         if reduce < 1:
             msg = f"reduce must be >= 1, got {reduce}"
             raise ValueError(msg)
@@ -393,7 +400,7 @@ class UdkmScan(Scan):
         from .rsm import RsmParams, cook_rsm
 
         params = spice.get_or_default("rsm", RsmParams)
-        return cook_rsm(raw, params=params)
+        return cook_rsm(raw, params=params, block_frames=self.proposal.repository.block_frames)
 
 
 UdkmRepository.proposal_class = UdkmProposal

@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -53,7 +53,14 @@ class RsmParams(BaseModel):
     )
     theta: str = Field("Theta", description="manifest column of the sample angle")
     delay: str = Field("Delay", description="manifest column of the delay")
-    block_frames: int = Field(64, ge=1, description="frames gridded per block (memory vs speed)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _speed_knobs_are_not_physics(cls, data: Any) -> Any:
+        # records written before block_frames moved to the adapter option still validate
+        if isinstance(data, dict) and "block_frames" in data:
+            data = {k: v for k, v in data.items() if k != "block_frames"}
+        return data
 
 
 def q_maps(
@@ -162,8 +169,12 @@ def _blocks(images: Any, size: int) -> Any:
         yield from zip(chunk_starts, blocks, strict=True)
 
 
-def cook_rsm(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
-    """RSM per distinct delay: Dataset with ``intensity`` (Delay, qy, qz) and ``coverage``."""
+def cook_rsm(raw: xr.Dataset, *, params: RsmParams, block_frames: int = 64) -> xr.Dataset:
+    """RSM per distinct delay: Dataset with ``intensity`` (Delay, qy, qz) and ``coverage``.
+
+    ``block_frames`` frames are gridded at a time (memory against speed); it is not a spice
+    parameter, because it does not change the result.
+    """
     import xarray as xr
 
     theta = np.asarray(raw[params.theta].values, dtype=float)
@@ -181,7 +192,7 @@ def cook_rsm(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
     norm = np.zeros((len(delays), nqy * nqz))
     common_bad: np.ndarray | None = None  # the detector's fixed bad pixels, from the first frame
     common_norm: dict[int, np.ndarray] = {}
-    for start, block in _blocks(raw["images"].data, params.block_frames):
+    for start, block in _blocks(raw["images"].data, block_frames):
         flat = np.asarray(block).reshape(block.shape[0], -1)
         for i, frame in enumerate(flat):
             f = start + i
