@@ -24,7 +24,7 @@ from .errors import AdapterOptionError
 if TYPE_CHECKING:
     from .repository import Repository
 
-__all__ = ["data_options", "options_model", "parse_option", "validate_options"]
+__all__ = ["data_options", "options_model", "options_snapshot", "parse_option", "validate_options"]
 
 _CORE = {"self", "url", "spice", "allow_outside"}
 
@@ -87,6 +87,23 @@ def validate_options(cls: type[Repository], options: Mapping[str, Any]) -> dict[
         msg = f"adapter {cls.name!r}: invalid option value: {problems}"
         raise AdapterOptionError(msg) from exc
     return {name: getattr(validated, name) for name in options}
+
+
+def options_snapshot(repository: Repository) -> Any:
+    """A frozen object with the adapter's option values (attributes of the same names)."""
+    from types import MappingProxyType, SimpleNamespace
+
+    names = options_model(type(repository)).model_fields
+    values = {n: getattr(repository, n) for n in names if hasattr(repository, n)}
+
+    class Frozen(SimpleNamespace):
+        def __setattr__(self, name: str, value: Any) -> None:
+            msg = f"adapter options are read-only ({name}); open the repository with other options"
+            raise AttributeError(msg)
+
+    frozen = Frozen(**values)
+    object.__setattr__(frozen, "as_dict", MappingProxyType(values))
+    return frozen
 
 
 def data_options(repository: Repository) -> dict[str, Any]:

@@ -121,6 +121,14 @@ class Repository(KeyedCollection["Proposal"]):
     def _where(self) -> str:
         return f"{self.name or type(self).__name__} repository {self.url!r}"
 
+    @property
+    def options(self) -> Any:
+        """The adapter's options as one frozen object (``repo.options.reduce``), read from the
+        attributes the constructor set; see :mod:`nx5d_core.options`."""
+        from .options import options_snapshot
+
+        return options_snapshot(self)
+
     def _boundary(self) -> str:
         """The folder nothing outside of which is read: the pattern's root by default."""
         assert self.pattern is not None

@@ -76,6 +76,11 @@ class Scan(Caches):
 
     # -- framework -----------------------------------------------------------------------
     @property
+    def options(self) -> Any:
+        """The repository's adapter options, one frozen object (``scan.options.reduce``)."""
+        return self.repository.options
+
+    @property
     def repository(self) -> Repository:
         """The repository this scan belongs to."""
         return self.proposal.repository

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,3 +281,16 @@ def test_scans_pickle_without_their_caches() -> None:
 def test_open_repository_options_reach_adapter() -> None:
     repo = nx5d_core.open_repository("memory://opts", adapter="memory", data={"p": {"s": [3]}})
     assert repo["p"]["s"].summary.num_frames == 1
+
+
+def test_options_are_one_frozen_object(tmp_path: Path) -> None:
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "r", scans={"20210205": ["091726"]}, delays=1)
+    repo = nx5d_core.open_repository(str(root), reduce=2)
+    scan = repo["20210205"]["091726"]
+    assert scan.options.reduce == 2
+    assert scan.options.roi is None
+    assert dict(scan.options.as_dict)["reduce"] == 2
+    with pytest.raises(AttributeError, match="read-only"):
+        scan.options.reduce = 3

@@ -185,7 +185,7 @@ class UdkmScan(Scan):
             naive = datetime.strptime(self.proposal.key + self.key, "%Y%m%d%H%M%S")
         except ValueError:
             return None
-        return naive.replace(tzinfo=self.proposal.repository.timezone)
+        return naive.replace(tzinfo=self.options.timezone)
 
     def _get_summary(self) -> UdkmSummary:
         manifest = self.manifest
@@ -210,7 +210,7 @@ class UdkmScan(Scan):
             try:
                 time = datetime.fromisoformat(params["start_time"])
                 if time.tzinfo is None:
-                    time = time.replace(tzinfo=self.proposal.repository.timezone)
+                    time = time.replace(tzinfo=self.options.timezone)
             except ValueError:
                 missing.append(
                     f"parameters.txt: start_time {params['start_time']!r} is not an ISO time"
@@ -315,9 +315,9 @@ class UdkmScan(Scan):
         return paths
 
     def _selection(self, reduce: int | None, roi: Roi | None) -> tuple[slice, slice]:
-        repo = self.proposal.repository
-        step = reduce or repo.reduce
-        region = roi if roi is not None else repo.roi
+        options = self.options
+        step = reduce or options.reduce
+        region = roi if roi is not None else options.roi
         r0, r1, c0, c1 = check_roi(region) or (None, None, None, None)
         return slice(r0, r1, step), slice(c0, c1, step)
 
@@ -357,11 +357,11 @@ class UdkmScan(Scan):
         except OSError:
             params_identity = MISSING
         paths = self.image_paths()
-        reader = FrameReader.from_first(paths[0], workers=self.proposal.repository.workers)
+        reader = FrameReader.from_first(paths[0], workers=self.options.workers)
         rows, cols = self._selection(reduce, roi)
-        check_roi(roi or self.proposal.repository.roi, reader.template.shape)
+        check_roi(roi or self.options.roi, reader.template.shape)
         seen: list[FileIdentity | None] = [None] * len(paths)
-        progress = self.proposal.repository.progress
+        progress = self.options.progress
         with progress_bar(
             total=len(paths), unit="frame", desc=f"{self.proposal.key}/{self.key}", show=progress
         ) as bar:
@@ -383,7 +383,7 @@ class UdkmScan(Scan):
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=1)
         rows, cols = self._selection(None, None)
-        check_roi(self.proposal.repository.roi, reader.template.shape)
+        check_roi(self.options.roi, reader.template.shape)
         files = self._seen.identities() if self._seen is not None else None
         identities = None if files is None else [files.get(p.name) for p in paths]
         stack = FrameStack(paths, reader, rows=rows, cols=cols, identities=identities)
@@ -400,7 +400,7 @@ class UdkmScan(Scan):
         from .rsm import RsmParams, cook_rsm
 
         params = spice.get_or_default("rsm", RsmParams)
-        return cook_rsm(raw, params=params, block_frames=self.proposal.repository.block_frames)
+        return cook_rsm(raw, params=params, block_frames=self.options.block_frames)
 
 
 UdkmRepository.proposal_class = UdkmProposal
