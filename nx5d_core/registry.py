@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdapterConflictError, AdapterContractError, AdapterNotFoundError
@@ -149,6 +149,20 @@ class AdapterRegistry:
             builtin=owner.builtin,
             guess_target=guess,
             _loaded=loaded,
+        )
+
+    def add_described(self, target: str, about: ModuleType, *, overwrite: bool = False) -> None:
+        """Register the adapter class at ``target`` ("package.module:Class") by the description
+        in its plugin's light ``about`` module: ``NAME``, ``DESCRIPTION``, ``URL_PATTERNS``,
+        ``VERSION`` and, if present, ``guess_can_open``. Nothing heavy is imported."""
+        self.add(
+            target,
+            overwrite=overwrite,
+            name=about.NAME,
+            description=about.DESCRIPTION,
+            url_patterns=tuple(about.URL_PATTERNS),
+            version=about.VERSION,
+            guess=f"{about.__name__}:guess_can_open" if hasattr(about, "guess_can_open") else None,
         )
 
     def view(self) -> Mapping[str, AdapterInfo]:

@@ -30,7 +30,7 @@ from nx5d_core.paths import RootGuard
 from . import about
 from .errors import Hdf5FormatError
 from .groups import entry_group
-from .h5io import inspect_link, link_problem, open_file, open_path, read_dataset
+from .h5io import inspect_link, open_file, open_path, read_dataset, walk_to
 from .pointing import HDF5_SUFFIX as _SUFFIX
 from .pointing import point_at
 from .summary import read_metadata, summary_fields
@@ -256,18 +256,7 @@ class Hdf5Scan(Scan):
             If a link on the way (external link, VDS source) leads outside the repository root.
         """
         with self._open() as handle:
-            obj: Any = self._open_group(handle)
-            parts = [p for p in path.strip("/").split("/") if p]
-            for part in parts:
-                if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
-                    members = sorted(obj) if isinstance(obj, h5py.Group) else []
-                    where = f"{self.file}:{obj.name} (looking for {path!r})"
-                    raise KeyNotFoundError(part, kind="member", where=where, candidates=members)
-                problem = link_problem(obj, part, guard=self.guard)
-                if problem is not None:
-                    problem.add_note(f"while reading {path!r} of {self.file}")
-                    raise problem
-                obj = obj[part]
+            obj = walk_to(self._open_group(handle), path, guard=self.guard)
             if not isinstance(obj, h5py.Dataset):
                 msg = f"{self.file}:{obj.name} is a group, not a dataset (field() reads datasets)"
                 raise Hdf5FormatError(msg)
@@ -279,7 +268,9 @@ class Hdf5Scan(Scan):
             )
             import xarray as xr
 
-            return xr.DataArray(read_dataset(obj), name=parts[-1], attrs=attrs)
+            return xr.DataArray(
+                read_dataset(obj), name=path.strip("/").rsplit("/", 1)[-1], attrs=attrs
+            )
 
     def export_nexus(self, path: str | os.PathLike[str], *, cooked: bool = False) -> Path:
         """Write ``raw`` (or ``cooked``) to a NeXus file; see :func:`nx5d_hdf5.write_nexus`."""

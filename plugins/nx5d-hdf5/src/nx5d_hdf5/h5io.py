@@ -12,7 +12,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from nx5d_core.errors import OutsideRootError
+from nx5d_core.errors import KeyNotFoundError, OutsideRootError
 from nx5d_core.paths import RootGuard
 
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
@@ -121,21 +121,30 @@ def link_problem(
     return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
 
 
-def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
-    """``handle[path]`` walked member by member, so no link on the way escapes the checks.
+def walk_to(start: h5py.Group, path: str, *, guard: RootGuard) -> Any:
+    """``start[path]`` walked member by member, so no link on the way escapes the checks.
 
-    Raises ``KeyError`` for a missing member and :class:`DanglingLinkError` for a link that may
-    not be followed (dangling, outside the root, a cycle).
+    Raises :class:`~nx5d_core.errors.KeyNotFoundError` (a ``KeyError``) naming the closest
+    members for a missing one, and the link's error (:class:`DanglingLinkError`,
+    :class:`~nx5d_core.errors.OutsideRootError`) for a link that may not be followed.
     """
-    obj: Any = handle
+    obj: Any = start
     for part in [p for p in path.strip("/").split("/") if p]:
         if not isinstance(obj, h5py.Group) or obj.get(part, getlink=True) is None:
-            raise KeyError(path)
+            members = sorted(obj) if isinstance(obj, h5py.Group) else []
+            where = f"{start.file.filename}:{obj.name} (looking for {path!r})"
+            raise KeyNotFoundError(part, kind="member", where=where, candidates=members)
         problem = link_problem(obj, part, guard=guard)
         if problem is not None:
-            problem.add_note(f"while opening {path!r} in {handle.filename}")
+            problem.add_note(f"while reading {path!r} of {start.file.filename}")
             raise problem
         obj = obj[part]
+    return obj
+
+
+def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
+    """The group at ``path`` (see :func:`walk_to`)."""
+    obj = walk_to(handle, path, guard=guard)
     if not isinstance(obj, h5py.Group):
         msg = f"{handle.filename}:{path} is a dataset, not a group"
         raise Hdf5FormatError(msg)

@@ -9,11 +9,4 @@ from . import about
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register :class:`~nx5d_spec.SpecRepository` as ``spec``."""
-    registry.add(
-        "nx5d_spec.adapter:SpecRepository",
-        name=about.NAME,
-        description=about.DESCRIPTION,
-        url_patterns=about.URL_PATTERNS,
-        version=about.VERSION,
-        guess=f"{__package__}.about:guess_can_open",
-    )
+    registry.add_described("nx5d_spec.adapter:SpecRepository", about)

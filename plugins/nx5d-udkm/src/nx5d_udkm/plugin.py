@@ -10,14 +10,7 @@ from . import about
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register :class:`~nx5d_udkm.UdkmRepository` as ``udkm``."""
-    registry.add(
-        "nx5d_udkm.adapter:UdkmRepository",
-        name=about.NAME,
-        description=about.DESCRIPTION,
-        url_patterns=about.URL_PATTERNS,
-        version=about.VERSION,
-        guess=f"{__package__}.about:guess_can_open",
-    )
+    registry.add_described("nx5d_udkm.adapter:UdkmRepository", about)
 
 
 @hookimpl
