@@ -1,5 +1,5 @@
 """{root}/{proposal}/{scan}/ with counters.csv (a row per frame) and frame_NNNNN.tif: change
-LAYOUT, _table() and _get_raw() to your format; keep _get_summary() cheap, let errors raise, and
+about.LAYOUT, _table() and _get_raw() to your format; keep _get_summary() cheap, let errors raise, and
 open files through self.repository.guard (it keeps reads inside the root)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import xarray as xr
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceView
 from nx5d_core.fingerprint import Fingerprint, fingerprint_folder
 
-LAYOUT = "/{proposal}/{scan}/counters.csv"
+from . import about
 
 
 class FacilityScan(Scan):
@@ -53,12 +53,10 @@ class FacilityProposal(Proposal):
 
 
 class FacilityRepository(Repository):
-    name = {{ cookiecutter.adapter_name|tojson }}
-    description = {{ cookiecutter.description|tojson }}
-    url_patterns = ("*" + LAYOUT,)
-    version = "0.1.0"
+    name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
+    url_patterns = about.URL_PATTERNS
     proposal_class = FacilityProposal
 
     def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
         super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + LAYOUT)
+        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + about.LAYOUT)

@@ -1,11 +1,12 @@
-"""Entry point (group ``nx5d``): registers the adapter with nx5d_core."""
+"""Entry point (group ``nx5d``): registers the adapter by its dotted path and its description in
+about.py, so the adapter module is imported only when it is used."""
 
 from nx5d_core import AdapterRegistry, hookimpl
 
-from .adapter import FacilityRepository
+from . import about
 
 
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register the adapter."""
-    registry.add(FacilityRepository)
+    registry.add_described(f"{__package__}.adapter:FacilityRepository", about)
