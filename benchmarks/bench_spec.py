@@ -74,17 +74,17 @@ def main() -> None:
     for label, path in cases:
         if not path.exists():
             continue
-        t_ours = median_time(lambda p=path: ours_list(p), repeat=5)
+        t_ours = median_time(lambda p=path: ours_list(p), repeat=21)
         report(f"index + list: {label}", t_ours)
         if SpecFile is not None:
-            t_silx = median_time(lambda p=path: SpecFile(str(p)).keys(), repeat=5)
+            t_silx = median_time(lambda p=path: SpecFile(str(p)).keys(), repeat=21)
             report("  silx SpecFile(...).keys()", t_silx)
             report("  ratio", t_ours / t_silx, unit="x", target="(target <= 1.5x)")
     reads = [("one scan, 41 points + MCA (33-ID #S 1)", real, "1", 0), ("400 points x 2048-channel MCA", mca, "1", 0), ("10,000-point scan", long, "1", 0)]
     for label, path, key, index in reads:
         if not path.exists():
             continue
-        t_ours = median_time(lambda p=path, k=key: ours_scan(p, k), repeat=5)
+        t_ours = median_time(lambda p=path, k=key: ours_scan(p, k), repeat=11)
         report(f"read {label}", t_ours, target="(target < 0.2 s)" if "10,000" in label else "")
         if SpecFile is not None:
 
@@ -94,7 +94,7 @@ def main() -> None:
                 if len(scan.mca):
                     np.array([scan.mca[j] for j in range(len(scan.mca))])
 
-            t_silx = median_time(silx_read, repeat=5)
+            t_silx = median_time(silx_read, repeat=11)
             report("  silx (data + every MCA spectrum)", t_silx)
             report("  ratio", t_ours / t_silx, unit="x", target="(target <= 2x)")
 

@@ -59,9 +59,14 @@ class SpecIndex:
     scans: list[ScanEntry] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
     _newlines: Any = None
+    _asked: int = 0
 
     def line_of(self, offset: int) -> int:
-        """The 1-based line number of a byte offset (newlines located once, on first use)."""
+        """The 1-based line number of a byte offset: counted for the first few asks, then from
+        an array of newline offsets made once (summaries of every scan ask for all of them)."""
+        self._asked += 1
+        if self._newlines is None and self._asked <= 4:
+            return self.text.count(b"\n", 0, offset) + 1
         import numpy as np
 
         if self._newlines is None:
