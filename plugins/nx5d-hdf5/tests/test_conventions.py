@@ -308,3 +308,11 @@ def test_warnings_are_logged_once_per_file(
         _ = scan.raw
     warned = [r for r in caplog.records if "dangling link(s) left out" in r.getMessage()]
     assert len(warned) == 1
+
+
+def test_plain_hdf5_files_count_frames_from_their_largest_dataset(nx5d_real_data: Path) -> None:
+    folder = nx5d_real_data / "DLS/K11_DIAD/mg32775-1/k11-18014"
+    for name in ("k11-18014-imaging.h5", "k11-18014-pcompPanda.h5"):
+        summary = _scan(folder / name).summary
+        assert summary.num_frames == 3201
+        assert any("largest dataset" in n for n in summary.notes)

@@ -76,6 +76,30 @@ def _start(
     return None
 
 
+def _largest_dataset_frames(group: h5py.Group, guard: RootGuard) -> tuple[int, str]:
+    """Frames of a plain HDF5 group (no NeXus data group): the first dimension of its largest
+    dataset (a 2-D one is one image). Shapes only; no data is read."""
+    largest: tuple[int, str, tuple[int, ...]] | None = None
+    links = Links(guard)
+
+    def visit(g: h5py.Group, base: str) -> None:
+        nonlocal largest
+        if not links.first_visit(g):
+            return
+        for name, obj in members(g, links).items():
+            if isinstance(obj, h5py.Group):
+                visit(obj, f"{base}{name}/")
+            elif obj.size and (largest is None or obj.size > largest[0]):
+                largest = (int(obj.size), f"{base}{name}", tuple(obj.shape))
+
+    visit(group, "")
+    if largest is None:
+        return 0, "no data group with a signal or axes, and no dataset"
+    _, path, shape = largest
+    frames = 1 if len(shape) in (0, 2) else int(shape[0])
+    return frames, f"no NeXus data group: frames from the largest dataset {path} {list(shape)}"
+
+
 def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict[str, Any]:
     """Title, times, definition, frame count and link report, from metadata only."""
     notes: list[str] = []
@@ -119,7 +143,8 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
         if layout.convention != "niac2014":
             notes.append(f"data group {main[0].name} read by the {layout.convention} convention")
     else:
-        notes.append("no data group with a signal or axes")
+        frames, note = _largest_dataset_frames(group, guard)
+        notes.append(note)
     definition = small("definition")
     texts = {name: small(name) for name in TEXT_FIELDS}
     return {
