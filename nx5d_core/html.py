@@ -15,10 +15,18 @@ if TYPE_CHECKING:
     from .proposal import Proposal
     from .repository import Repository
     from .scan import Scan
+    from .search import ScanSelection
     from .spice.records import SpiceRecord
     from .spice.view import SpiceView
 
-__all__ = ["history_html", "proposal_html", "repository_html", "scan_html", "spice_view_html"]
+__all__ = [
+    "history_html",
+    "proposal_html",
+    "repository_html",
+    "scan_html",
+    "selection_html",
+    "spice_view_html",
+]
 
 _CSS = (
     "<style>"
@@ -104,6 +112,19 @@ def proposal_html(proposal: Proposal) -> str:
     note = f", <span style='color:#b00'>{failed} failed</span>" if failed else ""
     title = f"<b>Proposal</b> {escape(proposal.key)}: {len(rows)} scans{note}"
     return _wrap(title, _table(_COLUMNS, rows, sortable=True))
+
+
+def selection_html(selection: ScanSelection) -> str:
+    """Scans found across a repository, oldest first (sortable)."""
+    rows = []
+    for scan in selection:
+        s = scan.summary
+        time = "" if s.time is None else s.time.isoformat(timespec="seconds")
+        values = (scan.proposal.key, scan.key, s.type, s.num_frames, time, s.description)
+        rows.append("<tr>" + "".join(_cell(v) for v in values) + "</tr>")
+    header = ("proposal", "key", "type", "num_frames", "time", "description")
+    title = f"<b>Scans</b> where {escape(selection.label)}: {len(rows)}"
+    return _wrap(title, _table(header, rows, sortable=True))
 
 
 def _variables(scan: Scan) -> str:

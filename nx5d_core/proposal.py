@@ -14,6 +14,7 @@ from .summary import ScanSummary, SummaryEntry
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .queries import Query
     from .repository import Repository
     from .scan import Scan
     from .spice.proposal_spice import ProposalSpice
@@ -122,9 +123,12 @@ class Proposal(KeyedCollection["Scan"]):
             else pd.DataFrame(columns=["key"]).set_index("key")
         )
 
-    def search(self, predicate: Callable[[ScanSummary], bool]) -> list[Scan]:
-        """Scans whose summary satisfies ``predicate``, in order; a failing summary raises."""
-        return [self._child(k) for k in self.keys() if predicate(self._child(k).summary)]
+    def search(self, query: Query | Callable[[ScanSummary], bool]) -> Proposal:
+        """The scans matching ``query`` (:mod:`nx5d_core.queries`, or a predicate over the
+        summary) as a Proposal view: list it, index it, ``[-1]``, search it again."""
+        from .search import ProposalView, as_test
+
+        return ProposalView(parent=self, test=as_test(query), label=repr(query))
 
     def _repr_html_(self) -> str:
         from .html import proposal_html

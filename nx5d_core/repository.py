@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
     from .paths import RootGuard
     from .proposal import Proposal
+    from .queries import Query
+    from .scan import Scan
+    from .search import ScanSelection
     from .spice.store import SpiceStore
+    from .summary import ScanSummary
     from .urls import KeyPattern
 
 __all__ = ["Repository"]
@@ -154,6 +158,29 @@ class Repository(KeyedCollection["Proposal"]):
 
             self._spice_store = open_store(self._spice_spec)
         return self._spice_store
+
+    def search(self, query: Query | Callable[[ScanSummary], bool]) -> ScanSelection:
+        """The scans of every proposal matching ``query``, oldest first (``[-1]``: newest)."""
+        from .search import ScanSelection, as_test
+
+        return ScanSelection.of(self, as_test(query), label=repr(query))
+
+    def newest(self) -> Scan:
+        """The most recent scan of the whole repository (by summary time).
+
+        Raises
+        ------
+        KeyNotFoundError
+            No scan has a time.
+        """
+        from .errors import KeyNotFoundError
+        from .queries import TimeRange
+
+        found = self.search(TimeRange())
+        if not len(found):
+            what = "newest"
+            raise KeyNotFoundError(what, kind="timed scan", where=self._where(), candidates=[])
+        return found[-1]
 
     def table(self) -> pd.DataFrame:
         """One row per proposal: key and handle (no scan is listed)."""
