@@ -59,10 +59,8 @@ def test_baked_package_installs_passes_and_is_listed(case: str, tmp_path: Path) 
     # installed into a private --target folder, never into the shared environment: other test
     # processes must not see this plugin
     target = tmp_path / "site"
-    install = _run(
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-        "--target", target, baked, cwd=tmp_path,
-    )  # fmt: skip
+    into_target = ("install", "--quiet", "--no-deps", "--target", target)
+    install = _run(sys.executable, "-m", "pip", *into_target, baked, cwd=tmp_path)
     assert install.returncode == 0, install.stderr
     env = {**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=baked, env=env)
