@@ -100,6 +100,14 @@ class RootGuard:
             raise OutsideRootError(link=link or os.fspath(path), target=resolved, root=self.root)
         return Path(resolved)
 
+    def _stat(self, path: str | os.PathLike[str]) -> tuple[Path, os.stat_result]:
+        """``path`` resolved inside the root, and its stat; OS errors name ``path``."""
+        resolved = self.resolve(path)
+        try:
+            return resolved, os.stat(resolved)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+
     def file(self, path: str | os.PathLike[str], *, what: str = "a data file") -> Path:
         """``path`` checked: inside the root, a regular file, readable. Returns it resolved.
 
@@ -112,11 +120,7 @@ class RootGuard:
         SpecialFileError
             It is a folder, FIFO, socket or device.
         """
-        resolved = self.resolve(path)
-        try:
-            st = os.stat(resolved)
-        except OSError as exc:
-            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+        resolved, st = self._stat(path)
         if not stat.S_ISREG(st.st_mode):
             raise _special(path, st.st_mode, what)
         if not os.access(resolved, os.R_OK):
@@ -125,11 +129,7 @@ class RootGuard:
 
     def folder(self, path: str | os.PathLike[str]) -> Path:
         """``path`` checked to be a folder inside the root that can be listed. Returns it resolved."""
-        resolved = self.resolve(path)
-        try:
-            st = os.stat(resolved)
-        except OSError as exc:
-            raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+        resolved, st = self._stat(path)
         if not stat.S_ISDIR(st.st_mode):
             msg = f"{os.fspath(path)} is {describe_mode(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, not a folder"
             raise NotADirectoryError(errno.ENOTDIR, msg, os.fspath(path))
