@@ -30,7 +30,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 docs: $(STAMP)
-	IPYTHONDIR=$(CURDIR)/docs/_ipython $(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	NX5D_INDEX=$(CURDIR)/docs/_build/index.sqlite IPYTHONDIR=$(CURDIR)/docs/_ipython $(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "docs built: docs/_build/html/index.html"
 
 bench: $(STAMP)

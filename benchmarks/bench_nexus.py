@@ -94,7 +94,11 @@ def main() -> None:
         proposal.refresh()
         assert len(proposal.summaries()) == 100
 
-    report("summary of one scan in a 100-entry file (listing included)", median_time(one, repeat=7), target="(target <= 50 ms)")
+    report(
+        "summary of one scan in a 100-entry file (listing included)",
+        median_time(one, repeat=7),
+        target="(target <= 50 ms)",
+    )
     report("summaries of all 100 scans", median_time(all_of_them, repeat=3))
 
 

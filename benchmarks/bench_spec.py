@@ -29,7 +29,10 @@ def generated(folder: Path) -> tuple[Path, Path, Path]:
     from nx5d_spec.sample import HEADER, scan_text
 
     many = folder / "many.dat"
-    many.write_text(HEADER.format(name="many.dat") + "".join(scan_text(i, points=21, seed=i) for i in range(1, 851)))
+    many.write_text(
+        HEADER.format(name="many.dat")
+        + "".join(scan_text(i, points=21, seed=i) for i in range(1, 851))
+    )
     long = folder / "long.dat"
     long.write_text(HEADER.format(name="long.dat") + scan_text(1, points=10_000))
     mca = folder / "mca.dat"
@@ -80,7 +83,11 @@ def main() -> None:
             t_silx = median_time(lambda p=path: SpecFile(str(p)).keys(), repeat=21)
             report("  silx SpecFile(...).keys()", t_silx)
             report("  ratio", t_ours / t_silx, unit="x", target="(target <= 1.5x)")
-    reads = [("one scan, 41 points + MCA (33-ID #S 1)", real, "1", 0), ("400 points x 2048-channel MCA", mca, "1", 0), ("10,000-point scan", long, "1", 0)]
+    reads = [
+        ("one scan, 41 points + MCA (33-ID #S 1)", real, "1", 0),
+        ("400 points x 2048-channel MCA", mca, "1", 0),
+        ("10,000-point scan", long, "1", 0),
+    ]
     for label, path, key, index in reads:
         if not path.exists():
             continue

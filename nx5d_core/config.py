@@ -9,6 +9,7 @@ A file ``<name>.yml`` (or ``.yaml``) holds::
     options: {}            # adapter keyword options
     allow_outside:         # optional: folders outside the root that may be read (links into them)
       - /detector-store/udkm
+    index: /data/udkm/index.sqlite   # optional: the summary index (false: none)
     aliases:               # optional: names for scan.find(), tried in order
       energy: [instrument/monochromator/energy, en]
 """
@@ -51,6 +52,7 @@ class RepositoryConfig(BaseModel):
     description: str = ""
     options: dict[str, Any] = {}
     allow_outside: list[str] = []
+    index: bool | str | None = None
     aliases: dict[str, list[str]] = {}
 
 
@@ -115,14 +117,21 @@ def load_config(name: str) -> RepositoryConfig:
         and not Path(spice).expanduser().is_absolute()
     ):
         spice = str((path.parent / spice).resolve())
-    return config.model_copy(update={"allow_outside": allowed, "spice": spice})
+    index = config.index
+    if isinstance(index, str) and not Path(index).expanduser().is_absolute():
+        index = str((path.parent / index).resolve())
+    return config.model_copy(update={"allow_outside": allowed, "spice": spice, "index": index})
 
 
 def open_config(
-    name: str, *, spice: str | None = None, options: Mapping[str, Any] | None = None
+    name: str,
+    *,
+    spice: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    index: bool | str | None = None,
 ) -> Repository:
-    """Open the named repository; ``spice`` replaces the config's store and ``options`` add to
-    (or replace) the config's options."""
+    """Open the named repository; ``spice`` replaces the config's store, ``index`` the config's
+    summary index, and ``options`` add to (or replace) the config's options."""
     from .opening import open_repository
 
     cfg = load_config(name)
@@ -131,6 +140,7 @@ def open_config(
         adapter=cfg.adapter,
         spice=spice or cfg.spice,
         allow_outside=cfg.allow_outside,
+        index=cfg.index if index is None else index,
         **{**cfg.options, **(options or {})},
     )
     if cfg.aliases:

@@ -40,6 +40,7 @@ def open_repository(
     adapter: str | None = None,
     spice: SpiceStore | str | os.PathLike[str] | None = None,
     allow_outside: Iterable[str | os.PathLike[str]] = (),
+    index: bool | str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Repository:
     """Open the repository at ``url``.
@@ -55,6 +56,9 @@ def open_repository(
     allow_outside
         Folders outside the repository root that links may lead to and that may be read all
         the same (detector files kept elsewhere). Nothing else outside the root is read.
+    index
+        The summary index file (:mod:`nx5d_core.index`): ``None`` for ``$NX5D_INDEX`` or the
+        user cache, a path, or ``False`` to read every summary each time.
     **options
         Adapter-specific options, validated against the adapter's declared options
         (:mod:`nx5d_core.options`) and passed to its constructor.
@@ -91,4 +95,7 @@ def open_repository(
     checked = validate_options(cls, options)
     if allow_outside:
         checked["allow_outside"] = list(allow_outside)
-    return cls(url, spice=spice, **checked)
+    repository = cls(url, spice=spice, **checked)
+    if index is not None:
+        repository.use_index(index)
+    return repository

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .caching import _Drop
 from .collection import KeyedCollection
 from .errors import AdapterContractError
 from .keys import natural_key
@@ -14,6 +15,7 @@ from .summary import ScanSummary, SummaryEntry
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .index import SyncCounts
     from .queries import Query
     from .repository import Repository
     from .scan import Scan
@@ -38,6 +40,32 @@ class Proposal(KeyedCollection["Scan"]):
         super().__init__()
         self.repository = repository
         self.key = key
+        self._index_synced = False
+        self._index_counts: SyncCounts | None = None
+        self._index_unindexed: list[str] = []
+
+    _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
+        "_index_synced": bool,
+        "_index_counts": lambda: None,
+        "_index_unindexed": list,
+    }
+
+    def synced(self) -> bool:
+        """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
+        ``False`` when there is no usable index."""
+        from .index import IndexUnavailable, index_of, sync_proposal
+
+        index = index_of(self.repository)
+        if index is None:
+            return False
+        if not self._index_synced:
+            try:
+                sync_proposal(self, index, entries=False)
+            except IndexUnavailable as exc:
+                logger.warning("%s; searching without it", exc)
+                return False
+            self._index_synced = True
+        return True
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_scans(self) -> Iterable[str]:
@@ -89,7 +117,22 @@ class Proposal(KeyedCollection["Scan"]):
         return ProposalSpice(store=self.repository.spice_store, proposal=self)
 
     def summaries(self) -> list[SummaryEntry]:
-        """Every scan's summary in order; a scan whose summary fails is listed with its error."""
+        """Every scan's summary in order; a scan whose summary fails is listed with its error.
+
+        With the summary index on (:mod:`nx5d_core.index`), scans whose files did not change
+        since their summary was stored are not read.
+        """
+        from .index import IndexUnavailable, index_of, sync_proposal
+
+        index = index_of(self.repository)
+        if index is not None:
+            try:
+                entries = sync_proposal(self, index)
+            except IndexUnavailable as exc:
+                logger.warning("%s; reading every summary of %s", exc, self._where())
+            else:
+                self._index_synced = True
+                return entries
         handles = {k: h for h, k in self.handles().items()}
         entries = []
         for key in self.keys():
@@ -126,9 +169,9 @@ class Proposal(KeyedCollection["Scan"]):
     def search(self, query: Query | Callable[[ScanSummary], bool]) -> Proposal:
         """The scans matching ``query`` (:mod:`nx5d_core.queries`, or a predicate over the
         summary) as a Proposal view: list it, index it, ``[-1]``, search it again."""
-        from .search import ProposalView, as_test
+        from .search import ProposalView
 
-        return ProposalView(parent=self, test=as_test(query), label=repr(query))
+        return ProposalView(parent=self, query=query, label=repr(query))
 
     def _repr_html_(self) -> str:
         from .html import proposal_html

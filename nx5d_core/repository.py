@@ -15,6 +15,7 @@ from .keys import natural_key
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .index import SummaryIndex
     from .paths import RootGuard
     from .proposal import Proposal
     from .queries import Query
@@ -59,6 +60,9 @@ class Repository(KeyedCollection["Proposal"]):
     the provenance of cooked results."""
     aliases: ClassVar[dict[str, list[str]]] = {}
     """Field aliases for :meth:`Scan.find` (a named config's ``aliases:`` adds to them)."""
+    index_spec: bool | str | os.PathLike[str] | None = None
+    """The summary index (:mod:`nx5d_core.index`): ``None``/``True`` the default file
+    (``$NX5D_INDEX`` or the user cache), a path, or ``False`` for none. See :meth:`use_index`."""
     only_proposal: str | None = None
     """The one proposal of a repository opened from a file or folder pointed at (no pattern)."""
 
@@ -80,6 +84,7 @@ class Repository(KeyedCollection["Proposal"]):
             allow_outside = [allow_outside]
         self.allow_outside: tuple[str, ...] = tuple(os.fspath(p) for p in allow_outside)
         self._guard: RootGuard | None = None
+        self._index_repo: tuple[SummaryIndex, int] | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_proposals(self) -> Iterable[str]:
@@ -150,6 +155,44 @@ class Repository(KeyedCollection["Proposal"]):
             self._guard = RootGuard.create(self._boundary(), allow_outside=self.allow_outside)
         return self._guard
 
+    def use_index(self, index: bool | str | os.PathLike[str] | None) -> None:
+        """Use the summary index file ``index`` (``None``/``True``: the default one; ``False``:
+        none, every summary read each time)."""
+        self.index_spec = index
+        self.refresh()
+
+    @property
+    def index(self) -> SummaryIndex | None:
+        """The summary index this repository uses, or ``None``."""
+        from .index import index_of
+
+        return index_of(self)
+
+    def reindex(self) -> int:
+        """Forget this repository's stored summaries and compute them all again (``nx5d index``);
+        returns the number of scans indexed.
+
+        Raises
+        ------
+        IndexUnavailable
+            There is no usable index (turned off, unwritable, locked).
+        """
+        from .index import IndexUnavailable, index_of
+        from .index.sync import forget_repository
+
+        index = index_of(self)
+        if index is None:
+            msg = f"{self._where()} has no summary index (turned off or nothing on disk)"
+            raise IndexUnavailable(msg)
+        forget_repository(self, index)
+        self.refresh()
+        total = 0
+        for proposal in self.values():
+            proposal.synced()
+            counts = proposal._index_counts
+            total += 0 if counts is None else len(counts.recomputed)
+        return total
+
     @property
     def spice_store(self) -> SpiceStore:
         """The spice store of this repository (opened on first use)."""
@@ -161,9 +204,9 @@ class Repository(KeyedCollection["Proposal"]):
 
     def search(self, query: Query | Callable[[ScanSummary], bool]) -> ScanSelection:
         """The scans of every proposal matching ``query``, oldest first (``[-1]``: newest)."""
-        from .search import ScanSelection, as_test
+        from .search import ScanSelection
 
-        return ScanSelection.of(self, as_test(query), label=repr(query))
+        return ScanSelection.of(self, query, label=repr(query))
 
     def newest(self) -> Scan:
         """The most recent scan of the whole repository (by summary time).
@@ -200,4 +243,5 @@ class Repository(KeyedCollection["Proposal"]):
     _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
         "_spice_store": lambda: None,
         "_guard": lambda: None,
+        "_index_repo": lambda: None,
     }

@@ -40,6 +40,8 @@ class Scan(Caches):
         self._seen: Fingerprint | None = None
         self._observed: Fingerprint | None = None
         self._metadata: dict[str, Any] | None = None
+        self._summary_digest: str | None = None
+        self._summary_json: str | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -57,6 +59,18 @@ class Scan(Caches):
     def _get_lazy(self) -> xr.Dataset | None:
         """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
         return None
+
+    summary_model: ClassVar[type[ScanSummary]] = ScanSummary
+    """The class ``_get_summary`` returns; the summary index stores and restores it."""
+
+    def _summary_fingerprint(self) -> Fingerprint | None:
+        """The fingerprint of what the summary is computed from (sizes and mtimes, see
+        :mod:`nx5d_core.fingerprint`), or ``None`` to keep the summary out of the index.
+
+        Default: :meth:`_fingerprint`. Adapters whose summary reads only a few of the scan's
+        files (a header, a manifest) return those: it runs for every scan at each listing.
+        """
+        return self._fingerprint()
 
     _observes_reads: ClassVar[bool] = False
     """Whether ``_get_raw`` records what it read in ``self._observed`` (see :meth:`_read_raw`)."""
@@ -91,6 +105,10 @@ class Scan(Caches):
     @property
     def summary(self) -> ScanSummary:
         """The scan's summary (cached). Errors from the adapter are raised as they are."""
+        if self._summary is None and self._summary_json is not None:
+            from .index.sync import restore  # stored by the summary index, checked by fingerprint
+
+            self._summary, self._summary_json = restore(self, self._summary_json), None
         if self._summary is None:
             try:
                 summary = self._get_summary()
@@ -292,6 +310,8 @@ class Scan(Caches):
         "_seen": lambda: None,
         "_observed": lambda: None,
         "_metadata": lambda: None,
+        "_summary_digest": lambda: None,
+        "_summary_json": lambda: None,
     }
 
     def refresh(self) -> None:

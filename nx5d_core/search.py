@@ -5,7 +5,6 @@ the summary); a scan whose summary fails never matches."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from .proposal import Proposal
@@ -22,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["ProposalView", "ScanSelection", "as_test"]
 
 Test = Callable[[str, "ScanSummary"], bool]
+Match = tuple["Proposal", str, float | None]
+"""A matching scan: its proposal, key and start time (seconds since the epoch, or ``None``)."""
 
 
 def as_test(query: Query | Callable[[ScanSummary], bool]) -> Test:
@@ -42,11 +43,26 @@ class ProposalView(Proposal):
     """The scans of a proposal that match a query; a Proposal itself (``keys()``, ``[key]``,
     ``[-1]``, ``search()`` again, ``table()``, HTML). Scan objects are the proposal's own."""
 
-    def __init__(self, *, parent: Proposal, test: Test, label: str) -> None:
+    def __init__(
+        self,
+        *,
+        parent: Proposal,
+        query: Query | Callable[[ScanSummary], bool],
+        label: str,
+    ) -> None:
         super().__init__(repository=parent.repository, key=parent.key)
-        self._parent, self._test, self.label = parent, test, label
+        self._parent, self._query, self.label = parent, query, label
+        self._test = as_test(query)
 
     def _list_scans(self) -> list[str]:
+        from .queries import Query
+
+        if isinstance(self._query, Query):
+            from .index.lookup import indexed_matches
+
+            found = indexed_matches(self.repository, self._query, [self._parent])
+            if found is not None:
+                return [key for _, key, _ in found]
         return [
             e.key
             for e in self._parent.summaries()
@@ -72,53 +88,79 @@ class ProposalView(Proposal):
         return f"<Proposal {self.key!r} of {self.repository.url!r} where {self.label}>"
 
 
-def _time_order(scan: Scan) -> tuple[int, float]:
-    when = scan.summary.time
-    return (0, when.timestamp()) if isinstance(when, datetime) else (1, 0.0)
-
-
 class ScanSelection(Sequence["Scan"]):
     """Matching scans across a repository's proposals, oldest first (scans without a time
-    last): ``[-1]`` is the newest; ``keys()`` are ``proposal/scan``; ``search()`` narrows."""
+    last, in repository order): ``[-1]`` is the newest; ``keys()`` are ``proposal/scan``;
+    ``search()`` narrows."""
 
-    def __init__(self, scans: list[Scan], *, label: str) -> None:
-        self._scans = sorted(scans, key=_time_order)
+    def __init__(self, matches: list[Match], *, label: str) -> None:
+        position = {p.key: n for n, p in enumerate(dict.fromkeys(m[0] for m in matches))}
+
+        def order(match: Match) -> tuple[Any, ...]:
+            proposal, key, when = match
+            place = (position[proposal.key], proposal._order(key))
+            return (0, when, *place) if when is not None else (1, 0.0, *place)
+
+        self._matches = sorted(matches, key=order)
         self.label = label
 
+    @property
+    def _scans(self) -> list[Scan]:
+        return [p._child(k) for p, k, _ in self._matches]
+
     @classmethod
-    def of(cls, repository: Repository, test: Test, *, label: str) -> ScanSelection:
-        """The scans of every proposal of ``repository`` whose summary passes ``test``."""
-        scans = []
-        for proposal in repository.values():
+    def of(
+        cls, repository: Repository, query: Query | Callable[[ScanSummary], bool], *, label: str
+    ) -> ScanSelection:
+        """The scans of every proposal of ``repository`` matching ``query`` (through the summary
+        index where there is one)."""
+        from .queries import Query
+
+        proposals = repository.values()
+        if isinstance(query, Query) and proposals:
+            from .index.lookup import indexed_matches
+
+            found = indexed_matches(repository, query, proposals)
+            if found is not None:
+                return cls(found, label=label)
+        test = as_test(query)
+        matches: list[Match] = []
+        for proposal in proposals:
             for entry in proposal.summaries():
                 if entry.summary is not None and test(entry.key, entry.summary):
-                    scans.append(proposal[entry.key])
-        return cls(scans, label=label)
+                    when = entry.summary.time
+                    matches.append(
+                        (proposal, entry.key, None if when is None else when.timestamp())
+                    )
+        return cls(matches, label=label)
 
     def __len__(self) -> int:
-        return len(self._scans)
+        return len(self._matches)
 
     @overload
     def __getitem__(self, index: int) -> Scan: ...
     @overload
     def __getitem__(self, index: slice) -> list[Scan]: ...
     def __getitem__(self, index: int | slice) -> Scan | list[Scan]:
-        if isinstance(index, int) and not -len(self._scans) <= index < len(self._scans):
-            msg = f"index {index} out of range: {len(self._scans)} scans match {self.label}"
+        if isinstance(index, slice):
+            return [p._child(k) for p, k, _ in self._matches[index]]
+        if not -len(self._matches) <= index < len(self._matches):
+            msg = f"index {index} out of range: {len(self._matches)} scans match {self.label}"
             raise IndexError(msg)
-        return self._scans[index]
+        proposal, key, _ = self._matches[index]
+        return proposal._child(key)
 
     def __iter__(self) -> Iterator[Scan]:
-        return iter(self._scans)
+        return (p._child(k) for p, k, _ in self._matches)
 
     def keys(self) -> list[str]:
         """``proposal/scan`` of each matching scan, oldest first."""
-        return [f"{s.proposal.key}/{s.key}" for s in self._scans]
+        return [f"{p.key}/{k}" for p, k, _ in self._matches]
 
     def search(self, query: Query | Callable[[ScanSummary], bool]) -> ScanSelection:
         """The scans of this selection that also match ``query``."""
         test = as_test(query)
-        kept = [s for s in self._scans if test(s.key, s.summary)]
+        kept = [m for m in self._matches if test(m[1], m[0]._child(m[1]).summary)]
         return ScanSelection(kept, label=f"{self.label} and {query!r}")
 
     def table(self) -> pd.DataFrame:

@@ -9,6 +9,7 @@ repository root.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -47,6 +48,12 @@ def _fields(template: str, *, url: str) -> list[str]:
 
 
 def _regex(template: str, *, fixed: dict[str, str]) -> re.Pattern[str]:
+    return _compiled(template, tuple(sorted(fixed.items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(template: str, fixed_items: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    fixed = dict(fixed_items)
     out, seen = [], set()
     for literal, name, _, _ in string.Formatter().parse(template):
         out.append(re.escape(literal))
@@ -253,7 +260,12 @@ class KeyPattern:
         segments = [s for s in self.path[len(root) :].split("/") if s]
         out = []
         for hit in walk_pattern(
-            root=root, segments=segments, fixed=fixed, wanted=field_name, guard=guard
+            root=root,
+            segments=segments,
+            fixed=fixed,
+            wanted=field_name,
+            guard=guard,
+            first_only=field_name == "proposal",  # one file is enough to list a proposal
         ):
             if hit.complete:
                 found = self.match_path(hit.path, proposal=proposal)

@@ -133,7 +133,9 @@ def test_relative_spice_path_in_a_config_is_relative_to_the_config(
 ) -> None:
     folder = tmp_path / "configs"
     folder.mkdir()
-    (folder / "lab.yml").write_text("url: memory://lab\nadapter: memory\nspice: stores/lab.sqlite\n")
+    (folder / "lab.yml").write_text(
+        "url: memory://lab\nadapter: memory\nspice: stores/lab.sqlite\n"
+    )
     monkeypatch.setenv("NX5D_CONFIG_PATH", str(folder))
     monkeypatch.chdir(tmp_path)
     from nx5d_core.config import load_config
@@ -172,7 +174,9 @@ def test_ls_scan_is_brief_and_show_is_whole(lab: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.slow
-def test_demo_shows_the_time_resolved_effect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_shows_the_time_resolved_effect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The demo's sample is physically consistent: the cooked SRO (002) peak sits where the
     lattice puts it before time zero and moves by the model's 0.15 % strain; STO stays."""
     import h5py
@@ -180,7 +184,11 @@ def test_demo_shows_the_time_resolved_effect(tmp_path: Path, capsys: pytest.Capt
 
     assert main(["demo", "--out", str(tmp_path), "--frames", "84"]) == 0
     out = capsys.readouterr().out
-    table = [line.split() for line in out.splitlines() if line.strip().endswith(tuple("0123456789")) and " ps " in line]
+    table = [
+        line.split()
+        for line in out.splitlines()
+        if line.strip().endswith(tuple("0123456789")) and " ps " in line
+    ]
     rows = [(r[0], float(r[2]), r[3], float(r[4])) for r in table if len(r) == 5]
     assert len(rows) >= 4
     assert abs(rows[0][1] - Q_FILM) < 0.001  # before time zero

@@ -23,7 +23,10 @@ def _repository() -> nx5d_core.Repository:
     scans: dict[str, object] = {}
     for n in range(1, 61):
         ds = xr.Dataset(
-            {"counts": ("frame", np.arange(n % 7 + 1)), "image": (("frame", "y", "x"), np.zeros((n % 7 + 1, 2, 3)))},
+            {
+                "counts": ("frame", np.arange(n % 7 + 1)),
+                "image": (("frame", "y", "x"), np.zeros((n % 7 + 1, 2, 3))),
+            },
             attrs={"type": "ascan" if n % 2 else "mesh", "description": f"scan <{n}>"},
         )
         ds["counts"].attrs["units"] = "counts"
@@ -90,7 +93,7 @@ def test_scan_html_has_collapsible_sections_and_reads_no_bulk_data() -> None:
     assert "3×2×3" in html
     assert "counts" in html
     assert "&lt;2&gt;" in html
-    assert '{&quot;factor&quot;: 2}' in html  # the spice view's values
+    assert "{&quot;factor&quot;: 2}" in html  # the spice view's values
     assert scan._raw is None  # no bulk read
 
 
@@ -106,7 +109,7 @@ def test_spice_view_and_history_reprs_show_values() -> None:
     spice = _repository()["p1"].spice
     spice.update("norm", {"factor": 3})
     view = spice.view("s5")
-    assert "norm (r1 from (start)): {\"factor\": 3}" in repr(view)
+    assert 'norm (r1 from (start)): {"factor": 3}' in repr(view)
     assert "{&quot;factor&quot;: 3}" in view._repr_html_()
     history = spice.history("norm")
     assert isinstance(history, list)
@@ -157,7 +160,10 @@ window.addEventListener('load', run);
 """
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it where apt-get works)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (.ci/run installs it where apt-get works)",
+)
 def test_rendered_dom_in_headless_chromium(tmp_path: Path) -> None:
     repo = _repository()
     page = tmp_path / "page.html"
@@ -183,7 +189,9 @@ def test_rendered_dom_in_headless_chromium(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     start = done.stdout.index('<pre id="result">') + len('<pre id="result">')
-    result = json.loads(done.stdout[start : done.stdout.index("</pre>", start)].replace("&quot;", '"'))
+    result = json.loads(
+        done.stdout[start : done.stdout.index("</pre>", start)].replace("&quot;", '"')
+    )
     assert result["sections"] == ["Summary", "Variables", "Metadata", "Spice", "Cooked"]
     assert (result["metaBefore"], result["metaAfter"]) == (False, True)
     assert result["scrolls"] is True

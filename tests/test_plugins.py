@@ -164,8 +164,10 @@ def test_two_third_parties_with_one_name_lose_it_both(
         ),
         ("raise SystemExit(3)\n", "failed to load.*SystemExit"),
         (
-            ("import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_adapters(registry):\n"
-            "    raise SystemExit('bye')\n"),
+            (
+                "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_adapters(registry):\n"
+                "    raise SystemExit('bye')\n"
+            ),
             "raised in nx5d_register_adapters.*SystemExit: bye",
         ),
     ],
@@ -186,7 +188,8 @@ def test_cli_lists_adapters_despite_a_plugin_that_breaks_validation(
     from nx5d_core.cli import main
 
     add_entry_point(
-        "broken", "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_gadgets(registry):\n    pass\n"
+        "broken",
+        "import nx5d_core\n@nx5d_core.hookimpl\ndef nx5d_register_gadgets(registry):\n    pass\n",
     )
     with pytest.warns(RuntimeWarning, match="'broken'"):
         assert main(["adapters"]) == 0

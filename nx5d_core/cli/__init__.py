@@ -37,6 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (head, less) stopped: not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except UsageError as exc:
         print(f"nx5d: error: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..proposal import Proposal
     from ..repository import Repository
 
-__all__ = ["UsageError", "adapters", "demo", "ls", "show", "spice"]
+__all__ = ["UsageError", "adapters", "demo", "index", "ls", "search", "show", "spice"]
 
 SPICE_ENV = "NX5D_SPICE"
 
@@ -55,9 +55,10 @@ def open_target(args: argparse.Namespace, *, need_store: bool = False) -> Reposi
     from ..options import parse_option
 
     options = dict(parse_option(text) for text in getattr(args, "option", None) or [])
+    index = False if getattr(args, "no_index", False) else None
     if configured is not None or (adapter is None and args.target in list_configs()):
-        return open_config(args.target, spice=store, options=options)
-    return open_repository(args.target, adapter=adapter, spice=store, **options)
+        return open_config(args.target, spice=store, options=options, index=index)
+    return open_repository(args.target, adapter=adapter, spice=store, index=index, **options)
 
 
 def adapters(args: argparse.Namespace) -> None:
@@ -123,6 +124,62 @@ def ls(args: argparse.Namespace) -> None:
         s = entry.summary
         time = s.time.isoformat(timespec="seconds") if s.time else "-"
         print(f"{entry.key}\t{s.type}\t{s.num_frames}\t{time}\t{s.description}")
+
+
+def index(args: argparse.Namespace) -> None:
+    """``nx5d index TARGET``: forget the stored summaries and read every scan again."""
+    repo = open_target(args)
+    count = repo.reindex()
+    where = repo.index.path if repo.index is not None else "-"
+    print(f"indexed {count} scans of {len(repo)} proposals in {where}")
+
+
+def _search_query(args: argparse.Namespace) -> Any:
+    from ..queries import FullText, Key, Regex, TimeRange
+    from ..query_text import QuerySyntaxError, parse_query
+
+    parts = []
+    try:
+        if args.query:
+            parts.append(parse_query(args.query))
+        if args.since or args.until:
+            parts.append(TimeRange(since=args.since, until=args.until))
+    except (QuerySyntaxError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.type:
+        parts.append(Key("type") == args.type)
+    if args.text:
+        parts.append(FullText(args.text))
+    if not parts:
+        return Regex("key", "")  # every scan
+    query = parts[0]
+    for part in parts[1:]:
+        query = query & part
+    return query
+
+
+def search(args: argparse.Namespace) -> None:
+    """``nx5d search TARGET [QUERY] [--since --until --type --text] [--json]``."""
+    repo = open_target(args)
+    query = _search_query(args)
+    if args.proposal:
+        view = repo[args.proposal].search(query)
+        scans = [view[key] for key in view.keys()]  # noqa: SIM118 - a Proposal, not a dict
+    else:
+        scans = list(repo.search(query))
+    if args.json:
+        for scan in scans:
+            row = {"proposal": scan.proposal.key, **scan.summary.model_dump(mode="json")}
+            print(json.dumps(row, sort_keys=True))
+        return
+    print("# proposal\tkey\ttype\tframes\ttime\tdescription")
+    for scan in scans:
+        s = scan.summary
+        time = s.time.isoformat(timespec="seconds") if s.time else "-"
+        print(f"{scan.proposal.key}\t{s.key}\t{s.type}\t{s.num_frames}\t{time}\t{s.description}")
+    if not scans:
+        msg = f"no scan of {repo.url} matches {query!r}"
+        raise NothingMatched(msg)
 
 
 def show(args: argparse.Namespace) -> None:

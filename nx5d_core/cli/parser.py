@@ -27,6 +27,12 @@ def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> 
         metavar="KEY=VALUE",
         help="an adapter option (repeatable); VALUE is read as JSON where it is JSON",
     )
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        default=default if nested else False,
+        help="read every summary from the files instead of the summary index",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("proposal")
     show.add_argument("scan")
     show.set_defaults(func=commands.show)
+
+    index = repository("index", "rebuild the summary index of a repository (every scan read again)")
+    index.set_defaults(func=commands.index)
+
+    search = repository("search", "find scans across proposals, oldest first")
+    search.add_argument(
+        "query",
+        nargs="?",
+        help="e.g. \"type == 'ascan' and time > '2021-02-05'\", \"text('InP 333')\"",
+    )
+    search.add_argument("--proposal", help="only this proposal")
+    search.add_argument("--since", help="start time from (ISO 8601, with a zone or local)")
+    search.add_argument("--until", help="start time before")
+    search.add_argument("--type", help="scan type")
+    search.add_argument("--text", help="words (prefixes) in key, type, description, comments")
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+    search.set_defaults(func=commands.search)
 
     spice = repository("spice", "the versioned processing parameters of a proposal")
     spice.add_argument("proposal")

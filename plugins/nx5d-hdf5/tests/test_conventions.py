@@ -71,7 +71,11 @@ def axis_attributes(f: h5py.File) -> None:
 def nothing(f: h5py.File) -> None:
     """an NXdata group with no signal, axes, axis or primary anywhere (hand-written files)."""
     data = _data(_entry(f))
-    data["th"], data["counts"], data["monitor"] = np.linspace(10, 11, N), np.arange(N) * 2.0, np.ones(N)
+    data["th"], data["counts"], data["monitor"] = (
+        np.linspace(10, 11, N),
+        np.arange(N) * 2.0,
+        np.ones(N),
+    )
 
 
 CASES: dict[str, tuple[Callable[[h5py.File], None], list[str], str]] = {
@@ -244,7 +248,9 @@ def test_start_time_under_other_spellings(tmp_path: Path, spelling: str, where: 
         niac2014(f)
         del f["entry/start_time"]
         value = "2019-07-01T08:00:00+02:00"
-        target: Any = {"dataset": f["entry"], "entry-attr": f["entry"].attrs, "root-attr": f.attrs}[where]
+        target: Any = {"dataset": f["entry"], "entry-attr": f["entry"].attrs, "root-attr": f.attrs}[
+            where
+        ]
         target[spelling] = value
     summary = _scan(path).summary
     assert summary.time is not None

@@ -409,14 +409,18 @@ def test_cooking_without_spice_says_which_defaults_it_used(
 def test_options_are_typed_and_shape_the_cook_key(udkm_root: Path) -> None:
     from nx5d_core.errors import AdapterOptionError
 
-    with pytest.raises(AdapterOptionError, match=r"no option 'reduced'; its options: .*reduce.*roi"):
+    with pytest.raises(
+        AdapterOptionError, match=r"no option 'reduced'; its options: .*reduce.*roi"
+    ):
         nx5d_core.open_repository(str(udkm_root), reduced=2)
     with pytest.raises(AdapterOptionError, match=r"reduce"):
         nx5d_core.open_repository(str(udkm_root), reduce="two")
     with pytest.raises(ValueError, match="empty or inverted"):
         nx5d_core.open_repository(str(udkm_root), roi=[50, 10, 0, 100])
     full = nx5d_core.open_repository(str(udkm_root))["20210205"]["091726"]
-    half = nx5d_core.open_repository(str(udkm_root), reduce=2, roi=[0, 100, 0, 200])["20210205"]["091726"]
+    half = nx5d_core.open_repository(str(udkm_root), reduce=2, roi=[0, 100, 0, 200])["20210205"][
+        "091726"
+    ]
     assert half.raw["images"].shape[1:] == (50, 100)
     a, b = full.cooked, half.cooked
     assert a.attrs["nx5d_cook_key"] != b.attrs["nx5d_cook_key"]

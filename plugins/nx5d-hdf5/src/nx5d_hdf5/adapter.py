@@ -175,6 +175,7 @@ class Hdf5Scan(Scan):
     """One scan: a file, or a group inside a file."""
 
     proposal: Hdf5Proposal
+    summary_model = Hdf5Summary
 
     @property
     def file(self) -> Path:

@@ -152,6 +152,7 @@ class SpecScan(Scan):
     """One ``#S`` scan."""
 
     proposal: SpecProposal
+    summary_model = SpecSummary
 
     def _parts(self) -> tuple[SpecIndex, Any, Any]:
         index = self.proposal.index

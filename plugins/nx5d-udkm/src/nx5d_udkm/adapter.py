@@ -19,7 +19,7 @@ from pydantic import Field
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
-from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_names
+from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_files, fingerprint_names
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 
 from . import about
@@ -151,13 +151,18 @@ class UdkmScan(Scan):
     """One scan folder."""
 
     proposal: UdkmProposal
+    summary_model = UdkmSummary
 
-    @property
+    @cached_property
     def folder(self) -> Path:
         """The scan's folder."""
-        return Path(
-            self.proposal.repository.pattern.format(proposal=self.proposal.key, scan=self.key).path
-        ).parent
+        return Path(self._folder_text)
+
+    @cached_property
+    def _folder_text(self) -> str:
+        pattern = self.proposal.repository.pattern
+        path = pattern.format(proposal=self.proposal.key, scan=self.key).path
+        return path.rpartition("/")[0] or "/"  # str, not Path: one per listed scan, kept cheap
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -176,6 +181,11 @@ class UdkmScan(Scan):
     def _fingerprint(self) -> Fingerprint:
         folder = self.proposal.repository.guard.folder(self.folder)
         return fingerprint_names(folder, self._fingerprint_names())
+
+    def _summary_fingerprint(self) -> Fingerprint:
+        # the summary reads the manifest and parameters.txt only: two stats per listed scan
+        folder = self._folder_text
+        return fingerprint_files([f"{folder}/manifest.dat", f"{folder}/parameters.txt"])
 
     _caches = {"manifest": DROP}  # noqa: RUF012 - the cached_property, with the base's caches
 

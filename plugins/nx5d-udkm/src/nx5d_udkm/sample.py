@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULT_THETAS", "delay_values", "make_repository", "make_scan"]
+__all__ = [
+    "DEFAULT_THETAS",
+    "delay_values",
+    "make_listing_repository",
+    "make_repository",
+    "make_scan",
+]
 logger = logging.getLogger(__name__)
 
 DEFAULT_THETAS = tuple(np.round(np.arange(22.60, 23.60 + 1e-9, 0.05), 4).tolist())
@@ -233,5 +239,41 @@ def make_repository(
                 compression=compression,
                 start=when,
                 seed=seed + 100 * p_index + s_index,
+            )
+    return root
+
+
+SAMPLES = ("SrRuO3 on SrTiO3", "InP (001)", "Bi2Se3 film", "Fe/MgO multilayer", "GaN nanowires")
+KINDS = ("delay-theta", "rocking", "timescan", "alignment")
+
+
+def make_listing_repository(
+    root: Path, *, proposals: int, scans: int, start: datetime | None = None
+) -> Path:
+    """Many scan folders with only manifest.dat and parameters.txt (no frames): what listings,
+    summaries, the summary index and searches read. ``scans`` per proposal, one per minute;
+    types, samples and descriptions vary so that queries select subsets."""
+    first = start or datetime(2021, 2, 5, 8, 0, tzinfo=TIME_ZONE)
+    manifest = "% " + "\t".join(COLUMNS) + "\n"
+    for p in range(proposals):
+        day = first + timedelta(days=p)
+        proposal = root / day.strftime("%Y%m%d")
+        for s in range(scans):
+            when = day + timedelta(minutes=s)
+            folder = proposal / when.strftime("%H%M%S")
+            folder.mkdir(parents=True, exist_ok=True)
+            n = p * scans + s
+            rows = [
+                f"0\t{d}\t{t}\t{22.6 + 0.05 * t:.4f}\t1.2\t1e5\t0\t1\t{2 * d + t}\t0"
+                for d in range(2)
+                for t in range(2)
+            ]
+            (folder / "manifest.dat").write_text(
+                manifest + "\n".join(rows) + "\n", encoding="utf-8"
+            )
+            (folder / "parameters.txt").write_text(
+                f"type = {KINDS[n % len(KINDS)]}\nstart_time = {when.isoformat()}\n"
+                f"description = {SAMPLES[n % len(SAMPLES)]} scan {n}\n",
+                encoding="utf-8",
             )
     return root

@@ -1,0 +1,343 @@
+"""The persistent summary index: one SQLite file that several processes share (WAL).
+
+Each row holds one scan's summary (JSON), the columns queries run on (``type``, ``num_frames``,
+``time_unix``, ``description``, full-text words) and the digest of the cheap fingerprint the
+summary was computed from. A file that is not an nx5d index of this schema (corrupt, foreign,
+older) is moved aside, never trusted, and a new index is built in its place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import Nx5dError
+
+__all__ = ["INDEX_ENV", "IndexRow", "IndexUnavailable", "SummaryIndex", "default_index_path"]
+logger = logging.getLogger(__name__)
+
+INDEX_ENV = "NX5D_INDEX"
+"""Path of the index file, or ``off`` to read every summary each time."""
+APPLICATION_ID = 0x6E783564  # "nx5d"
+SCHEMA_VERSION = 1
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS repositories (
+    id INTEGER PRIMARY KEY,
+    identity TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    adapter TEXT NOT NULL,
+    version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY,
+    repo INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    proposal TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    type TEXT,
+    num_frames INTEGER,
+    time_unix REAL,
+    description TEXT,
+    UNIQUE (repo, proposal, key)
+);
+CREATE INDEX IF NOT EXISTS scans_time ON scans (repo, time_unix);
+CREATE INDEX IF NOT EXISTS scans_type ON scans (repo, type);
+CREATE VIRTUAL TABLE IF NOT EXISTS scan_words USING fts5 (words, tokenize = "ascii tokenchars '_'");
+"""
+
+
+class IndexUnavailable(Nx5dError):
+    """The index cannot be used now (locked for too long, unwritable); summaries are computed."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """What the index holds for one scan."""
+
+    key: str
+    fingerprint: str
+    summary: str
+
+
+def default_index_path() -> Path | None:
+    """``$NX5D_INDEX`` (``off``: no index), else ``index.sqlite`` in the user cache folder."""
+    env = os.environ.get(INDEX_ENV)
+    if env is not None:
+        return None if env.strip().lower() in {"", "0", "off", "no", "false"} else Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("nx5d")) / "index.sqlite"
+
+
+def words_of(values: Iterable[Any]) -> str:
+    """The full-text words of ``values`` (lists flattened), casefolded, space-separated: the
+    tokenisation :class:`~nx5d_core.queries.FullText` uses, stored so that SQLite's ``ascii``
+    tokenizer splits them exactly the same way."""
+    words: list[str] = []
+    for value in values:
+        parts = value if isinstance(value, list | tuple) else [value]
+        words.extend(w.casefold() for p in parts if p is not None for w in _WORD.findall(str(p)))
+    return " ".join(words)
+
+
+def _regexp(pattern: str, flags: int, value: Any) -> bool:
+    return value is not None and re.search(pattern, str(value), flags) is not None
+
+
+class SummaryIndex:
+    """One index file. Thread-safe (one connection, one lock); processes share it through WAL."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+
+    # -- opening -----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.create_function("casefold", 1, lambda v: None if v is None else str(v).casefold())
+        conn.create_function("nx5d_regexp", 3, _regexp)
+        return conn
+
+    def _usable(self, conn: sqlite3.Connection) -> bool:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app == APPLICATION_ID and version == SCHEMA_VERSION:
+            return True
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app == 0 and tables == 0:  # a new, empty file
+            conn.executescript(  # one transaction: another process creating it too waits
+                "BEGIN IMMEDIATE;"
+                f"PRAGMA application_id = {APPLICATION_ID};"
+                f"PRAGMA user_version = {SCHEMA_VERSION};" + _SCHEMA + "COMMIT;"
+            )
+            return True
+        return False
+
+    def _move_aside(self, reason: str) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        aside = self.path.with_name(f"{self.path.name}.unusable-{time.strftime('%Y%m%d%H%M%S')}")
+        logger.warning(
+            "summary index %s is %s: moved to %s and rebuilt", self.path, reason, aside.name
+        )
+        self.path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def connection(self) -> sqlite3.Connection:
+        """The open, checked connection (created, or rebuilt from an unusable file, on first use).
+
+        Raises
+        ------
+        IndexUnavailable
+            The file cannot be created or opened (read-only folder, locked).
+        """
+        if self._conn is not None:
+            return self._conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            try:
+                usable = self._usable(conn)
+            except sqlite3.OperationalError:
+                conn.close()
+                raise
+            except sqlite3.DatabaseError:
+                conn.close()
+                usable = None
+            if usable is False:
+                conn.close()
+                self._move_aside("not an nx5d index of this version")
+            elif usable is None:
+                self._move_aside("corrupt")
+            if not usable:
+                conn = self._connect()
+                if not self._usable(conn):
+                    msg = f"{self.path}: could not create a summary index"
+                    raise IndexUnavailable(msg)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except (OSError, sqlite3.OperationalError) as exc:
+            msg = f"summary index {self.path} cannot be used: {exc}"
+            raise IndexUnavailable(msg) from exc
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def session(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock; a corrupt file found on the way is moved aside (the
+        caller computes what it needed and the next use starts a new index).
+
+        Raises
+        ------
+        IndexUnavailable
+            Locked beyond the timeout, unwritable or corrupt.
+        """
+        with self._lock:
+            try:
+                yield self.connection()
+            except sqlite3.OperationalError as exc:
+                msg = f"summary index {self.path} cannot be used now: {exc}"
+                raise IndexUnavailable(msg) from exc
+            except sqlite3.DatabaseError as exc:
+                self._move_aside(f"corrupt ({exc})")
+                msg = f"summary index {self.path} was corrupt and is rebuilt: {exc}"
+                raise IndexUnavailable(msg) from exc
+
+    # -- rows ----------------------------------------------------------------------------
+    def repository_id(self, *, identity: str, url: str, adapter: str, version: str) -> int:
+        """The id of the repository with this identity (URL, adapter, version, options)."""
+        with self.session() as conn:
+            row = conn.execute(
+                "SELECT id FROM repositories WHERE identity = ?", (identity,)
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            with self._transaction(conn):
+                conn.execute(
+                    "INSERT OR IGNORE INTO repositories (identity, url, adapter, version) "
+                    "VALUES (?, ?, ?, ?)",
+                    (identity, url, adapter, version),
+                )
+            row = conn.execute(
+                "SELECT id FROM repositories WHERE identity = ?", (identity,)
+            ).fetchone()
+            return int(row[0])
+
+    def rows(self, *, repo: int, proposal: str) -> dict[str, IndexRow]:
+        """The stored rows of one proposal by scan key."""
+        with self.session() as conn:
+            cursor = conn.execute(
+                "SELECT key, fingerprint, summary FROM scans WHERE repo = ? AND proposal = ?",
+                (repo, proposal),
+            )
+            return {k: IndexRow(k, f, s) for k, f, s in cursor}
+
+    def write(
+        self,
+        *,
+        repo: int,
+        proposal: str,
+        store: list[tuple[str, str, Any]],
+        remove: Iterable[str],
+    ) -> None:
+        """Store ``(key, fingerprint digest, summary)`` rows and remove ``remove``, in one
+        transaction."""
+        removed = list(remove)
+        if not store and not removed:
+            return
+        with self.session() as conn, self._transaction(conn):
+            for key in removed:
+                conn.execute(
+                    "DELETE FROM scan_words WHERE rowid IN (SELECT id FROM scans "
+                    "WHERE repo = ? AND proposal = ? AND key = ?)",
+                    (repo, proposal, key),
+                )
+                conn.execute(
+                    "DELETE FROM scans WHERE repo = ? AND proposal = ? AND key = ?",
+                    (repo, proposal, key),
+                )
+            from ..queries import FullText
+
+            for key, digest, summary in store:
+                fields = summary.model_dump()
+                when = fields.get("time")
+                row = conn.execute(
+                    "INSERT INTO scans (repo, proposal, key, fingerprint, summary, type, "
+                    "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (repo, proposal, key) DO UPDATE SET fingerprint = excluded."
+                    "fingerprint, summary = excluded.summary, type = excluded.type, num_frames "
+                    "= excluded.num_frames, time_unix = excluded.time_unix, description = "
+                    "excluded.description RETURNING id",
+                    (
+                        repo,
+                        proposal,
+                        key,
+                        digest,
+                        summary.model_dump_json(),
+                        summary.type,
+                        summary.num_frames,
+                        None if when is None else when.timestamp(),
+                        summary.description,
+                    ),
+                ).fetchone()
+                text = words_of(fields.get(name) for name in FullText.fields)
+                conn.execute(
+                    "INSERT OR REPLACE INTO scan_words (rowid, words) VALUES (?, ?)", (row[0], text)
+                )
+
+    def forget(self, *, repo: int) -> None:
+        """Remove every row of one repository (``nx5d index`` rebuilds it)."""
+        with self.session() as conn, self._transaction(conn):
+            conn.execute(
+                "DELETE FROM scan_words WHERE rowid IN (SELECT id FROM scans WHERE repo = ?)",
+                (repo,),
+            )
+            conn.execute("DELETE FROM scans WHERE repo = ?", (repo,))
+
+    def select(
+        self, *, repo: int, proposal: str | None, where: str, params: list[Any]
+    ) -> list[tuple[str, str, float | None, str]]:
+        """``(proposal, key, time_unix, summary)`` of the rows matching ``where``."""
+        sql = "SELECT proposal, key, time_unix, summary FROM scans WHERE repo = ?"
+        args: list[Any] = [repo]
+        if proposal is not None:
+            sql += " AND proposal = ?"
+            args.append(proposal)
+        with self.session() as conn:
+            return conn.execute(f"{sql} AND ({where})", [*args, *params]).fetchall()
+
+    def close(self) -> None:
+        """Close the connection (it reopens on next use)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __repr__(self) -> str:
+        return f"<SummaryIndex {str(self.path)!r}>"
+
+
+_open: dict[str, SummaryIndex] = {}
+_open_lock = threading.Lock()
+
+
+def shared_index(path: str | os.PathLike[str]) -> SummaryIndex:
+    """The one :class:`SummaryIndex` of this process for ``path``."""
+    key = os.path.abspath(path)  # noqa: PTH100 - a dictionary key, links kept
+    with _open_lock:
+        index = _open.get(key)
+        if index is None:
+            index = _open[key] = SummaryIndex(key)
+        return index
+
+
+def dumps(value: Any) -> str:
+    """JSON text for identities (sorted keys; anything else as ``str``)."""
+    return json.dumps(value, sort_keys=True, default=str)
