@@ -112,7 +112,7 @@ def bench_queries(scans: int, folder: Path) -> None:
         ),
         "Key type == rocking & num_frames >= 4, one day": (Key("type") == "rocking")
         & TimeRange(since="2021-02-20T00:00+01:00", until="2021-02-21T00:00+01:00"),
-        "FullText 'GaN scan 4242'": FullText("GaN scan 4242"),
+        "FullText 'GaN scan 4244'": FullText("GaN scan 4244"),
     }
     for name, query in queries.items():
         found = repo.search(query)
@@ -120,7 +120,7 @@ def bench_queries(scans: int, folder: Path) -> None:
         report(f"  query {name} ({len(found)} hits)", t, target="(<= 50 ms)")
     off = nx5d_core.open_repository(str(root))
     off.use_index(False)
-    query = queries["FullText 'GaN scan 4242'"]
+    query = queries["FullText 'GaN scan 4244'"]
     t_off = median_time(lambda: len(off.search(query)), repeat=1, warmup=0)
     report("  the FullText query without the index (reads every summary)", t_off)
 

@@ -113,8 +113,6 @@ class KeyPattern:
     @classmethod
     def parse(cls, url: str, *, storage_options: dict[str, Any] | None = None) -> KeyPattern:
         """Parse ``url``; raise :class:`URLPatternError` if it is unusable."""
-        import fsspec.core
-
         if not isinstance(url, str) or not url:
             msg = f"URL pattern must be a non-empty string, got {url!r}"
             raise URLPatternError(msg)
@@ -138,6 +136,8 @@ class KeyPattern:
             # a local path: what fsspec's LocalFileSystem would make of it, without building one
             path, protocol = os.path.abspath(os.path.expanduser(local)), "file"  # noqa: PTH100, PTH111
         else:
+            import fsspec.core
+
             fs, path = fsspec.core.url_to_fs(tokenised, **(storage_options or {}))
             protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         for name, token in _TOKENS.items():

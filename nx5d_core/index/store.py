@@ -93,6 +93,17 @@ def words_of(values: Iterable[Any]) -> str:
     return " ".join(words)
 
 
+def _plain(value: Any) -> Any:
+    """A field as ``model_dump`` gives it (what Python's ``FullText`` reads)."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list | tuple) and any(isinstance(v, BaseModel) for v in value):
+        return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+    return value
+
+
 def _regexp(pattern: str, flags: int, value: Any) -> bool:
     return value is not None and re.search(pattern, str(value), flags) is not None
 
@@ -244,10 +255,10 @@ class SummaryIndex:
         *,
         repo: int,
         proposal: str,
-        store: list[tuple[str, str, Any]],
+        store: list[tuple[str, str, Any, str]],
         remove: Iterable[str],
     ) -> None:
-        """Store ``(key, fingerprint digest, summary)`` rows and remove ``remove``, in one
+        """Store ``(key, fingerprint digest, summary, its JSON)`` rows and remove ``remove``, in one
         transaction."""
         removed = list(remove)
         if not store and not removed:
@@ -265,9 +276,8 @@ class SummaryIndex:
                 )
             from ..queries import FullText
 
-            for key, digest, summary in store:
-                fields = summary.model_dump()
-                when = fields.get("time")
+            for key, digest, summary, text in store:
+                when = summary.time
                 row = conn.execute(
                     "INSERT INTO scans (repo, proposal, key, fingerprint, summary, type, "
                     "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -280,16 +290,17 @@ class SummaryIndex:
                         proposal,
                         key,
                         digest,
-                        summary.model_dump_json(),
+                        text,
                         summary.type,
                         summary.num_frames,
                         None if when is None else when.timestamp(),
                         summary.description,
                     ),
                 ).fetchone()
-                text = words_of(fields.get(name) for name in FullText.fields)
+                words = words_of(_plain(getattr(summary, name, None)) for name in FullText.fields)
                 conn.execute(
-                    "INSERT OR REPLACE INTO scan_words (rowid, words) VALUES (?, ?)", (row[0], text)
+                    "INSERT OR REPLACE INTO scan_words (rowid, words) VALUES (?, ?)",
+                    (row[0], words),
                 )
 
     def forget(self, *, repo: int) -> None:

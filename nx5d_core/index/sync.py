@@ -89,14 +89,16 @@ def restore(scan: Scan, text: str) -> ScanSummary | None:
     return summary if summary.key == scan.key else None
 
 
-def _storable(scan: Scan, summary: ScanSummary) -> bool:
-    """Whether ``summary`` comes back equal from its JSON (NaN, odd extra fields do not)."""
+def _as_json(scan: Scan, summary: ScanSummary) -> str | None:
+    """The JSON the index stores for ``summary``, or ``None`` when it would not come back equal
+    (NaN, extra fields JSON cannot hold, another class than the scan's ``summary_model``)."""
     if type(summary) is not type(scan).summary_model:
-        return False
+        return None
     try:
-        return restore(scan, summary.model_dump_json()) == summary
+        text = summary.model_dump_json()
+        return text if restore(scan, text) == summary else None
     except (ValueError, TypeError):
-        return False
+        return None
 
 
 def sync_proposal(
@@ -119,7 +121,7 @@ def sync_proposal(
     counts = SyncCounts(removed=len(remove))
     out: list[SummaryEntry] = []
     unindexed: list[str] = []
-    store: list[tuple[str, str, Any]] = []
+    store: list[tuple[str, str, Any, str]] = []
     for key in keys:
         scan = proposal._child(key)
         summary: ScanSummary | None = None
@@ -147,8 +149,9 @@ def sync_proposal(
                 scan._summary, scan._summary_digest = summary, digest
         if summary is not None:
             counts.reused += 1
-            if digest is not None and not row_current:  # known here, not in the file: store it
-                store.append((key, digest, summary))
+            text = None if digest is None or row_current else _as_json(scan, summary)
+            if text is not None:  # known here, not in the file: store it
+                store.append((key, digest, summary, text))
         else:
             if digest is not None:  # files changed (or never indexed): read again
                 scan._summary, scan._summary_json = None, None
@@ -158,9 +161,10 @@ def sync_proposal(
                 logger.warning("summary of scan %r in %s failed: %s", key, proposal._where(), exc)
                 error = exc
                 counts.failed += 1
-            if summary is not None and digest is not None and _storable(scan, summary):
+            text = None if summary is None or digest is None else _as_json(scan, summary)
+            if summary is not None and digest is not None and text is not None:
                 scan._summary_digest = digest
-                store.append((key, digest, summary))
+                store.append((key, digest, summary, text))
                 counts.recomputed.append(key)
             else:
                 if summary is not None:
