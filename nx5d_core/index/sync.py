@@ -150,7 +150,7 @@ def sync_proposal(
         if summary is not None:
             counts.reused += 1
             text = None if digest is None or row_current else _as_json(scan, summary)
-            if text is not None:  # known here, not in the file: store it
+            if text is not None and digest is not None:  # known here, not in the file: store it
                 store.append((key, digest, summary, text))
         else:
             if digest is not None:  # files changed (or never indexed): read again
