@@ -44,6 +44,7 @@ def provenance_attrs(*, scan: Scan, view: SpiceView, key: str) -> dict[str, str]
         "nx5d_adapter": repo.name,
         "nx5d_adapter_version": repo.version,
         "nx5d_spice": json.dumps(view.provenance(), sort_keys=True),
+        "nx5d_spice_store": repo.spice_store.display,
         "nx5d_options": json.dumps(data_options(repo), sort_keys=True),
         "nx5d_cook_key": key,
     }

@@ -54,3 +54,26 @@ def add_entry_point(
         refresh_plugins()
 
     return add
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A real PostgreSQL server on a free loopback port for the whole session (skipped, with
+    the reason, where the server binaries or psycopg are missing)."""
+    pytest.importorskip("psycopg", reason="psycopg (nx5d-core[postgres]) is not installed")
+    from nx5d_core.testing.postgres import find_binaries, running_server
+
+    bindir, why = find_binaries()
+    if bindir is None:
+        pytest.skip(why)
+    with running_server(bindir=bindir) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's server."""
+    import re
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[:40].lower() + f"_{id(request) % 100000}"
+    return postgres_server.new_database(name)  # type: ignore[attr-defined]

@@ -33,7 +33,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .commands import UsageError
     from .parser import build_parser
 
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if [a for a in given if not a.startswith("-")][:2] == ["spice", "migrate"]:
+        from .parser import build_migrate_parser
+
+        args = build_migrate_parser().parse_args(
+            [a for a in given if a not in ("spice", "migrate")][:]
+        )
+    else:
+        args = build_parser().parse_args(given)
     _configure_logging(args.verbose)
     try:
         args.func(args)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..proposal import Proposal
     from ..repository import Repository
 
-__all__ = ["UsageError", "adapters", "demo", "index", "ls", "search", "show", "spice"]
+__all__ = ["UsageError", "adapters", "demo", "index", "ls", "migrate", "search", "show", "spice"]
 
 SPICE_ENV = "NX5D_SPICE"
 
@@ -270,6 +270,23 @@ def spice(args: argparse.Namespace) -> None:
     elif op == "import":
         count = store.import_nx5d(args.path) if args.nx5d else store.import_(args.path)
         print(f"imported {count} new record(s)")
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """``nx5d spice migrate --from STORE --to STORE``."""
+    from ..spice.migrate import migrate as run
+    from ..spice.store import open_store
+
+    source, target = open_store(args.source), open_store(args.target)
+    try:
+        report = run(source=source, target=target)
+    finally:
+        source.close()
+        target.close()
+    print(
+        f"{report.source_records} records in {source.display}; {report.copied} copied to "
+        f"{target.display}; {report.verified} verified (checksum {report.checksum[:16]})"
+    )
 
 
 def demo(args: argparse.Namespace) -> None:

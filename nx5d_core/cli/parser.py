@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["build_parser"]
+__all__ = ["build_migrate_parser", "build_parser"]
 
 WRITING_OPS = {"seed", "update", "anchor", "revert", "delete", "import"}
 
@@ -18,7 +18,7 @@ def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> 
     p.add_argument(
         "--spice",
         default=default,
-        help="spice store: path or sqlite:/// URL (else the config's spice:, else $NX5D_SPICE)",
+        help="spice store: path, sqlite:/// or postgresql:// URL (else the config's spice:, else $NX5D_SPICE)",
     )
     p.add_argument(
         "--option",
@@ -129,4 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", help="output folder (default: the user cache dir)")
     demo.add_argument("--frames", type=int, default=None, help="frames per sample scan")
     demo.set_defaults(func=commands.demo)
+    return parser
+
+
+def build_migrate_parser() -> argparse.ArgumentParser:
+    """``nx5d spice migrate --from STORE --to STORE``: every record, verified, idempotent."""
+    from . import commands
+
+    parser = argparse.ArgumentParser(
+        prog="nx5d spice migrate",
+        description="Copy every spice record (revisions, authors, times) from one store to "
+        "another and verify counts and checksums; running it again copies nothing.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("--from", dest="source", required=True, help="sqlite:///path or a path")
+    parser.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
+    parser.set_defaults(func=commands.migrate)
     return parser

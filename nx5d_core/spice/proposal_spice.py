@@ -43,7 +43,7 @@ class ProposalSpice:
         self.types = types
 
     def __repr__(self) -> str:
-        return f"<ProposalSpice {self.proposal.key!r} in {self.store.path!r}>"
+        return f"<ProposalSpice {self.proposal.key!r} in {self.store.display!r}>"
 
     # -- helpers -----------------------------------------------------------------------
     def _resolver(self) -> Resolver:
@@ -62,7 +62,7 @@ class ProposalSpice:
         return UnknownSpiceHandle(
             handle,
             kind="spice handle",
-            where=f"spice of proposal {self.proposal.key!r} ({self.store.path})",
+            where=f"spice of proposal {self.proposal.key!r} ({self.store.display})",
             candidates=self.handles(),
         )
 

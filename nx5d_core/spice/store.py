@@ -24,6 +24,14 @@ from .errors import SpiceConflict, SpiceStoreError, SpiceValidationError
 from .records import SpiceRecord, validate_handle
 
 __all__ = ["SpiceStore", "open_store"]
+
+NETWORK_FS_ENV = "NX5D_SPICE_ALLOW_NETWORK_FS"
+
+
+class _Duplicate(Exception):
+    """A unique constraint refused a row: another writer took that revision first."""
+
+
 logger = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -89,17 +97,28 @@ class SpiceStore:
         scheme = text.split("://", 1)[0] if "://" in text else ""
         if scheme:
             msg = (
-                f"spice store URL scheme {scheme + '://'!r} is not supported: use a file path or "
-                "sqlite:///path (nothing was created)"
+                f"spice store URL scheme {scheme + '://'!r} is not supported: use a file path, "
+                "sqlite:///path or (through open_store or a repository's spice=) "
+                "postgresql://user@host/db (nothing was created)"
             )
             raise SpiceStoreError(msg)
         self.path = text
         self.read_only = False
+        self._network: tuple[str, str] | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
 
+    @property
+    def display(self) -> str:
+        """Where the store is, fit to show (no credentials)."""
+        return self.path
+
     def __repr__(self) -> str:
-        return f"<SpiceStore {self.path!r}>"
+        return f"<{type(self).__name__} {self.display!r}>"
+
+    def _sql(self, text: str) -> str:
+        """``text`` in the database's parameter style (``?`` here)."""
+        return text
 
     def __getstate__(self) -> dict[str, Any]:
         if self.path == ":memory:":
@@ -129,7 +148,13 @@ class SpiceStore:
 
     def _open(self) -> sqlite3.Connection:
         memory = self.path == ":memory:"
-        if not memory and not self._writable():
+        self._network = None if memory else self._network_fs()
+        if self._network is not None and not Path(self.path).exists():
+            self.read_only = True  # nothing to read yet, and nothing may be written there
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            conn.executescript(_SCHEMA)
+            return conn
+        if not memory and (self._network is not None or not self._writable()):
             self.read_only = True
             uri = Path(self.path).resolve().as_uri()
             conn = sqlite3.connect(
@@ -165,12 +190,35 @@ class SpiceStore:
             raise
         return conn
 
+    def _network_fs(self) -> tuple[str, str] | None:
+        """``(type, mount point)`` when the store's folder is on a network filesystem (and the
+        override is not set): such a store is read, never written."""
+        from .network_fs import network_filesystem
+
+        if os.environ.get(NETWORK_FS_ENV) == "1":
+            return None
+        return network_filesystem(Path(self.path).parent)
+
+    def _read_only_reason(self) -> str:
+        if self._network is not None:
+            fstype, mount = self._network
+            return (
+                f"spice store {self.path!r} is on a network filesystem ({fstype} mounted at "
+                f"{mount}), where SQLite's locking is not safe and records can be lost silently; "
+                "it is read, never written. Use a PostgreSQL store "
+                "(spice='postgresql://user@host/db', pip install 'nx5d-core[postgres]') or a "
+                f"local disk; {NETWORK_FS_ENV}=1 overrides this for those who know their "
+                "filesystem. Nothing written"
+            )
+        return (
+            f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
+        )
+
     def _require_writable(self) -> None:
         with self._lock:
             self._connect()
         if self.read_only:
-            msg = f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
-            raise SpiceStoreError(msg)
+            raise SpiceStoreError(self._read_only_reason())
 
     def _check_schema(self, conn: sqlite3.Connection, *, new_ok: bool) -> bool:
         """Whether the database is empty (a new store); refuse one that holds something else."""
@@ -203,10 +251,11 @@ class SpiceStore:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                raise _Duplicate(str(exc)) from exc
             except sqlite3.DatabaseError as exc:
                 if write and self.read_only:
-                    msg = f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
-                    raise SpiceStoreError(msg) from exc
+                    raise SpiceStoreError(self._read_only_reason()) from exc
                 msg = f"spice store {self.path!r} failed: {exc}"
                 raise SpiceStoreError(msg) from exc
 
@@ -230,7 +279,7 @@ class SpiceStore:
         sql = f"SELECT {_COLUMNS} FROM nx5d_spice_records"
         sql += (" WHERE " + " AND ".join(where)) if where else ""
         with self._transaction(write=False) as conn:
-            rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
+            rows = conn.execute(self._sql(sql + " ORDER BY seq"), args).fetchall()
         return [_record(r) for r in rows]
 
     def heads(self, *, proposal: str) -> list[SpiceRecord]:
@@ -241,7 +290,7 @@ class SpiceStore:
             "AND s.handle = r.handle AND s.anchor = r.anchor) ORDER BY handle, anchor"
         )
         with self._transaction(write=False) as conn:
-            rows = conn.execute(sql, (proposal,)).fetchall()
+            rows = conn.execute(self._sql(sql), (proposal,)).fetchall()
         return [_record(r) for r in rows]
 
     def proposals(self) -> list[str]:
@@ -281,31 +330,33 @@ class SpiceStore:
             msg = f"spice {handle!r}: the data is nested too deeply to be stored; nothing written"
             raise SpiceValidationError(msg) from None
         self._require_writable()
-        with self._transaction(write=True) as conn:
-            row = conn.execute(
-                "SELECT revision, uuid FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? "
-                "ORDER BY revision DESC LIMIT 1",
-                (proposal, handle, anchor),
-            ).fetchone()
-            current, parent = (row[0], row[1]) if row else (None, None)
-            if current != base:
-                raise SpiceConflict(
-                    proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
+        try:
+            with self._transaction(write=True) as conn:
+                current, parent = self._head(conn, proposal, handle, anchor)
+                if current != base:
+                    raise SpiceConflict(
+                        proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
+                    )
+                record = SpiceRecord(
+                    proposal=proposal,
+                    handle=handle,
+                    type=type,
+                    anchor=anchor,
+                    revision=0 if current is None else current + 1,
+                    uuid=str(uuidlib.uuid4()),
+                    parent=parent,
+                    author=author or default_author(),
+                    timestamp=datetime.now(UTC),
+                    data=json.loads(text),
+                    deleted=deleted,
                 )
-            record = SpiceRecord(
-                proposal=proposal,
-                handle=handle,
-                type=type,
-                anchor=anchor,
-                revision=0 if current is None else current + 1,
-                uuid=str(uuidlib.uuid4()),
-                parent=parent,
-                author=author or default_author(),
-                timestamp=datetime.now(UTC),
-                data=json.loads(text),
-                deleted=deleted,
-            )
-            self._insert(conn, record)
+                self._insert(conn, record)
+        except _Duplicate:  # the database's unique constraint: another writer was first
+            with self._transaction(write=False) as conn:
+                current, _ = self._head(conn, proposal, handle, anchor)
+            raise SpiceConflict(
+                proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
+            ) from None
         logger.info(
             "spice %s/%s@%s: revision %d written",
             proposal,
@@ -314,6 +365,18 @@ class SpiceStore:
             record.revision,
         )
         return record
+
+    def _head(
+        self, conn: Any, proposal: str, handle: str, anchor: str
+    ) -> tuple[int | None, str | None]:
+        row = conn.execute(
+            self._sql(
+                "SELECT revision, uuid FROM nx5d_spice_records WHERE proposal = ? AND handle = ? "
+                "AND anchor = ? ORDER BY revision DESC LIMIT 1"
+            ),
+            (proposal, handle, anchor),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def insert(self, records: Iterable[SpiceRecord]) -> int:
         """Insert whole records (import); all or nothing. Records whose uuid exists are skipped.
@@ -326,32 +389,33 @@ class SpiceStore:
         for record in records:
             validate_handle(record.handle)
         self._require_writable()
-        with self._transaction(write=True) as conn:
-            for record in records:
-                if conn.execute(
-                    "SELECT 1 FROM nx5d_spice_records WHERE uuid = ?", (record.uuid,)
-                ).fetchone():
-                    continue
-                taken = conn.execute(
-                    "SELECT revision FROM nx5d_spice_records WHERE proposal = ? AND handle = ? AND anchor = ? AND revision = ?",
-                    (record.proposal, record.handle, record.anchor, record.revision),
-                ).fetchone()
-                if taken:
-                    raise SpiceConflict(
-                        proposal=record.proposal,
-                        handle=record.handle,
-                        anchor=record.anchor,
-                        base=record.revision - 1,
-                        current=record.revision,
-                    )
-                self._insert(conn, record)
-                count += 1
+        try:
+            with self._transaction(write=True) as conn:
+                for record in records:
+                    if conn.execute(
+                        self._sql("SELECT 1 FROM nx5d_spice_records WHERE uuid = ?"), (record.uuid,)
+                    ).fetchone():
+                        continue
+                    taken = conn.execute(
+                        self._sql(
+                            "SELECT revision FROM nx5d_spice_records WHERE proposal = ? AND "
+                            "handle = ? AND anchor = ? AND revision = ?"
+                        ),
+                        (record.proposal, record.handle, record.anchor, record.revision),
+                    ).fetchone()
+                    if taken:
+                        raise _taken(record)
+                    self._insert(conn, record)
+                    count += 1
+        except _Duplicate:  # a concurrent writer took one of the revisions: nothing written
+            raise _taken(records[0]) from None
         return count
 
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, record: SpiceRecord) -> None:
+    def _insert(self, conn: Any, record: SpiceRecord) -> None:
         conn.execute(
-            f"INSERT INTO nx5d_spice_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._sql(
+                f"INSERT INTO nx5d_spice_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
             (
                 record.proposal,
                 record.handle,
@@ -368,6 +432,23 @@ class SpiceStore:
         )
 
 
+def _taken(record: SpiceRecord) -> SpiceConflict:
+    return SpiceConflict(
+        proposal=record.proposal,
+        handle=record.handle,
+        anchor=record.anchor,
+        base=record.revision - 1,
+        current=record.revision,
+    )
+
+
 def open_store(spec: SpiceStore | str | os.PathLike[str] | None) -> SpiceStore:
-    """A store from a store, a path, a ``sqlite:///`` URL, or ``None`` (in memory)."""
-    return spec if isinstance(spec, SpiceStore) else SpiceStore(spec)
+    """A store from a store, a path, a ``sqlite:///`` or ``postgresql://`` URL, or ``None``
+    (in memory)."""
+    if isinstance(spec, SpiceStore):
+        return spec
+    if isinstance(spec, str) and spec.split("://", 1)[0] in {"postgresql", "postgres"}:
+        from .postgres import PostgresSpiceStore
+
+        return PostgresSpiceStore(spec)
+    return SpiceStore(spec)

@@ -1,0 +1,172 @@
+"""One contract, two stores: SQLite and PostgreSQL behave the same (conflicts, history, anchors,
+revert, export/import, concurrent writers, writers killed with SIGKILL)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nx5d_core.spice import SpiceConflict, SpiceStore
+from nx5d_core.spice.store import open_store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "spice.sqlite")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _repo(spice: str, n: int = 12):  # type: ignore[no-untyped-def]
+    from nx5d_memory import MemoryRepository
+
+    scans = {f"r{i}": np.arange(3.0) for i in range(n, 0, -1)}
+    return MemoryRepository("memory://stores", data={"p1": scans}, spice=spice)
+
+
+def test_conflicts_history_anchors_revert(store_url: str) -> None:
+    spice = _repo(store_url)["p1"].spice
+    spice.seed("norm", {"factor": 1}, type="free")
+    spice.update("norm", {"factor": 2}, base=0)
+    with pytest.raises(
+        SpiceConflict, match="started from revision 0 but revision 1 is current"
+    ) as info:
+        spice.update("norm", {"factor": 3}, base=0)
+    assert (info.value.base, info.value.current) == (0, 1)
+    with pytest.raises(SpiceConflict, match="already exists"):
+        spice.seed("norm", {"factor": 9}, type="free")
+    spice.anchor("norm", "r10", {"factor": 10})
+    assert spice.view("r9")["norm"] == {"factor": 2}
+    assert spice.view("r10")["norm"] == {"factor": 10}
+    assert spice.view("r12")["norm"] == {"factor": 10}
+    spice.revert("norm", 0, anchor="")
+    spice.delete("norm", anchor="r10")
+    assert spice.view("r9")["norm"] == {"factor": 1}
+    assert "norm" not in spice.view("r11")  # deleted from its anchor on
+    history = spice.history("norm", anchor="")
+    assert [(r.revision, r.deleted, r.data) for r in history] == [
+        (0, False, {"factor": 1}),
+        (1, False, {"factor": 2}),
+        (2, False, {"factor": 1}),
+    ]
+    assert history[2].parent == history[1].uuid
+    anchored = spice.history("norm", anchor="r10")
+    assert [(r.revision, r.deleted) for r in anchored] == [(0, False), (1, True)]
+
+
+def test_another_store_object_sees_writes_at_once(store_url: str) -> None:
+    writer = _repo(store_url)["p1"].spice
+    reader = _repo(store_url)["p1"].spice
+    writer.seed("norm", {"factor": 1}, type="free")
+    assert reader.view("r1")["norm"] == {"factor": 1}
+    writer.update("norm", {"factor": 5})
+    assert reader.view("r1")["norm"] == {"factor": 5}
+
+
+def test_export_import_round_trip_between_stores(store_url: str, tmp_path: Path) -> None:
+    source = _repo(str(tmp_path / "source.sqlite"))["p1"].spice
+    source.seed("norm", {"factor": 1, "text": "Ä µm"}, type="free")
+    source.update("norm", {"factor": 2})
+    source.anchor("norm", "r4", {"factor": 4})
+    exported = source.export(tmp_path / "all.jsonl")
+    target = _repo(store_url)["p1"].spice
+    assert target.import_(exported) == 3
+    assert target.import_(exported) == 0  # idempotent
+    mine = [r.model_dump() for r in source.store.records()]
+    theirs = [r.model_dump() for r in target.store.records()]
+    assert theirs == mine
+    folder = source.export_nx5d(tmp_path / "nx5d")
+    assert folder
+    again = _repo(store_url, n=5)["p1"].spice
+    assert again.view("r4")["norm"] == {"factor": 4, "text": "Ä µm"}
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from nx5d_core.spice import SpiceConflict
+    from nx5d_core.spice.store import open_store
+    store = open_store(sys.argv[1])
+    worker, wanted, done = int(sys.argv[2]), int(sys.argv[3]), 0
+    while wanted < 0 or done < wanted:
+        head = [r for r in store.heads(proposal="p1") if r.handle == "counter"][0]
+        data = {"count": head.data["count"] + 1, "last": worker}
+        try:
+            store.write(proposal="p1", handle="counter", type="free", anchor="", data=data,
+                        base=head.revision, author=f"w{worker}")
+            done += 1
+        except SpiceConflict:
+            pass
+    """
+)
+
+
+def _check_chain(url: str, *, length: int | None = None) -> int:
+    history = [r for r in open_store(url).records(proposal="p1") if r.handle == "counter"]
+    if length is not None:
+        assert len(history) == length
+    assert [r.revision for r in history] == list(range(len(history)))
+    assert [r.data["count"] for r in history] == list(range(len(history)))
+    assert all(b.parent == a.uuid for a, b in itertools.pairwise(history))
+    return len(history)
+
+
+@pytest.mark.slow
+def test_sixteen_processes_times_hundred_updates_lose_nothing(store_url: str) -> None:
+    store = open_store(store_url)
+    store.write(
+        proposal="p1", handle="counter", type="free", anchor="", data={"count": 0}, base=None
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, store_url, str(w), "100"])
+        for w in range(16)
+    ]
+    for p in procs:
+        p.wait(timeout=600)
+    assert [p.returncode for p in procs] == [0] * 16
+    _check_chain(store_url, length=1601)
+    authors = {r.author for r in store.records(proposal="p1")[1:]}
+    assert authors == {f"w{w}" for w in range(16)}
+
+
+@pytest.mark.slow
+def test_writers_killed_with_sigkill_leave_a_whole_chain(store_url: str) -> None:
+    store = open_store(store_url)
+    store.write(
+        proposal="p1", handle="counter", type="free", anchor="", data={"count": 0}, base=None
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, store_url, str(w), "-1"]) for w in range(4)
+    ]
+    deadline = time.monotonic() + 60
+    while _check_chain(store_url) < 60 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for p in procs:
+        os.kill(p.pid, signal.SIGKILL)
+    for p in procs:
+        p.wait(timeout=30)
+    length = _check_chain(store_url)
+    assert length >= 60
+    head = open_store(store_url).heads(proposal="p1")[0]
+    record = open_store(store_url).write(
+        proposal="p1", handle="counter", type="free", anchor="", data={"count": length},
+        base=head.revision,
+    )  # fmt: skip
+    assert record.revision == length
+    _check_chain(store_url, length=length + 1)
+
+
+def test_sqlite_store_class_still_refuses_postgres_urls_itself(tmp_path: Path) -> None:
+    from nx5d_core.spice import SpiceStoreError
+
+    with pytest.raises(SpiceStoreError, match="through open_store"):
+        SpiceStore("postgresql://someone@127.0.0.1:1/x")
