@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -39,11 +40,14 @@ def sample(scans: int) -> Path:
     from nx5d_udkm.sample import make_listing_repository
     from platformdirs import user_cache_dir
 
-    root = Path(user_cache_dir("nx5d")) / "bench" / f"index-{scans}"
+    root = Path(user_cache_dir("nx5d")) / "bench" / f"index-v2-{scans}"
     marker = root / ".complete"
     if not marker.exists():
         print(f"generating {scans} scan folders in {root} ...", flush=True)
-        make_listing_repository(root, proposals=50, scans=scans // 50)
+        start = datetime(2021, 2, 5, 0, 0, tzinfo=timezone(timedelta(hours=1)))
+        make_listing_repository(
+            root, proposals=50, scans=scans // 50, start=start, every=timedelta(seconds=20)
+        )
         marker.write_text("")
     return root
 

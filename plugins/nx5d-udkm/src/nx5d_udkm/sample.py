@@ -248,18 +248,26 @@ KINDS = ("delay-theta", "rocking", "timescan", "alignment")
 
 
 def make_listing_repository(
-    root: Path, *, proposals: int, scans: int, start: datetime | None = None
+    root: Path,
+    *,
+    proposals: int,
+    scans: int,
+    start: datetime | None = None,
+    every: timedelta = timedelta(minutes=1),
 ) -> Path:
     """Many scan folders with only manifest.dat and parameters.txt (no frames): what listings,
-    summaries, the summary index and searches read. ``scans`` per proposal, one per minute;
-    types, samples and descriptions vary so that queries select subsets."""
+    summaries, the summary index and searches read. ``scans`` per proposal (keys ``HHMMSS``),
+    ``every`` apart; types, samples and descriptions vary so that queries select subsets."""
     first = start or datetime(2021, 2, 5, 8, 0, tzinfo=TIME_ZONE)
+    if (first + every * (scans - 1)).date() != first.date():
+        msg = f"{scans} scans {every} apart from {first:%H:%M:%S} do not fit in one day (keys are HHMMSS)"
+        raise ValueError(msg)
     manifest = "% " + "\t".join(COLUMNS) + "\n"
     for p in range(proposals):
         day = first + timedelta(days=p)
         proposal = root / day.strftime("%Y%m%d")
         for s in range(scans):
-            when = day + timedelta(minutes=s)
+            when = day + every * s
             folder = proposal / when.strftime("%H%M%S")
             folder.mkdir(parents=True, exist_ok=True)
             n = p * scans + s
