@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .caching import _Drop
@@ -172,6 +172,24 @@ class Proposal(KeyedCollection["Scan"]):
         from .search import ProposalView
 
         return ProposalView(parent=self, query=query, label=repr(query))
+
+    def cook_many(
+        self,
+        keys: Iterable[str] | None = None,
+        *,
+        client: Any = None,
+        lazy: bool = False,
+        progress: bool | None = None,
+        workers: int | None = None,
+    ) -> Iterator[tuple[str, Any]]:
+        """Cook many scans (all by default), one task each, on a process pool or a cluster;
+        yields ``(key, Dataset or exception)`` as they finish. See :mod:`nx5d_core.many`."""
+        from .many import cook_many
+
+        chosen = self.keys() if keys is None else list(keys)
+        return cook_many(
+            [self[k] for k in chosen], client=client, lazy=lazy, progress=progress, workers=workers
+        )
 
     def _repr_html_(self) -> str:
         from .html import proposal_html

@@ -257,13 +257,18 @@ class Scan(Caches):
         """The processed data for the current spice view (cached by the view's hash)."""
         return self.cook()
 
-    def cook(self, *, lazy: bool = False, **overrides: Any) -> xr.Dataset:
+    def cook(
+        self, *, lazy: bool = False, view: SpiceView | None = None, **overrides: Any
+    ) -> xr.Dataset:
         """Process the scan with its spice view, optionally overriding some parameters.
 
         Parameters
         ----------
         lazy
             Cook from :meth:`lazy` (streaming, low memory) instead of :attr:`raw`.
+        view
+            The spice view to cook with, resolved elsewhere (``cook_many`` resolves every
+            scan's view in one sweep and ships it with the task); default: :attr:`spice`.
         **overrides
             ``handle=value`` pairs that replace (model or dict) or update (dict of fields) the
             view's entries for this call only; they are part of the cache key.
@@ -273,7 +278,8 @@ class Scan(Caches):
         from .provenance import cook_key, provenance_attrs
 
         files = self._validated()
-        view = self.spice.with_overrides(overrides) if overrides else self.spice
+        base = self.spice if view is None else view
+        view = base.with_overrides(overrides) if overrides else base
         key = cook_key(scan=self, view=view, files=None if files is None else files.digest())
         cached = self._cooked.get(key)
         if cached is not None:

@@ -170,6 +170,20 @@ class ScanSelection(Sequence["Scan"]):
         rows = [{"proposal": s.proposal.key, **s.summary.model_dump()} for s in self._scans]
         return pd.DataFrame(rows)
 
+    def cook_many(
+        self,
+        *,
+        client: Any = None,
+        lazy: bool = False,
+        progress: bool | None = None,
+        workers: int | None = None,
+    ) -> Iterator[tuple[str, Any]]:
+        """Cook every scan of the selection, one task each (keys ``proposal/scan``); see
+        :mod:`nx5d_core.many`."""
+        from .many import cook_many
+
+        return cook_many(list(self), client=client, lazy=lazy, progress=progress, workers=workers)
+
     def _repr_html_(self) -> str:
         from .html import selection_html
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Nx5dError
@@ -13,7 +14,18 @@ if TYPE_CHECKING:
     from ..proposal import Proposal
     from ..repository import Repository
 
-__all__ = ["UsageError", "adapters", "demo", "index", "ls", "migrate", "search", "show", "spice"]
+__all__ = [
+    "UsageError",
+    "adapters",
+    "cook",
+    "demo",
+    "index",
+    "ls",
+    "migrate",
+    "search",
+    "show",
+    "spice",
+]
 
 SPICE_ENV = "NX5D_SPICE"
 
@@ -287,6 +299,54 @@ def migrate(args: argparse.Namespace) -> None:
         f"{report.source_records} records in {source.display}; {report.copied} copied to "
         f"{target.display}; {report.verified} verified (checksum {report.checksum[:16]})"
     )
+
+
+class SomeFailed(Nx5dError):
+    """Some items of a batch failed (exit code 1); the others were done."""
+
+
+def cook(args: argparse.Namespace) -> None:
+    """``nx5d cook TARGET PROPOSAL [SCANS...] [--scheduler ADDR] --out DIR``: one NeXus file per
+    cooked scan and ``summary.tsv``, the scans cooked in parallel."""
+    import importlib
+
+    import xarray as xr
+
+    try:
+        writer = importlib.import_module("nx5d_hdf5.writer")
+    except ImportError:
+        msg = "nx5d cook writes NeXus files with the nx5d-hdf5 plugin, which is not installed"
+        raise UsageError(msg) from None
+    proposal = open_target(args)[args.proposal]
+    keys = args.scans or proposal.keys()
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)  # type: ignore[no-untyped-call]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, tuple[str, str]] = {}
+    try:
+        for key, outcome in proposal.cook_many(
+            keys, client=client, lazy=args.lazy, workers=args.workers
+        ):
+            if isinstance(outcome, xr.Dataset):
+                path = writer.write_nexus(outcome, path=out / f"{proposal.key}-{key}.nxs")
+                rows[key] = ("ok", str(path))
+            else:
+                rows[key] = ("failed", f"{type(outcome).__name__}: {outcome}".replace("\n", " "))
+    finally:
+        if client is not None:
+            client.close()  # type: ignore[no-untyped-call]
+    lines = ["# scan\tstatus\tfile or error"]
+    lines += [f"{key}\t{rows[key][0]}\t{rows[key][1]}" for key in keys if key in rows]
+    (out / "summary.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    failed = [k for k, (status, _) in rows.items() if status != "ok"]
+    if failed:
+        msg = f"{len(failed)} of {len(keys)} scans failed ({', '.join(failed[:5])}); see {out / 'summary.tsv'}"
+        raise SomeFailed(msg)
 
 
 def demo(args: argparse.Namespace) -> None:

@@ -83,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     search.set_defaults(func=commands.search)
 
+    cook = repository("cook", "cook many scans in parallel into NeXus files")
+    cook.add_argument("proposal")
+    cook.add_argument("scans", nargs="*", help="scan keys (default: every scan)")
+    cook.add_argument("--out", required=True, help="folder for the NeXus files and summary.tsv")
+    cook.add_argument(
+        "--scheduler",
+        help="a dask.distributed scheduler (tcp://host:port); default: local processes",
+    )
+    cook.add_argument("--workers", type=int, help="local processes (default: the cores)")
+    cook.add_argument("--lazy", action="store_true", help="cook from lazy data (low memory)")
+    cook.set_defaults(func=commands.cook)
+
     spice = repository("spice", "the versioned processing parameters of a proposal")
     spice.add_argument("proposal")
     ops = spice.add_subparsers(dest="op", required=True)

@@ -1,0 +1,179 @@
+"""Cooking many scans: a local process pool, a real LocalCluster, a real scheduler and workers on
+loopback (one killed with SIGKILL mid-run), failures reported per scan, provenance exact."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import nx5d_core
+from nx5d_core.cli import main
+from nx5d_core.many import cook_many, stack_cooked
+
+pytest.importorskip("nx5d_udkm")
+from nx5d_udkm.sample import make_repository
+
+KEYS = ["091726", "101500", "113045", "120000"]
+
+
+@pytest.fixture
+def proposal(tmp_path: Path) -> nx5d_core.Proposal:
+    root = make_repository(tmp_path / "data", scans={"20210205": KEYS}, delays=2)
+    repo = nx5d_core.open_repository(str(root), spice=str(tmp_path / "spice.sqlite"))
+    p = repo["20210205"]
+    p.spice.seed("rsm", {"grid": [40, 50]}, type="rsm")
+    p.spice.anchor("rsm", "113045", {"grid": [30, 20]})
+    return p
+
+
+def _check(proposal: nx5d_core.Proposal, results: dict[str, object]) -> None:
+    assert sorted(results) == sorted(KEYS)
+    for key, result in results.items():
+        assert isinstance(result, xr.Dataset), result
+        here = proposal[key].cooked
+        np.testing.assert_array_equal(result["intensity"].values, here["intensity"].values)
+        assert result.attrs["nx5d_spice"] == here.attrs["nx5d_spice"]
+        assert result.attrs["nx5d_cook_key"] == here.attrs["nx5d_cook_key"]
+    assert results["091726"]["intensity"].shape[1:] == (40, 50)
+    assert results["120000"]["intensity"].shape[1:] == (30, 20)  # the anchor's revision
+
+
+def test_process_pool_streams_every_scan_with_exact_provenance(
+    proposal: nx5d_core.Proposal,
+) -> None:
+    results = dict(proposal.cook_many(workers=2))
+    _check(proposal, results)
+    used = json.loads(results["120000"].attrs["nx5d_spice"])["rsm"]
+    assert used["anchor"] == "113045"
+
+
+def test_one_failing_scan_is_reported_and_cancels_nothing(proposal: nx5d_core.Proposal) -> None:
+    folder = Path(proposal["101500"].folder)
+    (folder / "image00003.tiff").write_bytes(b"II*\x00broken")
+    results = dict(proposal.cook_many(workers=2))
+    assert sorted(results) == sorted(KEYS)
+    error = results["101500"]
+    assert isinstance(error, Exception)
+    assert "image00003.tiff" in str(error)
+    assert all(isinstance(results[k], xr.Dataset) for k in KEYS if k != "101500")
+    with pytest.raises(ValueError, match="do not stack"):
+        stack_cooked(results.items())  # two grids
+    same = stack_cooked((k, results[k]) for k in ("113045", "120000"))
+    assert same["scan"].values.tolist() == ["113045", "120000"]
+    assert set(json.loads(same.attrs["nx5d_provenance"])) == {"113045", "120000"}
+
+
+def test_selection_across_proposals_is_keyed_proposal_slash_scan(tmp_path: Path) -> None:
+    from nx5d_core.queries import TimeRange
+
+    root = make_repository(
+        tmp_path / "d", scans={"20210205": ["091726"], "20210206": ["101500"]}, delays=1
+    )
+    repo = nx5d_core.open_repository(str(root))
+    keys = [
+        k for k, v in repo.search(TimeRange()).cook_many(workers=1) if isinstance(v, xr.Dataset)
+    ]
+    assert sorted(keys) == ["20210205/091726", "20210206/101500"]
+
+
+@pytest.mark.slow
+def test_local_cluster_gives_the_same_results(proposal: nx5d_core.Proposal) -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        results = dict(proposal.cook_many(client=client))
+    _check(proposal, results)
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.slow
+def test_scheduler_and_workers_on_loopback_survive_a_killed_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    keys = [f"{h:02d}0000" for h in range(8, 16)]
+    root = make_repository(tmp_path / "data", scans={"20210205": keys}, delays=4)
+    proposal = nx5d_core.open_repository(str(root))["20210205"]
+    info = tmp_path / "scheduler.json"
+    procs = [
+        _start(
+            ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", str(info)],
+            tmp_path / "scheduler.log",
+        )
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        for n in range(2):
+            procs.append(
+                _start(
+                    ["distributed.cli.dask_worker", address, "--no-nanny", "--nthreads", "1",
+                     "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{n}"],
+                    tmp_path / f"worker{n}.log",
+                )
+            )  # fmt: skip
+        from distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(2, timeout=60)
+        monkeypatch.setenv("NX5D_SCHEDULER", address)  # cook_many connects by itself
+        victim = procs[1]
+        results = {}
+        for key, outcome in cook_many([proposal[k] for k in keys]):
+            results[key] = outcome
+            if victim.poll() is None:
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+        assert victim.returncode == -signal.SIGKILL
+        assert sorted(results) == sorted(keys)
+        assert all(isinstance(v, xr.Dataset) for v in results.values()), results
+        np.testing.assert_array_equal(
+            results[keys[-1]]["intensity"].values, proposal[keys[-1]].cooked["intensity"].values
+        )
+    finally:
+        for p in procs:  # throw-away processes: no clean shutdown needed
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=60)
+
+
+def test_nx5d_cook_writes_nexus_files_and_a_summary(
+    proposal: nx5d_core.Proposal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (Path(proposal["113045"].folder) / "manifest.dat").write_text("not a manifest\n")
+    root = Path(proposal["091726"].folder).parent.parent
+    out = tmp_path / "cooked"
+    args = ["cook", str(root), "20210205", "--out", str(out), "--workers", "2"]
+    assert main([*args, "--spice", str(tmp_path / "spice.sqlite")]) == 1
+    summary = (out / "summary.tsv").read_text().splitlines()
+    assert summary[0] == "# scan\tstatus\tfile or error"
+    status = {line.split("\t")[0]: line.split("\t")[1] for line in summary[1:]}
+    assert status == {"091726": "ok", "101500": "ok", "113045": "failed", "120000": "ok"}
+    assert "1 of 4 scans failed (113045)" in capsys.readouterr().err
+    back = nx5d_core.open_repository(f"file://{out}/{{proposal}}-{{scan}}.nxs", adapter="hdf5")
+    scan = back["20210205"]["091726"]
+    np.testing.assert_allclose(
+        scan.raw["intensity"].values, proposal["091726"].cooked["intensity"].values
+    )
