@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "AdapterConflictError",
@@ -24,8 +25,36 @@ __all__ = [
 ]
 
 
+def _rebuild(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    state: dict[str, Any],
+    os_fields: tuple[Any, ...] | None,
+) -> BaseException:
+    """An error as it was pickled, without calling its own ``__init__``."""
+    if issubclass(cls, OSError):
+        fields = os_fields or ()  # errno, strerror, filename live outside __dict__
+        error: BaseException = OSError.__new__(cls, *fields)  # parsed here or in __init__,
+        OSError.__init__(error, *fields)  # depending on the class: both see them
+    else:
+        error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class Nx5dError(Exception):
-    """Base class of every error nx5d_core raises on purpose."""
+    """Base class of every error nx5d_core raises on purpose.
+
+    Errors pickle whatever their constructor takes (their arguments, attributes and notes are
+    restored as they were), so an error raised in a worker process reaches the caller intact.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        os_fields = None
+        if isinstance(self, OSError) and (self.errno is not None or self.filename is not None):
+            os_fields = (self.errno, self.strerror, self.filename, None, self.filename2)
+        return (_rebuild, (type(self), self.args, dict(self.__dict__), os_fields))
 
 
 class AdapterNotFoundError(Nx5dError, LookupError):

@@ -9,16 +9,25 @@ it. HDF5 external links and VDS sources are checked with :meth:`RootGuard.resolv
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutsideRootError, SpecialFileError
 
-__all__ = ["RootGuard", "describe_mode", "file_identity", "open_regular"]
+__all__ = [
+    "RootGuard",
+    "describe_mode",
+    "file_identity",
+    "note_dependency",
+    "open_regular",
+    "recording_reads",
+]
 
 FileIdentity = tuple[int, int, int]
 """(inode, size, mtime in ns) of a file: what changes when a file is replaced or rewritten."""
@@ -65,6 +74,32 @@ def open_regular(path: str | os.PathLike[str], *, what: str = "a data file") -> 
     return fd
 
 
+_recording = threading.local()
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[list[str]]:
+    """Collect every path a :class:`RootGuard` resolves in this thread while the block runs
+    (the files a summary was computed from, external link targets included)."""
+    previous = getattr(_recording, "paths", None)
+    paths: list[str] = []
+    _recording.paths = paths
+    try:
+        yield paths
+    finally:
+        _recording.paths = previous
+        if previous is not None:
+            previous.extend(paths)
+
+
+def note_dependency(path: str | os.PathLike[str]) -> None:
+    """Record ``path`` for :func:`recording_reads` without reading it: a file whose absence
+    shaped the result (a dangling link's target) must be watched too."""
+    seen = getattr(_recording, "paths", None)
+    if seen is not None:
+        seen.append(os.path.abspath(os.fspath(path)))
+
+
 @dataclass(frozen=True)
 class RootGuard:
     """Keeps reads inside ``root`` and the ``allowed`` folders (all resolved).
@@ -98,6 +133,9 @@ class RootGuard:
         resolved = os.path.realpath(os.fspath(path))
         if not self.contains(resolved):
             raise OutsideRootError(link=link or os.fspath(path), target=resolved, root=self.root)
+        seen = getattr(_recording, "paths", None)
+        if seen is not None:
+            seen.append(resolved)
         return Path(resolved)
 
     def _stat(self, path: str | os.PathLike[str]) -> tuple[Path, os.stat_result]:

@@ -42,6 +42,7 @@ class Scan(Caches):
         self._metadata: dict[str, Any] | None = None
         self._summary_digest: str | None = None
         self._summary_json: str | None = None
+        self._summary_sources = ""
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -318,6 +319,7 @@ class Scan(Caches):
         "_metadata": lambda: None,
         "_summary_digest": lambda: None,
         "_summary_json": lambda: None,
+        "_summary_sources": str,
     }
 
     def refresh(self) -> None:

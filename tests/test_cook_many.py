@@ -177,3 +177,19 @@ def test_nx5d_cook_writes_nexus_files_and_a_summary(
     np.testing.assert_allclose(
         scan.raw["intensity"].values, proposal["091726"].cooked["intensity"].values
     )
+
+
+def test_errors_from_workers_arrive_whole(proposal: nx5d_core.Proposal, tmp_path: Path) -> None:
+    """An error with keyword-only constructor arguments (OutsideRootError) raised in a worker
+    process reaches the caller as itself, with its attributes and notes."""
+    folder = Path(proposal["101500"].folder)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    frame = folder / "image00002.tiff"
+    frame.rename(outside / frame.name)
+    frame.symlink_to(outside / frame.name)
+    results = dict(proposal.cook_many(["101500", "091726"], workers=1))
+    error = results["101500"]
+    assert isinstance(error, nx5d_core.OutsideRootError)
+    assert error.target == str(outside / frame.name)
+    assert isinstance(results["091726"], xr.Dataset)

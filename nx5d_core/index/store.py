@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 INDEX_ENV = "NX5D_INDEX"
 """Path of the index file, or ``off`` to read every summary each time."""
 APPLICATION_ID = 0x6E783564  # "nx5d"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 _SCHEMA = """
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS scans (
     proposal TEXT NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
+    sources TEXT NOT NULL DEFAULT '',
     summary TEXT NOT NULL,
     type TEXT,
     num_frames INTEGER,
@@ -70,6 +71,8 @@ class IndexRow:
     key: str
     fingerprint: str
     summary: str
+    sources: str
+    """Files read for the summary besides the declared ones (external links), JSON, or ''."""
 
 
 def default_index_path() -> Path | None:
@@ -245,20 +248,20 @@ class SummaryIndex:
         """The stored rows of one proposal by scan key."""
         with self.session() as conn:
             cursor = conn.execute(
-                "SELECT key, fingerprint, summary FROM scans WHERE repo = ? AND proposal = ?",
+                "SELECT key, fingerprint, summary, sources FROM scans WHERE repo = ? AND proposal = ?",
                 (repo, proposal),
             )
-            return {k: IndexRow(k, f, s) for k, f, s in cursor}
+            return {k: IndexRow(k, f, s, o) for k, f, s, o in cursor}
 
     def write(
         self,
         *,
         repo: int,
         proposal: str,
-        store: list[tuple[str, str, Any, str]],
+        store: list[tuple[str, str, Any, str, str]],
         remove: Iterable[str],
     ) -> None:
-        """Store ``(key, fingerprint digest, summary, its JSON)`` rows and remove ``remove``, in one
+        """Store ``(key, fingerprint digest, summary, its JSON, sources JSON)`` rows and remove ``remove``, in one
         transaction."""
         removed = list(remove)
         if not store and not removed:
@@ -276,20 +279,21 @@ class SummaryIndex:
                 )
             from ..queries import FullText
 
-            for key, digest, summary, text in store:
+            for key, digest, summary, text, sources in store:
                 when = summary.time
                 row = conn.execute(
-                    "INSERT INTO scans (repo, proposal, key, fingerprint, summary, type, "
-                    "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "INSERT INTO scans (repo, proposal, key, fingerprint, sources, summary, type, "
+                    "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (repo, proposal, key) DO UPDATE SET fingerprint = excluded."
-                    "fingerprint, summary = excluded.summary, type = excluded.type, num_frames "
-                    "= excluded.num_frames, time_unix = excluded.time_unix, description = "
-                    "excluded.description RETURNING id",
+                    "fingerprint, sources = excluded.sources, summary = excluded.summary, "
+                    "type = excluded.type, num_frames = excluded.num_frames, time_unix = "
+                    "excluded.time_unix, description = excluded.description RETURNING id",
                     (
                         repo,
                         proposal,
                         key,
                         digest,
+                        sources,
                         text,
                         summary.type,
                         summary.num_frames,

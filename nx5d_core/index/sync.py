@@ -4,6 +4,7 @@ stored summary was computed from and recomputes only new or changed scans."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ..fingerprint import Fingerprint, fingerprint_files
+from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
 from .store import IndexUnavailable, SummaryIndex, default_index_path, dumps, shared_index
 
@@ -101,6 +104,48 @@ def _as_json(scan: Scan, summary: ScanSummary) -> str | None:
         return None
 
 
+def _declared(scan: Scan) -> Fingerprint | None:
+    """The fingerprint the adapter declares for the summary, or ``None`` (not indexable)."""
+    try:
+        return scan._summary_fingerprint()
+    except Exception as exc:  # noqa: BLE001 - the summary read reports the real error
+        logger.debug("fingerprint of %s failed: %s", scan._where(), exc)
+        return None
+
+
+def _digest(declared: Fingerprint, sources: str) -> str:
+    """The digest of the declared files and the other files the summary read (``sources``)."""
+    if not sources:
+        return declared.digest()
+    extra = fingerprint_files(json.loads(sources))
+    return Fingerprint(declared.files + extra.files).digest()
+
+
+def _compute(
+    scan: Scan, declared: Fingerprint | None, counts: SyncCounts
+) -> tuple[ScanSummary | None, Exception | None]:
+    """Read the summary from the files, recording every file the root guard resolved on the
+    way (external link targets, VDS sources): they become part of the stored fingerprint.
+
+    The declared files' fingerprint was taken before the read; the other files are examined
+    right after it (a change in between is caught at the next change of any of them).
+    """
+    scan._summary, scan._summary_json, scan._summary_digest = None, None, None
+    try:
+        with recording_reads() as seen:
+            summary = scan.summary
+    except Exception as exc:  # noqa: BLE001 - shown in the listing, re-raised on access
+        logger.warning("summary of scan %r in %s failed: %s", scan.key, scan.proposal._where(), exc)
+        counts.failed += 1
+        return None, exc
+    if declared is not None:
+        names = {path for path, _ in declared.files}
+        extra = sorted({path for path in seen if path not in names})
+        scan._summary_sources = json.dumps(extra) if extra else ""
+        scan._summary_digest = _digest(declared, scan._summary_sources)
+    return summary, None
+
+
 def sync_proposal(
     proposal: Proposal, index: SummaryIndex, *, entries: bool = True
 ) -> list[SummaryEntry]:
@@ -121,50 +166,48 @@ def sync_proposal(
     counts = SyncCounts(removed=len(remove))
     out: list[SummaryEntry] = []
     unindexed: list[str] = []
-    store: list[tuple[str, str, Any, str]] = []
+    store: list[tuple[str, str, Any, str, str]] = []
     for key in keys:
         scan = proposal._child(key)
         summary: ScanSummary | None = None
         error: Exception | None = None
-        try:
-            fingerprint = scan._summary_fingerprint()
-        except Exception as exc:  # noqa: BLE001 - the summary read below reports the real error
-            logger.debug("fingerprint of %s failed: %s", scan._where(), exc)
-            fingerprint = None
-        digest = None if fingerprint is None else fingerprint.digest()
+        declared = _declared(scan)
         row = stored.get(key)
-        row_current = digest is not None and row is not None and row.fingerprint == digest
-        if digest is not None and scan._summary is not None and scan._summary_digest == digest:
+        if (
+            declared is not None
+            and row is not None
+            and row.fingerprint == _digest(declared, row.sources)
+        ):
+            if scan._summary is not None and scan._summary_digest == row.fingerprint:
+                summary = scan._summary
+            elif not entries:  # restored from the row when asked for
+                scan._summary, scan._summary_json = None, row.summary
+                scan._summary_digest, scan._summary_sources = row.fingerprint, row.sources
+                counts.reused += 1
+                continue
+            else:
+                summary = restore(scan, row.summary)
+                if summary is not None:
+                    scan._summary, scan._summary_json = summary, None
+                    scan._summary_digest, scan._summary_sources = row.fingerprint, row.sources
+        elif (
+            declared is not None
+            and scan._summary is not None
+            and scan._summary_digest == _digest(declared, scan._summary_sources)
+        ):  # computed in this process from the same files, not (or no longer) in the index
             summary = scan._summary
-        elif row_current and not entries:  # restored from the row when asked for
-            assert row is not None
-            assert digest is not None
-            scan._summary, scan._summary_digest, scan._summary_json = None, digest, row.summary
-            counts.reused += 1
-            continue
-        elif row_current:
-            assert row is not None
-            summary = restore(scan, row.summary)
-            if summary is not None:
-                scan._summary, scan._summary_digest = summary, digest
+            text = _as_json(scan, summary)
+            if text is None:
+                unindexed.append(key)
+            else:
+                store.append((key, scan._summary_digest, summary, text, scan._summary_sources))
         if summary is not None:
             counts.reused += 1
-            text = None if digest is None or row_current else _as_json(scan, summary)
-            if text is not None and digest is not None:  # known here, not in the file: store it
-                store.append((key, digest, summary, text))
         else:
-            if digest is not None:  # files changed (or never indexed): read again
-                scan._summary, scan._summary_json = None, None
-            try:
-                summary = scan.summary
-            except Exception as exc:  # noqa: BLE001 - shown in the listing, re-raised on access
-                logger.warning("summary of scan %r in %s failed: %s", key, proposal._where(), exc)
-                error = exc
-                counts.failed += 1
-            text = None if summary is None or digest is None else _as_json(scan, summary)
-            if summary is not None and digest is not None and text is not None:
-                scan._summary_digest = digest
-                store.append((key, digest, summary, text))
+            summary, error = _compute(scan, declared, counts)
+            text = None if summary is None or declared is None else _as_json(scan, summary)
+            if summary is not None and text is not None and scan._summary_digest is not None:
+                store.append((key, scan._summary_digest, summary, text, scan._summary_sources))
                 counts.recomputed.append(key)
             else:
                 if summary is not None:

@@ -356,3 +356,52 @@ def test_unknown_compression_filter_is_named(tmp_path: Path) -> None:
     assert "compressed with HDF5 filter 32008 (bitshuffle)" in out
     assert "nx5d-hdf5[compression]" in out
     assert MissingFilterError.__mro__[1] is Hdf5FormatError
+
+
+def test_indexed_summary_follows_a_growing_external_detector_file(tmp_path: Path) -> None:
+    """A master file written once, its detector data in a file that grows (as Eiger/Pilatus
+    writers at DLS and APS do): the stored summary must follow the data file, not the master."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+
+    def detector(frames: int) -> None:
+        with h5py.File(folder / "s1_data.h5", "w") as f:
+            f["frames"] = np.zeros((frames, 4, 5), np.int32)
+
+    detector(3)
+    with h5py.File(folder / "s1.nxs", "w") as f:
+        entry = f.create_group("entry")
+        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
+        data["frames"] = h5py.ExternalLink("s1_data.h5", "/frames")
+    url = f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs"
+    first = nx5d_core.open_repository(url)["p"]
+    assert first.summaries()[0].summary.num_frames == 3
+    assert first._index_counts.recomputed == ["s1"]
+    again = nx5d_core.open_repository(url)["p"]
+    assert again.summaries()[0].summary.num_frames == 3
+    assert again._index_counts.recomputed == []  # from the index
+    detector(7)  # the master file is untouched
+    later = nx5d_core.open_repository(url)["p"]
+    assert later.summaries()[0].summary.num_frames == 7
+    assert later._index_counts.recomputed == ["s1"]
+
+
+def test_indexed_summary_notices_a_dangling_link_target_appearing(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    with h5py.File(folder / "s1.nxs", "w") as f:
+        entry = f.create_group("entry")
+        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
+        data["frames"] = h5py.ExternalLink("s1_data.h5", "/frames")
+    url = f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs"
+    entries = nx5d_core.open_repository(url)["p"].summaries()
+    assert entries[0].summary is None or entries[0].summary.num_frames == 0
+    with h5py.File(folder / "s1_data.h5", "w") as f:  # the detector file is written late
+        f["frames"] = np.zeros((4, 2, 2), np.int32)
+    later = nx5d_core.open_repository(url)["p"].summaries()
+    assert later[0].summary is not None
+    assert later[0].summary.num_frames == 4

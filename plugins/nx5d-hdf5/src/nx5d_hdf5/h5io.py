@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from nx5d_core.errors import KeyNotFoundError, OutsideRootError
-from nx5d_core.paths import RootGuard
+from nx5d_core.paths import RootGuard, note_dependency
 
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
@@ -95,6 +95,7 @@ def link_problem(
         here = group.file.filename
         target = _beside(link.filename, here)
         described = f"{where} -> {link.filename}:{link.path}"
+        note_dependency(target)  # a summary of a dangling link changes when the file appears
         if not target.exists():
             return DanglingLinkError(f"{described} (file {target} does not exist)")
         try:
@@ -168,6 +169,7 @@ def virtual_problem(
         if "%" in source.file_name:
             return DanglingLinkError(f"{described} (printf-style source names are not followed)")
         target = _beside(source.file_name, here)
+        note_dependency(target)
         if not target.exists():
             return DanglingLinkError(
                 f"{described} (source file {target} does not exist; HDF5 would read zeros)"
