@@ -77,3 +77,33 @@ def postgres_url(postgres_server: object, request: pytest.FixtureRequest) -> str
 
     name = "t_" + re.sub(r"\W", "_", request.node.name)[:40].lower() + f"_{id(request) % 100000}"
     return postgres_server.new_database(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server (moto's standalone server) on a free loopback port, with
+    credentials in the environment the way facilities configure botocore."""
+    pytest.importorskip("s3fs", reason="s3fs (nx5d-core[remote]) is not installed")
+    server_module = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+    import logging
+    import socket
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "nx5d-test",
+            "AWS_SECRET_ACCESS_KEY": "nx5d-test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        }.items():
+            patch.setenv(name, value)
+        try:
+            yield endpoint
+        finally:
+            server.stop()

@@ -165,7 +165,9 @@ class PostgresSpiceStore(SpiceStore):
             # another process created it between our look and our lock (a stale catalog
             # cache can hide it): what counts is that the schema is now complete
             if self._version(conn) != SCHEMA_VERSION:
-                msg = f"spice store {self.display!r}: creating the schema failed: {self._clean(exc)}"
+                msg = (
+                    f"spice store {self.display!r}: creating the schema failed: {self._clean(exc)}"
+                )
                 raise SpiceStoreError(msg) from None
             logger.info("spice store %s: schema created by another process", self.display)
         self._check_writable(conn)

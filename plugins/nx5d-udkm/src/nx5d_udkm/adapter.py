@@ -25,11 +25,13 @@ from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 from . import about
 from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
 from .frames import FrameReader, FrameStack
-from .manifest import Manifest, read_manifest
-from .params import read_parameters
+from .manifest import Manifest, parse_manifest, read_manifest
+from .params import parse_parameters, read_parameters
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from .remote import RemoteFolder
 
 __all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
 logger = logging.getLogger(__name__)
@@ -165,10 +167,41 @@ class UdkmScan(Scan):
         return path.rpartition("/")[0] or "/"  # str, not Path: one per listed scan, kept cheap
 
     @cached_property
+    def _remote(self) -> RemoteFolder | None:
+        """The scan folder on a remote file system (S3, HTTP...), or ``None`` when local."""
+        pattern = self.proposal.repository.pattern
+        if pattern.is_local:
+            return None
+        from .remote import RemoteFolder
+
+        return RemoteFolder(pattern.fs, self._folder_text)
+
+    @cached_property
     def manifest(self) -> Manifest:
         """The parsed manifest.dat (cached)."""
+        remote = self._remote
+        if remote is not None:
+            url = remote.url("manifest.dat")
+            try:
+                raw = remote.read("manifest.dat")
+            except FileNotFoundError:
+                msg = f"manifest not found: {url}"
+                raise ManifestError(msg) from None
+            identity = remote.listing().get("manifest.dat", MISSING)
+            return parse_manifest(raw, path=Path(url), identity=identity)
         guard = self.proposal.repository.guard
         return read_manifest(guard.file(self.folder / "manifest.dat", what="the manifest"))
+
+    def _parameters(self) -> dict[str, str]:
+        """parameters.txt, local or remote (errors name the file)."""
+        remote = self._remote
+        if remote is not None:
+            url = remote.url("parameters.txt")
+            return parse_parameters(remote.read("parameters.txt"), path=url)
+        path = self.proposal.repository.guard.file(
+            self.folder / "parameters.txt", what="parameters.txt"
+        )
+        return read_parameters(path)
 
     _observes_reads = True  # read() records every file's identity as it reads it
 
@@ -179,15 +212,19 @@ class UdkmScan(Scan):
         return names
 
     def _fingerprint(self) -> Fingerprint:
+        if self._remote is not None:
+            return self._remote.fingerprint(self._fingerprint_names())
         folder = self.proposal.repository.guard.folder(self.folder)
         return fingerprint_names(folder, self._fingerprint_names())
 
     def _summary_fingerprint(self) -> Fingerprint:
         # the summary reads the manifest and parameters.txt only: two stats per listed scan
+        if self._remote is not None:
+            return self._remote.fingerprint(["manifest.dat", "parameters.txt"])
         folder = self._folder_text
         return fingerprint_files([f"{folder}/manifest.dat", f"{folder}/parameters.txt"])
 
-    _caches = {"manifest": DROP}  # noqa: RUF012 - the cached_property, with the base's caches
+    _caches = {"manifest": DROP, "_remote": DROP}  # noqa: RUF012 - the cached_property, with the base's caches
 
     # -- summary -----------------------------------------------------------------------
     def _key_time(self) -> datetime | None:
@@ -201,10 +238,7 @@ class UdkmScan(Scan):
         manifest = self.manifest
         missing: list[str] = []
         try:
-            path = self.proposal.repository.guard.file(
-                self.folder / "parameters.txt", what="parameters.txt"
-            )
-            params = read_parameters(path)
+            params = self._parameters()
         except SpecialFileError:
             raise
         except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -252,10 +286,7 @@ class UdkmScan(Scan):
     def _get_metadata(self) -> dict[str, Any]:
         """parameters.txt (``parameters/<key>``, text as written) and the manifest's columns."""
         out: dict[str, Any] = {"folder": str(self.folder)}
-        path = self.proposal.repository.guard.file(
-            self.folder / "parameters.txt", what="parameters.txt"
-        )
-        out.update({f"parameters/{k}": v for k, v in read_parameters(path).items()})
+        out.update({f"parameters/{k}": v for k, v in self._parameters().items()})
         manifest = self.manifest
         out["manifest/columns"] = [c.header for c in manifest.columns]
         out["manifest/rows"] = manifest.num_rows
@@ -283,6 +314,23 @@ class UdkmScan(Scan):
             msg = f"{manifest.path}: lines {lines}: ImageNumber {dupe} appears more than once"
             raise ManifestError(msg)
         return numbers
+
+    def _remote_names(self, remote: RemoteFolder) -> list[str]:
+        """The frame names of every manifest row, checked against one listing of the folder."""
+        names = [f"image{n:05d}.tiff" for n in self.image_numbers()]
+        on_store = {n for n in remote.listing() if _IMAGE.match(n)}
+        if on_store != set(names):
+            absent = sorted(set(names) - on_store)
+            extra = sorted(on_store - set(names))
+            msg = (
+                f"{remote.url('')}: manifest.dat has {len(names)} rows but the folder has "
+                f"{len(on_store)} image files; missing: {absent[:3]}; not in the manifest: {extra[:3]}"
+            )
+            error = (
+                MissingFrameError if absent and not extra and len(absent) == 1 else FrameCountError
+            )
+            raise error(msg)
+        return names
 
     def image_paths(self) -> list[Path]:
         """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder.
@@ -357,9 +405,53 @@ class UdkmScan(Scan):
         attrs = {"proposal": self.proposal.key, "scan": self.key, "folder": str(self.folder)}
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
+    def _read_remote(self, remote: RemoteFolder, reduce: int | None, roi: Roi | None) -> xr.Dataset:
+        from nx5d_core.progress import progress_bar
+
+        from .remote import decode_frame
+
+        names = self._remote_names(remote)
+        before = remote.fingerprint(self._fingerprint_names())
+        shape = decode_frame(remote.read(names[0]), where=remote.url(names[0])).shape
+        rows, cols = self._selection(reduce, roi)
+        check_roi(roi or self.options.roi, shape)
+        with progress_bar(
+            total=len(names),
+            unit="frame",
+            desc=f"{self.proposal.key}/{self.key}",
+            show=self.options.progress,
+        ) as bar:
+            images = remote.read_frames(names, rows=rows, cols=cols, progress=bar.update)
+        self._observed = before  # compared with a fingerprint after the read, as for files
+        return self._dataset(images, rows, cols, shape)
+
+    def _lazy_remote(self, remote: RemoteFolder, chunk: int) -> xr.Dataset:
+        import dask
+        import dask.array as da
+
+        from .remote import decode_frame
+
+        names = self._remote_names(remote)
+        first = decode_frame(remote.read(names[0]), where=remote.url(names[0]))
+        rows, cols = self._selection(None, None)
+        check_roi(self.options.roi, first.shape)
+        sliced = first[rows, cols].shape
+        blocks = [
+            da.from_delayed(
+                dask.delayed(remote.read_frames)(names[i : i + chunk], rows=rows, cols=cols),
+                shape=(len(names[i : i + chunk]), *sliced),
+                dtype=first.dtype,
+            )
+            for i in range(0, len(names), chunk)
+        ]
+        return self._dataset(da.concatenate(blocks), rows, cols, first.shape)
+
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
         from nx5d_core.progress import progress_bar
+
+        if self._remote is not None:
+            return self._read_remote(self._remote, reduce, roi)
 
         params = self.folder / "parameters.txt"
         try:
@@ -390,6 +482,8 @@ class UdkmScan(Scan):
     def _get_lazy(self, *, chunk: int = 64) -> xr.Dataset:
         import dask.array as da
 
+        if self._remote is not None:
+            return self._lazy_remote(self._remote, chunk)
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=1)
         rows, cols = self._selection(None, None)

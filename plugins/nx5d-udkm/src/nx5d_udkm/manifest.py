@@ -14,7 +14,12 @@ from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import ManifestError
 
-__all__ = ["Column", "Manifest", "read_manifest"]
+__all__ = [
+    "Column",
+    "Manifest",
+    "parse_manifest",
+    "read_manifest",
+]
 
 _UNIT = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 
@@ -102,8 +107,18 @@ def read_manifest(path: Path) -> Manifest:
     try:
         identity = file_identity(os.fstat(fd))
         with os.fdopen(fd, "rb") as stream:
-            text = stream.read().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+            raw = stream.read()
+    except OSError as exc:
+        msg = f"{path}: cannot be read: {exc}"
+        raise ManifestError(msg) from exc
+    return parse_manifest(raw, path=path, identity=identity)
+
+
+def parse_manifest(raw: bytes, *, path: Path, identity: FileIdentity = MISSING) -> Manifest:
+    """Parse the bytes of a manifest read from ``path`` (named in errors)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         msg = f"{path}: cannot be read: {exc}"
         raise ManifestError(msg) from exc
     lines = text.splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["read_parameters"]
+__all__ = ["parse_parameters", "read_parameters"]
 
 
 def _decode(raw: bytes) -> str:
@@ -22,8 +22,13 @@ def _decode(raw: bytes) -> str:
 
 def read_parameters(path: Path) -> dict[str, str]:
     """Key -> value text. Raises ``OSError``/``ValueError`` naming the file and line."""
+    return parse_parameters(path.read_bytes(), path=path)
+
+
+def parse_parameters(content: bytes, *, path: Path | str) -> dict[str, str]:
+    """Key -> value text from the bytes of a parameters file read from ``path``."""
     out: dict[str, str] = {}
-    text = _decode(path.read_bytes())
+    text = _decode(content)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
