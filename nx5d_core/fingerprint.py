@@ -11,10 +11,21 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
 
 from .paths import FileIdentity, file_identity
 
-__all__ = ["MISSING", "Fingerprint", "fingerprint_files", "fingerprint_folder", "fingerprint_names"]
+__all__ = [
+    "MISSING",
+    "Fingerprint",
+    "fingerprint_files",
+    "fingerprint_folder",
+    "fingerprint_names",
+    "fingerprint_remote",
+    "remote_identity",
+]
 
 MISSING: FileIdentity = (0, -1, 0)
 """The identity recorded for a file that does not exist (or cannot be examined)."""
@@ -83,4 +94,45 @@ def fingerprint_folder(folder: str | os.PathLike[str]) -> Fingerprint:
                 identity = MISSING
             out.append((entry.name, identity))
     out.sort()
+    return Fingerprint(tuple(out))
+
+
+def _mtime_ns(info: dict[str, Any]) -> int:
+    for key in ("mtime", "LastModified", "last_modified", "Last-Modified", "created"):
+        value = info.get(key)
+        if isinstance(value, int | float):
+            return int(value * 1e9)
+        if isinstance(value, datetime):
+            return int(value.timestamp() * 1e9)
+        if isinstance(value, str):
+            try:
+                when = (
+                    parsedate_to_datetime(value) if "," in value else datetime.fromisoformat(value)
+                )
+            except (ValueError, TypeError):
+                continue
+            return int(when.timestamp() * 1e9)
+    return 0
+
+
+def remote_identity(info: dict[str, Any]) -> FileIdentity:
+    """The identity of an object in an fsspec file system from its listing or ``info()`` entry:
+    (a number from its ETag or 0, size or -1, modification time in ns or 0)."""
+    tag = info.get("ETag") or info.get("etag") or ""
+    tag_id = int(hashlib.sha256(str(tag).encode()).hexdigest()[:15], 16) if tag else 0
+    size = info.get("size")
+    return (tag_id, -1 if size is None else int(size), _mtime_ns(info))
+
+
+def fingerprint_remote(fs: Any, paths: Iterable[str]) -> Fingerprint:
+    """The fingerprint of objects on an fsspec file system (one ``info`` each; missing ones
+    recorded as missing)."""
+    out = []
+    for path in paths:
+        try:
+            fs.invalidate_cache(path)
+            identity = remote_identity(fs.info(path))
+        except (FileNotFoundError, OSError):
+            identity = MISSING
+        out.append((path, identity))
     return Fingerprint(tuple(out))

@@ -109,3 +109,51 @@ def test_web_server_repository_equals_the_local_one(web_root: str, local_root: P
     np.testing.assert_array_equal(scan.raw["images"].values, local.raw["images"].values)
     identities = dict(scan._fingerprint().files)
     assert identities["image00003.tiff"][1] > 0  # sizes and times from the server's headers
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+def test_real_nexus_files_and_spec_files_from_s3(s3_endpoint: str, tmp_path: Path) -> None:
+    """Real NeXus files (SLS STXM, APS 9-ID-C SAXS) and a SPEC file read from S3 equal the
+    same files read from disk."""
+    import s3fs
+    from nx5d_spec.sample import write_spec
+
+    stxm = REAL / "SLS" / "STXM" / "2021-03-16"
+    if not stxm.is_dir():
+        pytest.skip(f"real data not found at {stxm}")
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    name = f"nx5d-{uuid.uuid4().hex[:12]}"
+    fs.mkdir(name)
+    fs.put(f"{stxm}/", f"{name}/stxm/2021-03-16/", recursive=True)
+    spec = write_spec(tmp_path / "spec" / "sampleA.spec", scans=(1, 2, 10))
+    fs.put(str(spec), f"{name}/spec/sampleA.spec")
+    try:
+        local = nx5d_core.open_repository(f"file://{stxm.parent}/{{proposal}}/{{scan}}.hdf5")
+        remote = nx5d_core.open_repository(
+            f"s3://{name}/stxm/{{proposal}}/{{scan}}.hdf5", adapter="hdf5"
+        )
+        assert remote.keys() == local.keys()
+        proposal = local.keys()[0]
+        assert remote[proposal].keys() == local[proposal].keys()
+        for key in local[proposal]:
+            here, there = local[proposal][key].raw, remote[proposal][key].raw
+            assert sorted(there.data_vars) == sorted(here.data_vars)
+            for var in here.data_vars:
+                np.testing.assert_array_equal(there[var].values, here[var].values)
+        assert remote[proposal][key].summary.num_frames == local[proposal][key].summary.num_frames
+        spec_local = nx5d_core.open_repository(
+            f"file://{spec.parent}/{{proposal}}.spec#{{scan}}", adapter="spec"
+        )
+        spec_remote = nx5d_core.open_repository(
+            f"s3://{name}/spec/{{proposal}}.spec#{{scan}}", adapter="spec"
+        )
+        assert spec_remote["sampleA"].keys() == ["1", "2", "10"]
+        for key in ("1", "10"):
+            a, b = spec_remote["sampleA"][key].raw, spec_local["sampleA"][key].raw
+            assert sorted(a.data_vars) == sorted(b.data_vars)
+            for var in b.data_vars:
+                np.testing.assert_array_equal(a[var].values, b[var].values)
+    finally:
+        fs.rm(name, recursive=True)

@@ -197,10 +197,24 @@ class Hdf5Scan(Scan):
         """The repository's root guard."""
         return self.proposal.repository.guard
 
+    @property
+    def _remote_fs(self) -> Any:
+        """The fsspec file system when the file is not local (S3, HTTP), else ``None``."""
+        pattern = self.proposal.repository.pattern
+        return None if pattern.is_local else pattern.fs
+
     def _fingerprint(self) -> Fingerprint:
+        if self._remote_fs is not None:
+            from nx5d_core.fingerprint import fingerprint_remote
+
+            return fingerprint_remote(self._remote_fs, [str(self.file)])
         return fingerprint_files([self.file])
 
     def _open(self) -> contextlib.AbstractContextManager[h5py.File]:
+        if self._remote_fs is not None:
+            from .h5io import open_remote
+
+            return open_remote(self._remote_fs, str(self.file))
         return open_file(self.file, guard=self.guard)
 
     def _open_group(self, handle: h5py.File) -> h5py.Group:
@@ -227,9 +241,11 @@ class Hdf5Scan(Scan):
             group = self._open_group(handle)
             return build_dataset(group, path=self.file, lazy=False, guard=self.guard)
 
-    def _get_lazy(self) -> xr.Dataset:
+    def _get_lazy(self) -> xr.Dataset | None:
         from .nexus import build_dataset
 
+        if self._remote_fs is not None:
+            return None  # remote: the framework's delayed read of the whole scan
         with self._open() as handle:
             group = self._open_group(handle)
             return build_dataset(group, path=self.file, lazy=True, guard=self.guard)

@@ -208,6 +208,31 @@ def read_dataset(dataset: h5py.Dataset, selection: Any = ()) -> np.ndarray:
         raise Hdf5FormatError(msg) from exc
 
 
+@contextlib.contextmanager
+def open_remote(fs: Any, path: str) -> Iterator[h5py.File]:
+    """Open an HDF5 file on an fsspec file system (S3, HTTP) read-only, through a file object:
+    HDF5 asks for byte ranges and fsspec fetches them. External links and VDS sources in such a
+    file name local paths and are not followed (they are reported as links out of the root)."""
+    _plugins()
+    try:
+        stream = fs.open(path, "rb", block_size=4 * 2**20, cache_type="readahead")
+    except FileNotFoundError:
+        msg = f"HDF5 file not found: {fs.unstrip_protocol(path)}"
+        raise FileNotFoundError(msg) from None
+    try:
+        try:
+            handle = h5py.File(stream, "r")
+        except OSError as exc:
+            msg = f"{fs.unstrip_protocol(path)}: not a readable HDF5 file: {exc}"
+            raise Hdf5FormatError(msg) from exc
+        try:
+            yield handle
+        finally:
+            handle.close()
+    finally:
+        stream.close()
+
+
 class H5Array:
     """Array-like over one HDF5 dataset for ``dask.array.from_array``; opens the file per read.
 

@@ -130,6 +130,21 @@ class SpecProposal(Proposal):
     @property
     def index(self) -> SpecIndex:
         """The file's line index; read again when the file changed."""
+        pattern = self.repository.pattern
+        if not pattern.is_local:  # an object store or web server: fetched whole through fsspec
+            from nx5d_core.fingerprint import fingerprint_remote
+
+            where = str(self.file)
+            identity = dict(fingerprint_remote(pattern.fs, [where]).files)[where]
+            if self._index is not None and identity == self._index.identity:
+                return self._index
+            try:
+                raw = pattern.fs.cat_file(where)
+            except FileNotFoundError:
+                msg = f"SPEC file not found: {pattern.fs.unstrip_protocol(where)}"
+                raise FileNotFoundError(msg) from None
+            self._index = read_index(self.file, content=(raw, identity))
+            return self._index
         path = self.repository.guard.file(self.file, what="a SPEC file")
         if self._index is not None and file_identity(path.stat()) == self._index.identity:
             return self._index
@@ -161,6 +176,11 @@ class SpecScan(Scan):
         return index, read_block(index, entry), read_header(index, header_block)
 
     def _fingerprint(self) -> Fingerprint:
+        pattern = self.proposal.repository.pattern
+        if not pattern.is_local:
+            from nx5d_core.fingerprint import fingerprint_remote
+
+            return fingerprint_remote(pattern.fs, [str(self.proposal.file)])
         return fingerprint_files([self.proposal.file])
 
     def _get_summary(self) -> SpecSummary:

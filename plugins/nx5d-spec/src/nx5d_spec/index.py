@@ -115,10 +115,15 @@ def read_bytes(path: Path) -> tuple[bytes, FileIdentity]:
             raw += more
     finally:
         os.close(fd)
+    return normalised(path, raw), identity
+
+
+def normalised(path: Path, raw: bytes) -> bytes:
+    """The file's bytes decompressed (gzip, bzip2) with LF line ends."""
     text = _decompress(path, raw)
     if b"\r" in text:
         text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return text, identity
+    return text
 
 
 def looks_like_spec(head: bytes) -> bool:
@@ -176,9 +181,13 @@ def _scan_lines(text: bytes, marks: dict[bytes, list[int]]) -> list[tuple[int, b
     return out
 
 
-def read_index(path: Path) -> SpecIndex:
-    """Index ``path``; raise :class:`SpecFormatError` if it holds no ``#S`` scan at all."""
-    text, identity = read_bytes(path)
+def read_index(path: Path, *, content: tuple[bytes, FileIdentity] | None = None) -> SpecIndex:
+    """Index ``path`` (or ``content``: its raw bytes and identity, fetched from a remote file
+    system); raise :class:`SpecFormatError` if it holds no ``#S`` scan at all."""
+    if content is None:
+        text, identity = read_bytes(path)
+    else:
+        text, identity = normalised(path, content[0]), content[1]
     marks = _line_starts(text)
     matches = _scan_lines(text, marks)
     if not matches:

@@ -9,16 +9,13 @@ from one listing of the scan's folder, so a changed object is read again, as a c
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import numpy as np
 
-from nx5d_core.fingerprint import MISSING, Fingerprint
+from nx5d_core.fingerprint import MISSING, Fingerprint, remote_identity
 from nx5d_core.paths import FileIdentity
 
 from .errors import CorruptFrameError, FrameShapeError
@@ -26,32 +23,6 @@ from .errors import CorruptFrameError, FrameShapeError
 __all__ = ["RemoteFolder", "decode_frame"]
 
 _BLOCK = 128
-
-
-def _mtime_ns(info: dict[str, Any]) -> int:
-    for key in ("mtime", "LastModified", "last_modified", "Last-Modified", "created"):
-        value = info.get(key)
-        if isinstance(value, int | float):
-            return int(value * 1e9)
-        if isinstance(value, datetime):
-            return int(value.timestamp() * 1e9)
-        if isinstance(value, str):
-            try:
-                when = (
-                    parsedate_to_datetime(value) if "," in value else datetime.fromisoformat(value)
-                )
-            except (ValueError, TypeError):
-                continue
-            return int(when.timestamp() * 1e9)
-    return 0
-
-
-def identity_of(info: dict[str, Any]) -> FileIdentity:
-    """(ETag hash or 0, size, mtime ns) of an object from its listing entry."""
-    tag = info.get("ETag") or info.get("etag") or ""
-    tag_id = int(hashlib.sha256(str(tag).encode()).hexdigest()[:15], 16) if tag else 0
-    size = info.get("size")
-    return (tag_id, -1 if size is None else int(size), _mtime_ns(info))
 
 
 def decode_frame(data: bytes, *, where: str) -> np.ndarray:
@@ -98,7 +69,7 @@ class RemoteFolder:
         """Name -> identity of every object in the folder (one request; not cached)."""
         self.fs.invalidate_cache(self.folder)
         entries = self.fs.ls(self.folder, detail=True)
-        return {str(e["name"]).rstrip("/").rsplit("/", 1)[-1]: identity_of(e) for e in entries}
+        return {str(e["name"]).rstrip("/").rsplit("/", 1)[-1]: remote_identity(e) for e in entries}
 
     def fingerprint(self, names: Sequence[str]) -> Fingerprint:
         """The fingerprint of ``names`` (missing ones recorded as missing).
@@ -133,7 +104,7 @@ class RemoteFolder:
                 except FileNotFoundError as exc:
                     infos.append(exc)
         return {
-            n: MISSING if isinstance(i, BaseException) else identity_of(i)
+            n: MISSING if isinstance(i, BaseException) else remote_identity(i)
             for n, i in zip(names, infos, strict=True)
         }
 
