@@ -122,7 +122,7 @@ def bench_s3(frames: int) -> None:
         report(f"raw of {frames} zlib frames from S3 (moto on loopback)", t_s3)
         report("  S3 / disk", t_s3 / t_disk, unit="x", target="(target <= 2x)")
         report(
-            "one frame of lazy() over S3 (a 64-frame block)", t_frame, target="(target <= 30 ms)"
+            "one frame of lazy() over S3 (an 8-frame block)", t_frame, target="(target <= 30 ms)"
         )
     finally:
         server.stop()

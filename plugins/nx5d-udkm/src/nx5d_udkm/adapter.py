@@ -482,8 +482,8 @@ class UdkmScan(Scan):
     def _get_lazy(self, *, chunk: int = 64) -> xr.Dataset:
         import dask.array as da
 
-        if self._remote is not None:
-            return self._lazy_remote(self._remote, chunk)
+        if self._remote is not None:  # small blocks: one frame costs a few requests, not 64
+            return self._lazy_remote(self._remote, min(chunk, 8))
         paths = self.image_paths()
         reader = FrameReader.from_first(paths[0], workers=1)
         rows, cols = self._selection(None, None)
