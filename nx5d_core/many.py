@@ -33,9 +33,16 @@ Outcome = tuple[str, "xr.Dataset | BaseException"]
 
 
 def _cook_task(scan: Scan, view: SpiceView, lazy: bool) -> xr.Dataset:
-    """One task: cook ``scan`` with the view resolved by the caller (computed, not lazy)."""
-    cooked = scan.cook(view=view, lazy=lazy)
-    return cooked.compute() if lazy else cooked
+    """One task: cook ``scan`` with the view resolved by the caller (computed, not lazy).
+
+    Dask work inside the task runs on the worker's own threads: inside a dask.distributed
+    worker it would otherwise be sent back to the scheduler as thousands of tiny tasks.
+    """
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        cooked = scan.cook(view=view, lazy=lazy)
+        return cooked.compute() if lazy else cooked
 
 
 def _views(scans: Sequence[Scan]) -> dict[int, SpiceView]:
