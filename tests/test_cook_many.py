@@ -193,3 +193,31 @@ def test_errors_from_workers_arrive_whole(proposal: nx5d_core.Proposal, tmp_path
     assert isinstance(error, nx5d_core.OutsideRootError)
     assert error.target == str(outside / frame.name)
     assert isinstance(results["091726"], xr.Dataset)
+
+
+@pytest.mark.slow
+def test_lazy_cook_streams_a_scan_three_times_a_workers_memory(tmp_path: Path) -> None:
+    """A worker whose memory limit is a third of the scan's frames cooks it from ``lazy()``:
+    the frames stream through in blocks (the nanny would kill a worker that loaded them)."""
+    distributed = pytest.importorskip("distributed")
+    from nx5d_udkm.sample import make_scan
+
+    frames = 5187  # the size of a real UDKM scan: 1.97 GB of frames
+    make_scan(tmp_path / "d" / "20210205" / "091726", frames=frames, delays=122, loops=3)
+    proposal = nx5d_core.open_repository(str(tmp_path / "d"))["20210205"]
+    proposal.spice.seed("rsm", {"grid": [60, 60]}, type="rsm")
+    scan_bytes = frames * 195 * 487 * 4
+    limit = scan_bytes // 3
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, memory_limit=limit,
+            host="127.0.0.1", dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        ((key, result),) = list(proposal.cook_many(client=client, lazy=True))
+    assert key == "091726"
+    assert isinstance(result, xr.Dataset), result  # a worker over its limit is killed: an error
+    here = proposal["091726"].cook(lazy=True)  # the same cook in this process
+    np.testing.assert_allclose(result["intensity"].values, here["intensity"].values)
+    assert float(result["intensity"].sum()) > 0
