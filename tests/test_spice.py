@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +13,6 @@ import xarray as xr
 import nx5d_core
 from nx5d_core.spice import (
     InvalidAnchorError,
-    SpiceConflict,
     SpiceStore,
     SpiceStoreError,
     SpiceValidationError,
@@ -92,20 +87,6 @@ def test_update_targets_the_chain_governing_a_scan(typed: None) -> None:
     assert spice.diff("settings", 0, 1, anchor="r5") == {"label": ("default", "after beam loss")}
 
 
-def test_stale_base_is_a_conflict_naming_both_revisions() -> None:
-    spice = _repo()["p1"].spice
-    spice.seed("norm", {"factor": 1}, type="free")
-    spice.update("norm", {"factor": 2}, base=0)
-    with pytest.raises(
-        SpiceConflict, match="started from revision 0 but revision 1 is current"
-    ) as info:
-        spice.update("norm", {"factor": 3}, base=0)
-    assert (info.value.base, info.value.current) == (0, 1)
-    assert spice.update("norm", {"factor": 3}, base=info.value.current).revision == 2
-    with pytest.raises(SpiceConflict, match="already exists"):
-        spice.seed("norm", {"factor": 9}, type="free")
-
-
 def test_revert_and_delete_keep_history() -> None:
     spice = _repo()["p1"].spice
     spice.seed("norm", {"factor": 1}, type="free")
@@ -138,58 +119,6 @@ def test_cooked_is_recomputed_after_update_and_names_revision(typed: None) -> No
     assert used["uuid"] == scan.proposal.spice.history("settings")[-1].uuid
     assert second.attrs["nx5d_adapter"] == "memory"
     assert second.attrs["nx5d_adapter_version"] == "0.1.0"
-
-
-def test_readers_in_another_store_object_see_writes_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "spice.sqlite"
-    writer = _repo(spice=str(path))["p1"].spice
-    reader = _repo(spice=f"sqlite:///{path}")["p1"].spice
-    writer.seed("norm", {"factor": 1}, type="free")
-    assert reader.view("r1")["norm"] == {"factor": 1}
-    writer.update("norm", {"factor": 5})
-    assert reader.view("r1")["norm"] == {"factor": 5}
-
-
-WORKER = textwrap.dedent(
-    """
-    import sys
-    from nx5d_core.spice import SpiceConflict, SpiceStore
-    store = SpiceStore(sys.argv[1])
-    worker, done, conflicts = int(sys.argv[2]), 0, 0
-    while done < 100:
-        head = [r for r in store.heads(proposal="p1") if r.handle == "counter"][0]
-        data = {"count": head.data["count"] + 1, "last": worker}
-        try:
-            store.write(proposal="p1", handle="counter", type="free", anchor="", data=data,
-                        base=head.revision, author=f"w{worker}")
-            done += 1
-        except SpiceConflict:
-            conflicts += 1
-    print(conflicts)
-    """
-)
-
-
-@pytest.mark.slow
-def test_four_processes_times_hundred_updates_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "spice.sqlite"
-    spice = _repo(spice=str(path))["p1"].spice
-    spice.seed("counter", {"count": 0, "last": -1}, type="free")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(path), str(w)], stdout=subprocess.PIPE, text=True
-        )
-        for w in range(4)
-    ]
-    for p in procs:
-        p.communicate(timeout=300)
-    assert [p.returncode for p in procs] == [0, 0, 0, 0]
-    history = spice.history("counter")
-    assert len(history) == 401
-    assert [r.revision for r in history] == list(range(401))
-    assert [r.data["count"] for r in history] == list(range(401))
-    assert all(b.parent == a.uuid for a, b in itertools.pairwise(history))
-    assert sorted({r.author for r in history[1:]}) == ["w0", "w1", "w2", "w3"]
 
 
 def test_nx5d_json_round_trip(tmp_path: Path, typed: None) -> None:

@@ -110,6 +110,21 @@ WORKER = textwrap.dedent(
 )
 
 
+def _counter(url: str) -> SpiceStore:
+    """The store with a 'counter' chain at revision 0."""
+    store = open_store(url)
+    store.write(
+        proposal="p1", handle="counter", type="free", anchor="", data={"count": 0}, base=None
+    )
+    return store
+
+
+def _writers(url: str, count: int, updates: str) -> list[subprocess.Popen[bytes]]:
+    return [
+        subprocess.Popen([sys.executable, "-c", WORKER, url, str(w), updates]) for w in range(count)
+    ]
+
+
 def _check_chain(url: str, *, length: int | None = None) -> int:
     history = [r for r in open_store(url).records(proposal="p1") if r.handle == "counter"]
     if length is not None:
@@ -122,14 +137,8 @@ def _check_chain(url: str, *, length: int | None = None) -> int:
 
 @pytest.mark.slow
 def test_sixteen_processes_times_hundred_updates_lose_nothing(store_url: str) -> None:
-    store = open_store(store_url)
-    store.write(
-        proposal="p1", handle="counter", type="free", anchor="", data={"count": 0}, base=None
-    )
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, store_url, str(w), "100"])
-        for w in range(16)
-    ]
+    store = _counter(store_url)
+    procs = _writers(store_url, 16, "100")
     for p in procs:
         p.wait(timeout=600)
     assert [p.returncode for p in procs] == [0] * 16
@@ -140,13 +149,8 @@ def test_sixteen_processes_times_hundred_updates_lose_nothing(store_url: str) ->
 
 @pytest.mark.slow
 def test_writers_killed_with_sigkill_leave_a_whole_chain(store_url: str) -> None:
-    store = open_store(store_url)
-    store.write(
-        proposal="p1", handle="counter", type="free", anchor="", data={"count": 0}, base=None
-    )
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, store_url, str(w), "-1"]) for w in range(4)
-    ]
+    _counter(store_url)
+    procs = _writers(store_url, 4, "-1")  # until killed
     deadline = time.monotonic() + 60
     while _check_chain(store_url) < 60 and time.monotonic() < deadline:
         time.sleep(0.2)

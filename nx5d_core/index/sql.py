@@ -148,18 +148,13 @@ def _part(q: Query) -> tuple[str, list[Any]] | None:
         if not q.keys:
             return _NEVER
         return f"key IN ({', '.join('?' * len(q.keys))})", list(q.keys)
-    if isinstance(q, Or):
+    if isinstance(q, And | Or):
         parts = [_part(p) for p in q.parts]
         if any(p is None for p in parts):
-            return None
+            return None  # all or nothing: Python answers the whole combination
         done = [p for p in parts if p is not None]
-        return " OR ".join(f"({w})" for w, _ in done) or "0", [x for _, ps in done for x in ps]
-    if isinstance(q, And):
-        parts = [_part(p) for p in q.parts]
-        if any(p is None for p in parts):
-            return None
-        done = [p for p in parts if p is not None]
-        return " AND ".join(f"({w})" for w, _ in done) or "1", [x for _, ps in done for x in ps]
+        joiner, empty = (" OR ", "0") if isinstance(q, Or) else (" AND ", "1")
+        return joiner.join(f"({w})" for w, _ in done) or empty, [x for _, ps in done for x in ps]
     return None
 
 

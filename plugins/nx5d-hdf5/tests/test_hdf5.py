@@ -358,6 +358,16 @@ def test_unknown_compression_filter_is_named(tmp_path: Path) -> None:
     assert MissingFilterError.__mro__[1] is Hdf5FormatError
 
 
+def _master_linking(path: Path, data_file: str) -> None:
+    """A NeXus master file whose signal is an external link to ``data_file:/frames``."""
+    with h5py.File(path, "w") as f:
+        entry = f.create_group("entry")
+        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
+        data["frames"] = h5py.ExternalLink(data_file, "/frames")
+
+
 def test_indexed_summary_follows_a_growing_external_detector_file(tmp_path: Path) -> None:
     """A master file written once, its detector data in a file that grows (as Eiger/Pilatus
     writers at DLS and APS do): the stored summary must follow the data file, not the master."""
@@ -369,12 +379,7 @@ def test_indexed_summary_follows_a_growing_external_detector_file(tmp_path: Path
             f["frames"] = np.zeros((frames, 4, 5), np.int32)
 
     detector(3)
-    with h5py.File(folder / "s1.nxs", "w") as f:
-        entry = f.create_group("entry")
-        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
-        data = entry.create_group("data")
-        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
-        data["frames"] = h5py.ExternalLink("s1_data.h5", "/frames")
+    _master_linking(folder / "s1.nxs", "s1_data.h5")
     url = f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs"
     first = nx5d_core.open_repository(url)["p"]
     assert first.summaries()[0].summary.num_frames == 3
@@ -391,12 +396,7 @@ def test_indexed_summary_follows_a_growing_external_detector_file(tmp_path: Path
 def test_indexed_summary_notices_a_dangling_link_target_appearing(tmp_path: Path) -> None:
     folder = tmp_path / "p"
     folder.mkdir()
-    with h5py.File(folder / "s1.nxs", "w") as f:
-        entry = f.create_group("entry")
-        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
-        data = entry.create_group("data")
-        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
-        data["frames"] = h5py.ExternalLink("s1_data.h5", "/frames")
+    _master_linking(folder / "s1.nxs", "s1_data.h5")
     url = f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs"
     entries = nx5d_core.open_repository(url)["p"].summaries()
     assert entries[0].summary is None or entries[0].summary.num_frames == 0
