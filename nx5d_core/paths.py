@@ -29,6 +29,9 @@ __all__ = [
     "recording_reads",
 ]
 
+REMOTE_ROOT = "<remote>"
+"""The root of a remote repository's guard: no local path lies inside it."""
+
 FileIdentity = tuple[int, int, int]
 """(inode, size, mtime in ns) of a file: what changes when a file is replaced or rewritten."""
 
@@ -118,9 +121,19 @@ class RootGuard:
         allowed = tuple(os.path.realpath(os.fspath(p)) for p in allow_outside)
         return cls(root=os.path.realpath(os.fspath(root)), allowed=allowed)
 
+    @classmethod
+    def remote(cls, *, allow_outside: Iterable[str | os.PathLike[str]] = ()) -> RootGuard:
+        """The guard of a repository on a remote file system (S3, HTTP): its root holds no
+        local path, so a link in a remote file that names a local file is refused (only the
+        folders in ``allow_outside`` may be read)."""
+        allowed = tuple(os.path.realpath(os.fspath(p)) for p in allow_outside)
+        return cls(root=REMOTE_ROOT, allowed=allowed)
+
     def contains(self, resolved: str) -> bool:
         """Whether the resolved path ``resolved`` lies inside the root or an allowed folder."""
         for base in (self.root, *self.allowed):
+            if base == REMOTE_ROOT:
+                continue
             if resolved == base or resolved.startswith(base.rstrip(os.sep) + os.sep):
                 return True
         return False

@@ -152,7 +152,10 @@ class Repository(KeyedCollection["Proposal"]):
             if self.pattern is None:
                 msg = f"{self._where()}: the adapter reads no files (no URL pattern), so it has no root"
                 raise AdapterContractError(msg)
-            self._guard = RootGuard.create(self._boundary(), allow_outside=self.allow_outside)
+            if self.pattern.is_local:
+                self._guard = RootGuard.create(self._boundary(), allow_outside=self.allow_outside)
+            else:  # an object store or web server: no local path is inside it
+                self._guard = RootGuard.remote(allow_outside=self.allow_outside)
         return self._guard
 
     def use_index(self, index: bool | str | os.PathLike[str] | None) -> None:

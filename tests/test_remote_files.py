@@ -157,3 +157,44 @@ def test_real_nexus_files_and_spec_files_from_s3(s3_endpoint: str, tmp_path: Pat
                 np.testing.assert_array_equal(a[var].values, b[var].values)
     finally:
         fs.rm(name, recursive=True)
+
+
+def test_links_in_remote_files_never_reach_local_files(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HDF5 file in S3 whose external link names a local file (absolute, or relative to a
+    working folder that happens to mirror the bucket) gets neither read."""
+    import h5py
+    import s3fs
+
+    name = f"nx5d-{uuid.uuid4().hex[:12]}"
+    secret = tmp_path / name / "nx" / "p" / "secret.h5"  # where a relative link would land
+    secret.parent.mkdir(parents=True)
+    with h5py.File(secret, "w") as f:
+        f["values"] = np.full(3, 42)
+    here = tmp_path / "s1.nxs"
+    with h5py.File(here, "w") as f:
+        entry = f.create_group("entry")
+        entry.attrs.update({"NX_class": "NXentry", "default": "data"})
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "frames"})
+        data["frames"] = np.arange(6).reshape(2, 3)
+        data["absolute"] = h5py.ExternalLink(str(secret), "/values")
+        data["relative"] = h5py.ExternalLink("secret.h5", "/values")
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir(name)
+    fs.put(str(here), f"{name}/nx/p/s1.nxs")
+    monkeypatch.chdir(tmp_path)
+    try:
+        repo = nx5d_core.open_repository(
+            f"s3://{name}/nx/{{proposal}}/{{scan}}.nxs", adapter="hdf5"
+        )
+        raw = repo["p"]["s1"].raw
+        assert raw["frames"].values.tolist() == [[0, 1, 2], [3, 4, 5]]
+        assert "absolute" not in raw
+        assert "relative" not in raw
+        assert not any(np.array_equal(v.values, np.full(3, 42)) for v in raw.data_vars.values())
+        with pytest.raises(nx5d_core.OutsideRootError):
+            repo.guard.resolve(secret)
+    finally:
+        fs.rm(name, recursive=True)
