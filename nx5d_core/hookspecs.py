@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .recipes import RecipeRegistry
     from .registry import AdapterRegistry
     from .spice.types import SpiceTypeRegistry
 
@@ -50,4 +51,19 @@ def nx5d_register_spice_types(registry: SpiceTypeRegistry) -> None:
     Failure: as for :func:`nx5d_register_adapters`; a clash of type names raises
     :class:`~nx5d_core.spice.errors.SpiceTypeConflict` outside plugin loading and is settled
     with a warning while plugins load.
+    """
+
+
+@hookspec
+def nx5d_register_recipes(registry: RecipeRegistry) -> None:
+    """Register the plugin's recipes (named processing steps with a typed spice model).
+
+    Called once per process, the first time recipes or spice types are needed; built-in plugins
+    first. Each recipe's model becomes the spice type of the recipe's name. Register functions
+    by ``"module:function"`` so that heavy packages load only when a recipe runs.
+
+    :param registry: call ``registry.add(Recipe(name="rsm", model=RsmParams,
+        function="my_recipes.rsm:cook", version="1"))``.
+
+    Failure: as for :func:`nx5d_register_adapters`.
     """

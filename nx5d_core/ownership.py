@@ -17,6 +17,7 @@ BUILTIN_PACKAGES = {
     "nx5d-udkm": "nx5d_udkm",
     "nx5d-hdf5": "nx5d_hdf5",
     "nx5d-spec": "nx5d_spec",
+    "nx5d-recipes": "nx5d_recipes",
 }
 """Distributions shipped with nx5d_core and the package each one must provide its plugin from."""
 

@@ -16,6 +16,7 @@ from .ownership import BUILTIN_PACKAGES, Owner
 from .registry import AdapterInfo, AdapterRegistry
 
 if TYPE_CHECKING:
+    from .recipes import RecipeRegistry
     from .spice.types import SpiceTypeRegistry
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "get_adapter",
     "get_plugin_manager",
     "list_adapters",
+    "load_recipes",
     "load_registry",
     "load_spice_types",
     "refresh_plugins",
@@ -101,7 +103,10 @@ def _dist_name(ep: EntryPoint) -> str:
 
 
 def _call_each(
-    pm: pluggy.PluginManager, hook_name: str, *, registry: AdapterRegistry | SpiceTypeRegistry
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    *,
+    registry: AdapterRegistry | SpiceTypeRegistry | RecipeRegistry,
 ) -> None:
     """Call one hook plugin by plugin (built-ins first), so that one failing plugin does not
     stop the others; the registry knows which plugin is registering."""
@@ -139,6 +144,27 @@ def load_spice_types() -> SpiceTypeRegistry:
 
     registry = SpiceTypeRegistry()
     _call_each(get_plugin_manager(), "nx5d_register_spice_types", registry=registry)
+    registry.ownership.loading = True  # a recipe's model is the spice type of its name
+    try:
+        for name, recipe in load_recipes().view().items():
+            registry.ownership.current = recipe.owner
+            try:
+                registry.add(name, recipe.model)
+            except BaseException as exc:  # noqa: BLE001 - reported, the other types stay
+                _skip(f"the spice type of recipe {name!r} ({recipe.owner}) could not be registered", exc)
+    finally:
+        registry.ownership.loading = False
+        registry.ownership.current = Owner()
+    return registry
+
+
+@functools.lru_cache(maxsize=1)
+def load_recipes() -> RecipeRegistry:
+    """Load every plugin once and return the recipe registry (cached)."""
+    from .recipes import RecipeRegistry
+
+    registry = RecipeRegistry()
+    _call_each(get_plugin_manager(), "nx5d_register_recipes", registry=registry)
     return registry
 
 
@@ -146,6 +172,7 @@ def refresh_plugins() -> None:
     """Forget what was discovered, so the next use re-reads the entry points."""
     load_registry.cache_clear()
     load_spice_types.cache_clear()
+    load_recipes.cache_clear()
     _OWNERS.clear()
     _DISABLED.clear()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .scan import Scan
@@ -15,13 +15,17 @@ from .options import data_options
 __all__ = ["cook_key", "provenance_attrs"]
 
 
-def cook_key(*, scan: Scan, view: SpiceView, files: str | None = None) -> str:
-    """Hash of (repository, proposal, scan key, spice view, adapter name and version, files).
+def cook_key(
+    *, scan: Scan, view: SpiceView, files: str | None = None, recipe: str | None = None
+) -> str:
+    """Hash of (repository, proposal, scan key, spice view, adapter name and version, files,
+    recipe name and version).
 
     ``files`` is the digest of the scan's file fingerprint: changed files give a fresh cook.
     """
     repo = scan.repository
-    parts = {
+    name = recipe or scan.default_recipe
+    parts: dict[str, Any] = {
         "repository": repo.url,
         "proposal": scan.proposal.key,
         "scan": scan.key,
@@ -31,6 +35,10 @@ def cook_key(*, scan: Scan, view: SpiceView, files: str | None = None) -> str:
         "files": files,
         "options": data_options(repo),
     }
+    if name is not None:
+        from .plugins import load_recipes
+
+        parts["recipe"] = [recipe is not None, name, load_recipes()[name].version]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -84,10 +84,27 @@ class Scan(Caches):
         """
         return None
 
+    default_recipe: ClassVar[str | None] = None
+    """The recipe :attr:`cooked` runs when the adapter does not override :meth:`_cook`."""
+
+    recipe_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    """Recipe name -> the adapter's defaults for its parameters (below the spice record)."""
+
     def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
-        """Process ``raw`` with the parameters in ``spice``."""
-        msg = f"adapter {self.repository.name!r} defines no cook step (Scan._cook) for scan {self.key!r}"
+        """Process ``raw`` with the parameters in ``spice`` (default: :attr:`default_recipe`)."""
+        if self.default_recipe is not None:
+            return self._run_recipe(self.default_recipe, raw=raw, view=spice)
+        msg = (
+            f"adapter {self.repository.name!r} defines no cook step (Scan._cook) and no default "
+            f"recipe for scan {self.key!r}; cook with an installed recipe: scan.cook(recipe=...)"
+        )
         raise NotImplementedError(msg)
+
+    def _run_recipe(self, name: str, *, raw: xr.Dataset, view: SpiceView) -> xr.Dataset:
+        """Run the installed recipe ``name`` with this adapter's defaults for it."""
+        from .recipes import run_recipe
+
+        return run_recipe(name, raw=raw, view=view, defaults=self.recipe_defaults.get(name))
 
     # -- framework -----------------------------------------------------------------------
     @property
@@ -259,12 +276,20 @@ class Scan(Caches):
         return self.cook()
 
     def cook(
-        self, *, lazy: bool = False, view: SpiceView | None = None, **overrides: Any
+        self,
+        *,
+        recipe: str | None = None,
+        lazy: bool = False,
+        view: SpiceView | None = None,
+        **overrides: Any,
     ) -> xr.Dataset:
         """Process the scan with its spice view, optionally overriding some parameters.
 
         Parameters
         ----------
+        recipe
+            An installed recipe (``nx5d recipes``) to cook with; default: the adapter's cook
+            step (:meth:`_cook`, which runs :attr:`default_recipe`).
         lazy
             Cook from :meth:`lazy` (streaming, low memory) instead of :attr:`raw`.
         view
@@ -281,7 +306,9 @@ class Scan(Caches):
         files = self._validated()
         base = self.spice if view is None else view
         view = base.with_overrides(overrides) if overrides else base
-        key = cook_key(scan=self, view=view, files=None if files is None else files.digest())
+        key = cook_key(
+            scan=self, view=view, files=None if files is None else files.digest(), recipe=recipe
+        )
         cached = self._cooked.get(key)
         if cached is not None:
             self._cooked.move_to_end(key)
@@ -289,8 +316,13 @@ class Scan(Caches):
         raw = self.lazy() if lazy else self.raw
         if self._seen is not files:  # the read saw newer files than the key was made from
             files = self._seen
-            key = cook_key(scan=self, view=view, files=None if files is None else files.digest())
-        cooked = self._cook(raw, view)
+            key = cook_key(
+                scan=self, view=view, files=None if files is None else files.digest(), recipe=recipe
+            )
+        if recipe is None:
+            cooked = self._cook(raw, view)
+        else:
+            cooked = self._run_recipe(recipe, raw=raw, view=view)
         if not isinstance(cooked, xr.Dataset):
             msg = f"{type(self).__name__}._cook() returned {type(cooked).__name__}, not xarray.Dataset"
             raise AdapterContractError(msg)

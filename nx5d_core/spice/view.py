@@ -94,7 +94,12 @@ class SpiceView(Mapping[str, Any]):
         if handle in self._values:
             return model.model_validate(_plain(self[handle]))
         value = model()
-        self.defaults_used[handle] = value.model_dump(mode="json")
+        self.note_defaults(handle, value.model_dump(mode="json"))
+        return value
+
+    def note_defaults(self, handle: str, defaults: Mapping[str, Any]) -> None:
+        """Record that ``handle`` was not seeded and ``defaults`` were used (logged once per handle)."""
+        self.defaults_used[handle] = dict(defaults)
         if handle not in _WARNED:
             _WARNED.add(handle)
             logger.warning(
@@ -105,7 +110,6 @@ class SpiceView(Mapping[str, Any]):
                 self.defaults_used[handle],
                 handle,
             )
-        return value
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SpiceView:
         """A new view where ``overrides`` replace (models) or update (dicts of fields) values."""

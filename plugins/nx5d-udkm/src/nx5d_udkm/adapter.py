@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
 from pydantic import Field
 
 from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
@@ -500,11 +502,16 @@ class UdkmScan(Scan):
         return self._dataset(images, rows, cols, reader.template.shape)
 
     # -- cook --------------------------------------------------------------------------
-    def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
-        from .rsm import RsmParams, cook_rsm
+    default_recipe = "rsm"
+    recipe_defaults = MappingProxyType({"rsm": UDKM_RSM_DEFAULTS})
 
-        params = spice.get_or_default("rsm", RsmParams)
-        return cook_rsm(raw, params=params, block_frames=self.options.block_frames)
+    def _run_recipe(self, name: str, *, raw: xr.Dataset, view: SpiceView) -> xr.Dataset:
+        from nx5d_core.recipes import run_recipe
+
+        tuning = {"block_frames": self.options.block_frames} if name == "rsm" else {}
+        return run_recipe(
+            name, raw=raw, view=view, defaults=self.recipe_defaults.get(name), **tuning
+        )
 
 
 UdkmRepository.proposal_class = UdkmProposal

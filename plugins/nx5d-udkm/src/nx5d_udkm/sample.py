@@ -88,11 +88,11 @@ def _q_of_pixels(
     thetas: Sequence[float], shape: tuple[int, int]
 ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     """(qy, qz) of every pixel at each sample angle, from the cook's own conversion."""
-    from .rsm import RsmParams, q_maps
+    from .rsm import params, q_maps
 
     distinct = sorted({float(t) for t in thetas})
     angles = np.array(distinct * (2 if len(distinct) == 1 else 1))  # xrayutilities wants >1
-    qy, qz = q_maps(angles, params=RsmParams(), rows=np.arange(shape[0]), cols=np.arange(shape[1]))
+    qy, qz = q_maps(angles, params=params(), rows=np.arange(shape[0]), cols=np.arange(shape[1]))
     return {theta: (qy[i], qz[i]) for i, theta in enumerate(distinct)}
 
 
