@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,7 +33,15 @@ SCHEDULER_ENV = "NX5D_SCHEDULER"
 Outcome = tuple[str, "xr.Dataset | BaseException"]
 
 
-def _cook_task(scan: Scan, view: SpiceView, lazy: bool) -> xr.Dataset:
+@dataclass(frozen=True)
+class CookHow:
+    """How each task cooks: from ``lazy()`` or ``raw``, with the adapter's cook or a recipe."""
+
+    lazy: bool = False
+    recipe: str | None = None
+
+
+def _cook_task(scan: Scan, view: SpiceView, how: CookHow) -> xr.Dataset:
     """One task: cook ``scan`` with the view resolved by the caller (computed, not lazy).
 
     Dask work inside the task runs on the worker's own threads: inside a dask.distributed
@@ -41,8 +50,8 @@ def _cook_task(scan: Scan, view: SpiceView, lazy: bool) -> xr.Dataset:
     import dask
 
     with dask.config.set(scheduler="threads"):
-        cooked = scan.cook(view=view, lazy=lazy)
-        return cooked.compute() if lazy else cooked
+        cooked = scan.cook(view=view, lazy=how.lazy, recipe=how.recipe)
+        return cooked.compute() if how.lazy else cooked
 
 
 def _views(scans: Sequence[Scan]) -> dict[int, SpiceView]:
@@ -82,6 +91,7 @@ def cook_many(
     *,
     client: Any = None,
     lazy: bool = False,
+    recipe: str | None = None,
     progress: bool | None = None,
     workers: int | None = None,
     retries: int = 2,
@@ -97,6 +107,8 @@ def cook_many(
     lazy
         Cook from ``scan.lazy()`` (dask in, dask out) and compute in the task: scans larger than
         a worker's memory stream through.
+    recipe
+        An installed recipe to cook with (default: each adapter's own cook step).
     progress
         A progress bar (``None``: when interactive and slower than a second).
     workers
@@ -112,13 +124,14 @@ def cook_many(
     labels = [_label(s, several) for s in items]
     from .progress import progress_bar
 
+    how = CookHow(lazy=lazy, recipe=recipe)
     bar = progress_bar(total=len(items), desc="cooking", unit="scan", show=progress)
     cluster = _client(client)
     try:
         if cluster is not None:
-            yield from _on_cluster(cluster, items, views, labels, lazy, retries, bar)
+            yield from _on_cluster(cluster, items, views, labels, how, retries, bar)
         else:
-            yield from _on_pool(items, views, labels, lazy, workers, bar)
+            yield from _on_pool(items, views, labels, how, workers, bar)
     finally:
         bar.close()
         if cluster is not None and client is None:  # made here from NX5D_SCHEDULER: ours to close
@@ -129,7 +142,7 @@ def _on_pool(
     items: list[Scan],
     views: dict[int, SpiceView],
     labels: list[str],
-    lazy: bool,
+    how: CookHow,
     workers: int | None,
     bar: Any,
 ) -> Iterator[Outcome]:
@@ -138,7 +151,7 @@ def _on_pool(
     context = multiprocessing.get_context("spawn")  # no forked copies of threads and handles
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: dict[Future[Any], int] = {
-            pool.submit(_cook_task, scan, views[n], lazy): n for n, scan in enumerate(items)
+            pool.submit(_cook_task, scan, views[n], how): n for n, scan in enumerate(items)
         }
         for future in as_completed(futures):
             n = futures[future]
@@ -156,7 +169,7 @@ def _on_cluster(
     items: list[Scan],
     views: dict[int, SpiceView],
     labels: list[str],
-    lazy: bool,
+    how: CookHow,
     retries: int,
     bar: Any,
 ) -> Iterator[Outcome]:
@@ -167,7 +180,7 @@ def _on_cluster(
             _cook_task,
             scan,
             views[n],
-            lazy,
+            how,
             key=f"nx5d-cook-{labels[n]}-{id(items)}",
             retries=retries,
         ): n

@@ -151,7 +151,10 @@ def load_spice_types() -> SpiceTypeRegistry:
             try:
                 registry.add(name, recipe.model)
             except BaseException as exc:  # noqa: BLE001 - reported, the other types stay
-                _skip(f"the spice type of recipe {name!r} ({recipe.owner}) could not be registered", exc)
+                _skip(
+                    f"the spice type of recipe {name!r} ({recipe.owner}) could not be registered",
+                    exc,
+                )
     finally:
         registry.ownership.loading = False
         registry.ownership.current = Owner()

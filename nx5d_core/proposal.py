@@ -14,6 +14,7 @@ from .summary import ScanSummary, SummaryEntry
 
 if TYPE_CHECKING:
     import pandas as pd
+    import xarray as xr
 
     from .index import SyncCounts
     from .queries import Query
@@ -179,6 +180,7 @@ class Proposal(KeyedCollection["Scan"]):
         *,
         client: Any = None,
         lazy: bool = False,
+        recipe: str | None = None,
         progress: bool | None = None,
         workers: int | None = None,
     ) -> Iterator[tuple[str, Any]]:
@@ -188,8 +190,27 @@ class Proposal(KeyedCollection["Scan"]):
 
         chosen = self.keys() if keys is None else list(keys)
         return cook_many(
-            [self[k] for k in chosen], client=client, lazy=lazy, progress=progress, workers=workers
+            [self[k] for k in chosen],
+            client=client,
+            lazy=lazy,
+            recipe=recipe,
+            progress=progress,
+            workers=workers,
         )
+
+    def cook(
+        self,
+        keys: Iterable[str],
+        *,
+        recipe: str | None = None,
+        lazy: bool = False,
+        **overrides: Any,
+    ) -> xr.Dataset:
+        """Cook several scans into one result (e.g. one reciprocal-space map from three omega
+        scans); see :func:`nx5d_core.merging.cook_together`."""
+        from .merging import cook_together
+
+        return cook_together(self, list(keys), recipe=recipe, lazy=lazy, overrides=overrides)
 
     def _repr_html_(self) -> str:
         from .html import proposal_html

@@ -105,10 +105,14 @@ class Recipe:
             raise AdapterContractError(msg)
         return result
 
-    def merge(self, raws: Sequence[xr.Dataset], *, keys: Sequence[str], params: BaseModel) -> xr.Dataset:
+    def merge(
+        self, raws: Sequence[xr.Dataset], *, keys: Sequence[str], params: BaseModel
+    ) -> xr.Dataset:
         """Several scans' raw data as one input, or :class:`RecipeError` if it cannot merge."""
         if self.combine is None:
-            msg = f"recipe {self.name!r} cooks one scan at a time; it cannot merge scans {list(keys)}"
+            msg = (
+                f"recipe {self.name!r} cooks one scan at a time; it cannot merge scans {list(keys)}"
+            )
             raise RecipeError(msg)
         combine = _import(self.combine) if isinstance(self.combine, str) else self.combine
         merged: xr.Dataset = combine(raws, keys=keys, params=params)
@@ -134,7 +138,11 @@ class RecipeRegistry:
         old = self._recipes.get(recipe.name)
         if old is not None and old is not recipe:
             replace = self.ownership.settle(
-                kind="recipe", name=recipe.name, old=old.owner, overwrite=overwrite, error=RecipeError
+                kind="recipe",
+                name=recipe.name,
+                old=old.owner,
+                overwrite=overwrite,
+                error=RecipeError,
             )
             if not replace:
                 if recipe.name in self.ownership.contested:

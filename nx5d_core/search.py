@@ -175,6 +175,7 @@ class ScanSelection(Sequence["Scan"]):
         *,
         client: Any = None,
         lazy: bool = False,
+        recipe: str | None = None,
         progress: bool | None = None,
         workers: int | None = None,
     ) -> Iterator[tuple[str, Any]]:
@@ -182,7 +183,14 @@ class ScanSelection(Sequence["Scan"]):
         :mod:`nx5d_core.many`."""
         from .many import cook_many
 
-        return cook_many(list(self), client=client, lazy=lazy, progress=progress, workers=workers)
+        return cook_many(
+            list(self),
+            client=client,
+            lazy=lazy,
+            recipe=recipe,
+            progress=progress,
+            workers=workers,
+        )
 
     def _repr_html_(self) -> str:
         from .html import selection_html

@@ -22,6 +22,7 @@ __all__ = [
     "index",
     "ls",
     "migrate",
+    "recipes",
     "search",
     "show",
     "spice",
@@ -84,6 +85,26 @@ def adapters(args: argparse.Namespace) -> None:
         print(f"{info.name}\t{info.description}")
         print(f"\tpatterns: {', '.join(info.url_patterns) or '-'}")
         print(f"\tfrom: {info.distribution}")
+
+
+def recipes(args: argparse.Namespace) -> None:
+    """``nx5d recipes``: name, description, spice type and its fields, version, owner."""
+    from ..plugins import load_recipes
+
+    registry = load_recipes()
+    names = list(registry)
+    if not names:
+        print("no recipes installed (plugins provide them through nx5d_register_recipes)")
+    for name in names:
+        recipe = registry[name]
+        print(f"{name}	{recipe.description}")
+        print(f"	spice type: {name} ({recipe.model.__module__}.{recipe.model.__qualname__})")
+        print(f"	fields: {', '.join(recipe.model.model_fields)}")
+        print(
+            f"	version: {recipe.version}{'; lazy (streams dask input)' if recipe.lazy else ''}"
+        )
+        print(f"	merges scans: {'yes' if recipe.combine is not None else 'no'}")
+        print(f"	from: {recipe.owner.distribution}")
 
 
 def _variables(scan: Any, *, full: bool) -> None:

@@ -158,13 +158,13 @@ def run_demo(*, out: str | None = None, frames: int | None = None) -> Path:
     print(
         "\n== spice: seed 'rsm' at the proposal start, anchor a finer q_z grid from scan 101500 on"
     )
-    defaults = rsm.RsmParams().model_dump(mode="json")
+    defaults = rsm.UDKM_RSM  # UDKM's defaults for the rsm recipe, made explicit in spice
     zoom = {"grid": [30, 60], "q_range": [-0.03, 0.03, 3.15, 3.25]}  # SRO and STO (002)
     proposal.spice.seed("rsm", {**defaults, **zoom}, type="rsm", author="demo")
     proposal.spice.anchor("rsm", "101500", {"grid": [40, 80]}, author="demo")
     for record in proposal.spice.history("rsm"):
         print(
-            f"  rsm @ {record.anchor or '(start)'} r{record.revision}: grid={record.data['grid']} distance={record.data['distance_m']}"
+            f"  rsm @ {record.anchor or '(start)'} r{record.revision}: grid={record.data['grid']} distance={record.data['detector']['distance_m']} m"
         )
 
     print(f"\n== cooking reciprocal-space maps per delay for scan {scan.key}")

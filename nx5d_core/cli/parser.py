@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("adapters", help="list installed adapters").set_defaults(func=commands.adapters)
+    sub.add_parser("recipes", help="list installed recipes and their spice types").set_defaults(
+        func=commands.recipes
+    )
 
     def repository(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)

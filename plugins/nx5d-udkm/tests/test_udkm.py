@@ -17,10 +17,9 @@ from nx5d_udkm import (
     FrameShapeError,
     ManifestError,
     MissingFrameError,
-    RsmParams,
     UdkmRepository,
+    rsm,
 )
-from nx5d_udkm import rsm
 from nx5d_udkm.rsm import cook_rsm, reference_cook
 from nx5d_udkm.sample import make_scan
 

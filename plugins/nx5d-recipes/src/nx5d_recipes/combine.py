@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from nx5d_core.recipes import RecipeError
 
 from .variables import variable
@@ -32,7 +33,9 @@ def concat_frames(raws: Sequence[xr.Dataset], *, keys: Sequence[str], params: An
     import xarray as xr
 
     name = _signal_name(params)
-    dims = {str(variable(r, name, what=f"scan {k!r}").dims[0]) for r, k in zip(raws, keys, strict=True)}
+    dims = {
+        str(variable(r, name, what=f"scan {k!r}").dims[0]) for r, k in zip(raws, keys, strict=True)
+    }
     if len(dims) != 1:
         msg = f"scans {list(keys)} disagree on the frame axis of {name!r}: {sorted(dims)}"
         raise RecipeError(msg)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from nx5d_core.recipes import RecipeError
 
-from .flatfield_model import FlatFieldParams
+from .flatfield_model import FLATFIELD_DEFAULTS, FlatFieldParams
 from .variables import variable
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ def _roles(raw: xr.Dataset, params: FlatFieldParams, *, dim: str) -> np.ndarray:
             )
             raise RecipeError(msg)
         scans = np.asarray(raw["scan"].values).astype(str)
-        return np.where(scans == params.dark_scan, DARK, np.where(scans == params.flat_scan, FLAT, PROJECTION))
+        return np.where(
+            scans == params.dark_scan, DARK, np.where(scans == params.flat_scan, FLAT, PROJECTION)
+        )
     key = variable(raw, params.image_key or "image_key", what="flatfield image_key")
     if key.dims != (dim,):
         msg = f"flatfield: image_key {key.name!r} has dimensions {key.dims}; expected ({dim!r},)"
@@ -54,13 +57,19 @@ def cook_flatfield(raw: xr.Dataset, params: FlatFieldParams) -> xr.Dataset:
     ROI, ``roi_sum`` per projection."""
     import xarray as xr
 
+    params = FlatFieldParams.model_validate(
+        {**FLATFIELD_DEFAULTS, **params.model_dump(mode="json", exclude_none=True)}
+    )
     signal = variable(raw, params.signal or "data", what="flatfield signal")
     if signal.ndim != 3:
         msg = f"flatfield: signal {signal.name!r} has dimensions {signal.dims}; expected (frame, row, column)"
         raise RecipeError(msg)
     dim, rows, cols = (str(d) for d in signal.dims)
     roles = _roles(raw, params, dim=dim)
-    counts = {name: int((roles == value).sum()) for name, value in (("dark", DARK), ("flat", FLAT), ("projection", PROJECTION))}
+    counts = {
+        name: int((roles == value).sum())
+        for name, value in (("dark", DARK), ("flat", FLAT), ("projection", PROJECTION))
+    }
     missing = [name for name, count in counts.items() if count == 0]
     if missing:
         msg = f"flatfield: no {' and no '.join(missing)} frames in {signal.name!r} (found {counts})"
@@ -80,7 +89,11 @@ def cook_flatfield(raw: xr.Dataset, params: FlatFieldParams) -> xr.Dataset:
         if coord.dims == (dim,)
     }
     out: dict[str, Any] = {
-        "corrected": ((dim, rows, cols), corrected, {"long_name": "(projection - dark) / (flat - dark)"}),
+        "corrected": (
+            (dim, rows, cols),
+            corrected,
+            {"long_name": "(projection - dark) / (flat - dark)"},
+        ),
         "dark": ((rows, cols), dark, {"long_name": f"mean of {counts['dark']} dark frames"}),
         "flat": ((rows, cols), flat, {"long_name": f"mean of {counts['flat']} flat frames"}),
     }
@@ -89,7 +102,11 @@ def cook_flatfield(raw: xr.Dataset, params: FlatFieldParams) -> xr.Dataset:
         if not (0 <= r0 < r1 <= signal.shape[1] and 0 <= c0 < c1 <= signal.shape[2]):
             msg = f"flatfield: roi {params.roi} is not inside the frame {signal.shape[1:]}"
             raise RecipeError(msg)
-        out["roi_sum"] = ((dim,), corrected[:, r0:r1, c0:c1].sum(axis=(1, 2)), {"long_name": f"sum of corrected over rows {r0}:{r1}, columns {c0}:{c1}"})
+        out["roi_sum"] = (
+            (dim,),
+            corrected[:, r0:r1, c0:c1].sum(axis=(1, 2)),
+            {"long_name": f"sum of corrected over rows {r0}:{r1}, columns {c0}:{c1}"},
+        )
     return xr.Dataset(out, coords=frame_coords, attrs={"flatfield_frames": str(counts)})
 
 

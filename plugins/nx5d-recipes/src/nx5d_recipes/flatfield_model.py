@@ -20,8 +20,12 @@ class FlatFieldParams(BaseModel):
         None,
         description="variable of NeXus NXtomo image_key per frame: 0 projection, 1 flat, 2 dark, 3 invalid",
     )
-    dark_scan: str | None = Field(None, description="scan whose frames are darks (several scans cooked together)")
-    flat_scan: str | None = Field(None, description="scan whose frames are flats (several scans cooked together)")
+    dark_scan: str | None = Field(
+        None, description="scan whose frames are darks (several scans cooked together)"
+    )
+    flat_scan: str | None = Field(
+        None, description="scan whose frames are flats (several scans cooked together)"
+    )
     roi: tuple[int, int, int, int] | None = Field(
         None, description="(row0, row1, col0, col1) summed per corrected frame, ends excluded"
     )

@@ -16,10 +16,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from nx5d_core.recipes import RecipeError
 
 from .gridding import axis, set_matrices
-from .rsm_model import AreaDetector, Circle, LinearDetector, Normalisation, RsmParams
+from .rsm_model import (
+    RSM_DEFAULTS,
+    AreaDetector,
+    Circle,
+    LinearDetector,
+    Normalisation,
+    RsmParams,
+)
 from .variables import frame_values, variable
 
 if TYPE_CHECKING:
@@ -102,11 +110,17 @@ class _Pixels:
             if self.rows.size == 0 or self.cols.size == 0:
                 msg = f"rsm: the detector ROI {detector.roi} leaves no pixel of {signal.name!r}"
                 raise RecipeError(msg)
-            grid_r, grid_c = np.meshgrid(np.flatnonzero(r_keep), np.flatnonzero(c_keep), indexing="ij")
+            grid_r, grid_c = np.meshgrid(
+                np.flatnonzero(r_keep), np.flatnonzero(c_keep), indexing="ij"
+            )
             self.pick = (grid_r * signal.shape[2] + grid_c).ravel()
             bad = {tuple(p) for p in detector.bad_pixels}
             rr, cc = np.meshgrid(self.rows, self.cols, indexing="ij")
-            self.fixed_bad = np.array([(r, c) in bad for r, c in zip(rr.ravel(), cc.ravel(), strict=True)]) if bad else np.zeros(self.pick.size, bool)
+            self.fixed_bad = (
+                np.array([(r, c) in bad for r, c in zip(rr.ravel(), cc.ravel(), strict=True)])
+                if bad
+                else np.zeros(self.pick.size, bool)
+            )
         elif isinstance(detector, LinearDetector):
             channels = _indices(raw, str(signal.dims[1]), signal.shape[1])
             keep = np.ones(channels.size, bool)
@@ -117,7 +131,9 @@ class _Pixels:
                 msg = f"rsm: the detector ROI {detector.roi} leaves no channel of {signal.name!r}"
                 raise RecipeError(msg)
             self.pick = np.flatnonzero(keep)
-            self.fixed_bad = np.isin(self.channels, np.asarray(detector.bad_channels, dtype=np.int64))
+            self.fixed_bad = np.isin(
+                self.channels, np.asarray(detector.bad_channels, dtype=np.int64)
+            )
         else:
             self.pick = np.zeros(1, dtype=np.int64)
             self.fixed_bad = np.zeros(1, bool)
@@ -142,8 +158,10 @@ def q_values(
     """The two gridded q components (1/Å) of every pixel, per angle set: (sets, pixels) each."""
     import xrayutilities as xu
 
-    assert params.sample_circles is not None and params.detector_circles is not None
-    assert params.beam_direction is not None and params.q_axes is not None
+    assert params.sample_circles is not None
+    assert params.detector_circles is not None
+    assert params.beam_direction is not None
+    assert params.q_axes is not None
     qconv = xu.experiment.QConversion(
         [c.axis for c in params.sample_circles],
         [c.axis for c in params.detector_circles],
@@ -231,15 +249,83 @@ def _blocks(data: Any, size: int) -> Iterator[tuple[int, np.ndarray]]:
         yield from zip(chunk_starts, (np.asarray(b) for b in blocks), strict=True)
 
 
+DENSE_BUDGET = 8_000_000
+"""Up to this many (group, angle set, pixel) sums, counts are first summed per angle set and
+gridded once per group (many sets used once: linear and point detectors); above it, each frame
+is gridded as it streams by (few sets shared by many frames: area detectors)."""
+
+
+def _accumulate(
+    data: Any,
+    *,
+    matrices: list[Any],
+    pixels: _Pixels,
+    factor: np.ndarray,
+    frame_set: np.ndarray,
+    frame_group: np.ndarray,
+    groups: int,
+    block_frames: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gridded sums and coverage per group: (groups, bins) each."""
+    import scipy.sparse
+
+    nbins = matrices[0].shape[0]
+    dense = groups * len(matrices) * pixels.size <= DENSE_BUDGET
+    if dense:
+        sums = np.zeros((groups, len(matrices), pixels.size))
+        valid_sums = np.zeros_like(sums)
+    total = np.zeros((groups, nbins))
+    norm = np.zeros((groups, nbins))
+    fixed_norm: dict[int, np.ndarray] = {}
+    fixed_valid = (~pixels.fixed_bad).astype(np.float64)
+    for start, block in _blocks(data, block_frames):
+        flat = block.reshape(block.shape[0], -1)[:, pixels.pick].astype(np.float64)
+        for i, counts in enumerate(flat):
+            f = start + i
+            t = int(frame_set[f])
+            if t < 0:
+                continue
+            g = int(frame_group[f])
+            bad = ~(counts >= 0)  # negative and NaN
+            bad |= pixels.fixed_bad
+            values = counts * factor[f]
+            if bad.any():
+                values[bad] = 0.0
+            same_bad = np.array_equal(bad, pixels.fixed_bad)
+            if dense:
+                sums[g, t] += values
+                valid_sums[g, t] += fixed_valid if same_bad else ~bad
+                continue
+            total[g] += matrices[t] @ values
+            if same_bad:
+                if t not in fixed_norm:
+                    fixed_norm[t] = matrices[t] @ fixed_valid
+                norm[g] += fixed_norm[t]
+            else:
+                norm[g] += matrices[t] @ (~bad).astype(np.float64)
+    if dense:
+        every = scipy.sparse.hstack(matrices, format="csc")
+        for g in range(groups):
+            total[g] = every @ sums[g].ravel()
+            norm[g] = every @ valid_sums[g].ravel()
+    return total, norm
+
+
 def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> xr.Dataset:
     """Map ``raw`` into reciprocal space: ``intensity`` (mean counts per bin; NaN where no data
     fell) and ``coverage`` (gridding weight of the valid pixels), one map per group."""
     import xarray as xr
 
+    params = RsmParams.model_validate(
+        {**RSM_DEFAULTS, **params.model_dump(mode="json", exclude_none=True)}
+    )  # called directly (not through run_recipe): the recipe's own defaults fill the gaps
     _required(params)
     det = params.detector
-    assert det is not None and params.grid is not None and params.q_axes is not None
-    assert params.sample_circles is not None and params.detector_circles is not None
+    assert det is not None
+    assert params.grid is not None
+    assert params.q_axes is not None
+    assert params.sample_circles is not None
+    assert params.detector_circles is not None
     signal = variable(raw, det.signal, what=f"the {det.kind} detector's signal")
     if signal.ndim != _NDIM[det.kind]:
         msg = f"rsm: {det.kind} detector signal {det.signal!r} has dimensions {signal.dims}; expected {_NDIM[det.kind]} (frames first)"
@@ -277,31 +363,16 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
     na, nb = params.grid
     kind = params.gridder or "fuzzy"
     matrices = set_matrices(qa, qb, shape=(na, nb), extent=extent, kind=kind)
-    total = np.zeros((len(groups), na * nb))
-    norm = np.zeros((len(groups), na * nb))
-    fixed_norm: dict[int, np.ndarray] = {}
-    fixed_valid = (~pixels.fixed_bad).astype(np.float64)
-    for start, block in _blocks(signal.data, block_frames):
-        flat = block.reshape(block.shape[0], -1)[:, pixels.pick].astype(np.float64)
-        for i, counts in enumerate(flat):
-            f = start + i
-            t = int(frame_set[f])
-            if t < 0:
-                continue
-            g = int(frame_group[f])
-            bad = ~(counts >= 0)  # negative and NaN
-            bad |= pixels.fixed_bad
-            values = counts * factor[f]
-            matrix = matrices[t]
-            if bad.any():
-                values[bad] = 0.0
-            total[g] += matrix @ values
-            if np.array_equal(bad, pixels.fixed_bad):
-                if t not in fixed_norm:
-                    fixed_norm[t] = matrix @ fixed_valid
-                norm[g] += fixed_norm[t]
-            else:
-                norm[g] += matrix @ (~bad).astype(np.float64)
+    total, norm = _accumulate(
+        signal.data,
+        matrices=matrices,
+        pixels=pixels,
+        factor=factor,
+        frame_set=frame_set,
+        frame_group=frame_group,
+        groups=len(groups),
+        block_frames=block_frames,
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         intensity = np.where(norm > 0, total / norm, np.nan)
     a_name, b_name = params.q_axes
@@ -320,8 +391,16 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
         logger.warning("rsm: frames left out of the map: %s", dropped)
     return xr.Dataset(
         {
-            "intensity": (dims, intensity.reshape(shape), {"long_name": "mean normalised counts per bin"}),
-            "coverage": (dims, norm.reshape(shape), {"long_name": "gridding weight of valid pixels per bin"}),
+            "intensity": (
+                dims,
+                intensity.reshape(shape),
+                {"long_name": "mean normalised counts per bin"},
+            ),
+            "coverage": (
+                dims,
+                norm.reshape(shape),
+                {"long_name": "gridding weight of valid pixels per bin"},
+            ),
         },
         coords=coords,
         attrs={"nx5d_frames_left_out": json.dumps(dropped, sort_keys=True), "rsm_gridder": kind},

@@ -47,7 +47,9 @@ class AreaDetector(BaseModel):
 
     kind: Literal["area"] = "area"
     signal: str = Field("images", description="variable holding the frames")
-    center_pixel: tuple[float, float] = Field(description="(row, column) the detector arm points at")
+    center_pixel: tuple[float, float] = Field(
+        description="(row, column) the detector arm points at"
+    )
     pixel_size_m: tuple[float, float] = Field(description="(row, column) pixel size in m")
     distance_m: float = Field(gt=0, description="sample-detector distance in m")
     rows_direction: Direction = Field("x+", description="lab direction of increasing row index")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from nx5d_core.recipes import RecipeError
 
 if TYPE_CHECKING:

@@ -10,4 +10,3 @@ from . import about
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register :class:`~nx5d_udkm.UdkmRepository` as ``udkm``."""
     registry.add_described("nx5d_udkm.adapter:UdkmRepository", about)
-

@@ -57,7 +57,8 @@ def reference_cook(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
     import xarray as xr
     import xrayutilities as xu
 
-    assert params.sample_circles is not None and params.grid is not None
+    assert params.sample_circles is not None
+    assert params.grid is not None
     assert params.group_by
     theta_name = str(params.sample_circles[0].angle)
     group = params.group_by[0]
