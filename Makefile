@@ -36,11 +36,11 @@ pytest: $(STAMP) $(XU_SDIST)
 
 test: lint typecheck pytest
 
-docs: $(STAMP)
+docs: $(STAMP) $(XU_SDIST)
 	NX5D_INDEX=$(CURDIR)/docs/_build/index.sqlite IPYTHONDIR=$(CURDIR)/docs/_ipython $(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "docs built: docs/_build/html/index.html"
 
-bench: $(STAMP)
+bench: $(STAMP) $(XU_SDIST)
 	$(BIN)/python -m pip install --quiet -e 'plugins/nx5d-spec[bench]'
 	$(BIN)/python benchmarks/run_all.py
 

@@ -59,6 +59,14 @@ class Ownership:
                 stacklevel=4,
             )
             return False
+        if new.builtin and not old.builtin:  # e.g. a recipe's spice type, added after the hooks
+            warnings.warn(
+                f"{kind} name {name!r} is registered twice: by {old} and by {new}; the built-in "
+                f"keeps it and {old.distribution}'s registration is ignored",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return True
         if overwrite:
             return True
         if not self.loading:

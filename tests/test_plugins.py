@@ -220,7 +220,7 @@ def test_third_party_cannot_take_a_builtin_spice_type(
     with pytest.warns(RuntimeWarning, match="spice type name 'rsm'.*nx5d_test_plugin_aaa_rsm"):
         model = load_spice_types().model("rsm")
     assert model is not None
-    assert model.__module__.startswith("nx5d_udkm")
+    assert model.__module__.startswith("nx5d_recipes")  # the rsm recipe's model
 
 
 def test_guess_that_raises_is_named_and_left_out(

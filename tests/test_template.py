@@ -78,5 +78,7 @@ def test_baked_package_installs_passes_and_is_listed(case: str, tmp_path: Path) 
     if case == "awkward":
         assert "Jürgen O'Brien-Müller" in (baked / "README.md").read_text()
         assert 'The "best" beamline' in listed.stdout
+    recipes = _run(BIN / "nx5d", "recipes", cwd=baked, env=env)
+    assert f"{name}-roi-sum\t" in recipes.stdout, recipes.stdout
     unseen = _run(BIN / "nx5d", "adapters", cwd=tmp_path)
     assert f"{name}\t" not in unseen.stdout, "the baked plugin leaked into the shared environment"

@@ -350,7 +350,7 @@ def cook(args: argparse.Namespace) -> None:
     rows: dict[str, tuple[str, str]] = {}
     try:
         for key, outcome in proposal.cook_many(
-            keys, client=client, lazy=args.lazy, workers=args.workers
+            keys, client=client, lazy=args.lazy, recipe=args.recipe, workers=args.workers
         ):
             if isinstance(outcome, xr.Dataset):
                 path = writer.write_nexus(outcome, path=out / f"{proposal.key}-{key}.nxs")

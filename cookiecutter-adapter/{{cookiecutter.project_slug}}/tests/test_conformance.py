@@ -33,3 +33,16 @@ def test_reads_the_sample(tmp_path: Path) -> None:
     assert scan.key == "r10"
     assert scan.raw["images"].shape == (4, 8, 10)
     assert scan.cooked["normalised"].shape == (8, 10)
+
+
+def test_the_recipe_sums_the_roi_with_parameters_from_spice(tmp_path: Path) -> None:
+    from {{ cookiecutter.package_name }}.recipes import NAME
+
+    repo = FacilityRepository(str(make_sample(tmp_path)), spice=str(tmp_path / "spice.sqlite"))
+    proposal = repo["2024-05-01"]
+    proposal.spice.seed(NAME, {"roi": [2, 6, 3, 9]}, type=NAME)
+    scan = proposal[-1]
+    cooked = scan.cook(recipe=NAME)
+    expected = scan.raw["images"].values[:, 2:6, 3:9].sum(axis=(1, 2))
+    assert cooked["roi_sum"].values.tolist() == expected.tolist()
+    assert cooked.attrs["nx5d_recipe"] == NAME

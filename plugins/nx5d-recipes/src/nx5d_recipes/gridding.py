@@ -78,7 +78,7 @@ def set_matrices(
     shape: tuple[int, int],
     extent: Extent,
     kind: Kind,
-    points_per_batch: int = 2_000_000,
+    points_per_batch: int = 250_000,
 ) -> list[scipy.sparse.csc_matrix]:
     """One (bins, pixels) matrix per row of ``a``/``b`` (shape: angle sets x pixels).
 

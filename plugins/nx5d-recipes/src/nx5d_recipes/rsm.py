@@ -278,13 +278,17 @@ def _accumulate(
     norm = np.zeros((groups, nbins))
     fixed_norm: dict[int, np.ndarray] = {}
     fixed_valid = (~pixels.fixed_bad).astype(np.float64)
+    every_pixel = pixels.size == int(np.prod(data.shape[1:])) and bool(
+        (pixels.pick == np.arange(pixels.size)).all()
+    )
     for start, block in _blocks(data, block_frames):
-        flat = block.reshape(block.shape[0], -1)[:, pixels.pick].astype(np.float64)
-        for i, counts in enumerate(flat):
+        flat = block.reshape(block.shape[0], -1)
+        for i, row in enumerate(flat):
             f = start + i
             t = int(frame_set[f])
             if t < 0:
                 continue
+            counts = (row if every_pixel else row[pixels.pick]).astype(np.float64)
             g = int(frame_group[f])
             bad = ~(counts >= 0)  # negative and NaN
             bad |= pixels.fixed_bad
