@@ -276,8 +276,11 @@ def _accumulate(
         valid_sums = np.zeros_like(sums)
     total = np.zeros((groups, nbins))
     norm = np.zeros((groups, nbins))
-    fixed_norm: dict[int, np.ndarray] = {}
-    fixed_valid = (~pixels.fixed_bad).astype(np.float64)
+    # the detector's usual bad pixels: the listed ones and those bad in the first frame; frames
+    # with just these reuse one coverage vector per angle set
+    usual_bad: np.ndarray | None = None
+    usual_norm: dict[int, np.ndarray] = {}
+    usual_valid = np.zeros(0)
     every_pixel = pixels.size == int(np.prod(data.shape[1:])) and bool(
         (pixels.pick == np.arange(pixels.size)).all()
     )
@@ -292,23 +295,26 @@ def _accumulate(
             g = int(frame_group[f])
             bad = ~(counts >= 0)  # negative and NaN
             bad |= pixels.fixed_bad
+            if usual_bad is None:
+                usual_bad = bad
+                usual_valid = (~bad).astype(np.float64)
             values = counts * factor[f]
             if bad.any():
                 values[bad] = 0.0
-            same_bad = np.array_equal(bad, pixels.fixed_bad)
+            usual = np.array_equal(bad, usual_bad)
             if dense:
                 sums[g, t] += values
-                valid_sums[g, t] += fixed_valid if same_bad else ~bad
+                valid_sums[g, t] += usual_valid if usual else ~bad
                 continue
             total[g] += matrices[t] @ values
-            if same_bad:
-                if t not in fixed_norm:
-                    fixed_norm[t] = matrices[t] @ fixed_valid
-                norm[g] += fixed_norm[t]
+            if usual:
+                if t not in usual_norm:
+                    usual_norm[t] = matrices[t] @ usual_valid
+                norm[g] += usual_norm[t]
             else:
                 norm[g] += matrices[t] @ (~bad).astype(np.float64)
     if dense:
-        every = scipy.sparse.hstack(matrices, format="csc")
+        every = scipy.sparse.hstack(matrices, format="csc").tocsr()
         for g in range(groups):
             total[g] = every @ sums[g].ravel()
             norm[g] = every @ valid_sums[g].ravel()
