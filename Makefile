@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "nx5d_core needs Python >= 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,demo,docs,postgres,distributed,remote]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+	$(BIN)/python -m pip install --quiet -e '.[test,demo,docs,postgres,distributed,remote,serve]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,7 +10,7 @@
   scan (disk stays small; every scan is read and cooked in full).
 
 Needs the xrayutilities sdist in .cache/sdist (``make bench`` fetches it).
-Run: .venv/bin/python benchmarks/bench_recipes.py [--scans 100] [--frames 1000]
+Run: .venv/bin/python benchmarks/bench_recipes.py [--scans 100] [--frames 5187]
 """
 
 from __future__ import annotations
@@ -144,6 +144,11 @@ def many_udkm(scans: int, frames: int) -> Path:
 
     root = Path(user_cache_dir("nx5d")) / "bench" / f"recipes-{scans}x{frames}"
     first = root / "20210205" / "100000"
+    shared = root.parent / f"none-{frames}" / "20210205" / "091726"  # bench_udkm's sample
+    if not (first / "manifest.dat").exists() and (shared / "manifest.dat").exists():
+        first.mkdir(parents=True)
+        for path in shared.iterdir():
+            os.link(path, first / path.name)
     if not (first / "manifest.dat").exists():
         print(
             f"generating {frames} frames in {first} and {scans - 1} hard-linked copies ...",
@@ -179,7 +184,7 @@ def bench_many(scans: int, frames: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, default=100)
-    parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--frames", type=int, default=5187)  # a real UDKM scan's length
     parser.add_argument("--only", choices=["id10b", "many"], action="append")
     args = parser.parse_args()
     only = set(args.only or ["id10b", "many"])

@@ -174,6 +174,11 @@ class KeyedCollection(Caches, Generic[ChildT]):
         return sorted(set(super().__dir__()) | set(self.handles()))
 
     # -- caches ------------------------------------------------------------------------
+    def relist(self) -> None:
+        """Forget the listing of keys only: the next ``keys()`` lists again; children and their
+        caches stay (a server re-lists often without dropping open scans)."""
+        self._keys = None
+
     def refresh(self) -> None:
         """Drop cached listings and child objects (and the caches declared in ``_caches``)."""
         self._reset_caches()

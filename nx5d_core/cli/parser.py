@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         _repository_options(p)
         return p
 
+    from .serve import add_serve_parser, serve
+
+    served = repository("serve", "serve the repository over HTTP with tiled (API key; localhost)")
+    add_serve_parser(served)
+    served.set_defaults(func=serve)
+
     ls = repository("ls", "list proposals, the scans of a proposal, or a scan's variables")
     ls.add_argument("proposal", nargs="?")
     ls.add_argument("scan", nargs="?")

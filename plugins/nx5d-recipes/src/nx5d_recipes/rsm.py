@@ -373,6 +373,7 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
     na, nb = params.grid
     kind = params.gridder or "fuzzy"
     matrices = set_matrices(qa, qb, shape=(na, nb), extent=extent, kind=kind)
+    del qa, qb  # the weights hold all that is needed from here on
     total, norm = _accumulate(
         signal.data,
         matrices=matrices,

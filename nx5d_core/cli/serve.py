@@ -1,0 +1,72 @@
+"""``nx5d serve``: the repository over HTTP with tiled (API key, localhost by default)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+__all__ = ["add_serve_parser", "serve"]
+logger = logging.getLogger(__name__)
+
+
+def add_serve_parser(p: argparse.ArgumentParser) -> None:
+    """The options of ``nx5d serve``."""
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--api-key", help="the key clients send (default: $NX5D_API_KEY, else a new one, printed)"
+    )
+    p.add_argument("--public", action="store_true", help="let clients without a key read")
+    p.add_argument(
+        "--tiled-config", help="a YAML file with tiled's authentication: section (several users)"
+    )
+    p.add_argument(
+        "--include-paths", action="store_true", help="show server-side paths in metadata"
+    )
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Build the application and run it with uvicorn until interrupted."""
+    from .commands import UsageError, open_target
+
+    try:
+        import uvicorn
+
+        from ..serve.app import API_KEY_ENV, build_app, new_api_key
+    except ImportError:
+        msg = "nx5d serve needs tiled's server: pip install 'nx5d-core[serve]'"
+        raise UsageError(msg) from None
+    repo = open_target(args)
+    authentication = None
+    key = args.api_key or os.environ.get(API_KEY_ENV)
+    if args.tiled_config:
+        from pathlib import Path
+
+        import yaml
+
+        text = Path(args.tiled_config).read_text(encoding="utf-8")
+        authentication = (yaml.safe_load(text) or {}).get("authentication")
+        if authentication is None:
+            msg = f"{args.tiled_config} has no authentication: section"
+            raise UsageError(msg)
+    elif not key:
+        key = new_api_key()
+        print(
+            f"API key (send it as ?api_key= or the header 'Authorization: Apikey ...'): {key}",
+            file=sys.stderr,
+        )
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        logger.warning("listening on %s: other machines can reach this server", args.host)
+    app = build_app(
+        repo,
+        api_key=key,
+        public=args.public,
+        authentication=authentication,
+        include_paths=args.include_paths,
+    )
+    print(f"serving {repo.url} at http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

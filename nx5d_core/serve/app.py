@@ -1,0 +1,118 @@
+"""The tiled application of a repository, and running it with uvicorn.
+
+Default: one API key (given, ``$NX5D_API_KEY``, or made up and printed once), no anonymous
+access, listening on 127.0.0.1. ``public=True`` allows anonymous reading and must be asked for.
+A tiled configuration's ``authentication`` section (for example tiled's dictionary
+authenticator with several users) can be passed instead of the single key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .tree import build_tree
+
+if TYPE_CHECKING:
+    from ..repository import Repository
+
+__all__ = ["API_KEY_ENV", "build_app", "new_api_key"]
+logger = logging.getLogger(__name__)
+API_KEY_ENV = "NX5D_API_KEY"
+
+
+def new_api_key() -> str:
+    """A fresh 32-byte key in hex (tiled wants letters and digits only)."""
+    return secrets.token_hex(32)
+
+
+def build_app(
+    repository: Repository,
+    *,
+    api_key: str | None = None,
+    public: bool = False,
+    authentication: Mapping[str, Any] | None = None,
+    include_paths: bool = False,
+    relist_seconds: float = 2.0,
+) -> Any:
+    """A FastAPI application serving ``repository`` through tiled.
+
+    Parameters
+    ----------
+    api_key
+        The single key clients must send (default ``$NX5D_API_KEY``); letters and digits.
+    public
+        Let clients without a key read (still with the key's rights for those who have it).
+    authentication
+        A tiled ``authentication`` section (providers, secret_keys, ...) instead of one key.
+    include_paths
+        Show server-side paths in metadata (default: made relative to the repository root).
+    """
+    from tiled.config import Authentication
+    from tiled.server.app import build_app as tiled_app
+
+    tree = build_tree(repository, include_paths=include_paths, relist_seconds=relist_seconds)
+    if authentication is not None:
+        auth = Authentication.model_validate(
+            {
+                **authentication,
+                "allow_anonymous_access": public
+                or authentication.get("allow_anonymous_access", False),
+            }
+        )
+    else:
+        key = api_key or os.environ.get(API_KEY_ENV)
+        if not key:
+            msg = (
+                f"give an API key (api_key=..., ${API_KEY_ENV}) or an authentication configuration"
+            )
+            raise ValueError(msg)
+        if not key.isalnum():
+            msg = "an API key must hold letters and digits only (tiled's rule)"
+            raise ValueError(msg)
+        auth = Authentication(single_user_api_key=key, allow_anonymous_access=public)
+    return KeepReservedEscapes(tiled_app(tree, authentication=auth))
+
+
+class KeepReservedEscapes:
+    """ASGI wrapper: the request path is decoded except ``%25 %23 %3F %2F``, so a served key
+    such as ``r%231`` (the scan ``r#1``) stays one path segment and tiled's links keep it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:  # the FastAPI app's attributes (state, routes)
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        raw = scope.get("raw_path") if scope.get("type") == "http" else None
+        if raw:
+            path = raw.split(b"?", 1)[0]
+            scope = {**scope, "path": _decode_keeping(path)}
+        await self.app(scope, receive, send)
+
+
+_KEEP = {b"25", b"23", b"3F", b"3f", b"2F", b"2f"}
+
+
+def _decode_keeping(raw: bytes) -> str:
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i : i + 1] == b"%" and i + 2 < len(raw) + 0 and len(raw[i + 1 : i + 3]) == 2:
+            code = raw[i + 1 : i + 3]
+            try:
+                value = int(code, 16)
+            except ValueError:
+                out += b"%"
+                i += 1
+                continue
+            out += b"%" + code.upper() if code in _KEEP else bytes([value])
+            i += 3
+        else:
+            out += raw[i : i + 1]
+            i += 1
+    return out.decode("utf-8", errors="replace")

@@ -1,0 +1,411 @@
+"""The tiled tree of a repository: repository -> proposals -> scans -> variables.
+
+Listings are computed when asked (new scans appear without a restart; a proposal is listed
+again at most every ``relist_seconds``); a scan's variables come from ``scan.lazy()`` and are
+built only when the scan itself is opened, so a listing reads summaries (from the index) and
+never bulk data. A scan that cannot be opened is listed with ``error`` in its metadata and no
+variables; reading from it answers HTTP 422 with the framework's message. A missing key
+answers 404 naming the closest keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException
+from tiled.adapters.array import ArrayAdapter
+from tiled.adapters.mapping import MapAdapter
+from tiled.structures.container import ContainerStructure
+from tiled.structures.core import Spec
+from tiled.utils import UnsupportedQueryType
+
+from ..errors import FilesChangedError, KeyNotFoundError, closest
+from .queries import translate
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ..proposal import Proposal
+    from ..repository import Repository
+    from ..scan import Scan
+
+__all__ = ["Served", "build_tree", "framework_key", "served_key"]
+logger = logging.getLogger(__name__)
+UNPROCESSABLE = 422
+READ_ERRORS = (Exception,)  # any failure of a read is the data's, reported as 422 with its text
+
+
+class Served:
+    """What the tree shares: the repository, path policy, freshness and the open scans."""
+
+    def __init__(
+        self, *, repository: Repository, include_paths: bool = False, relist_seconds: float = 2.0
+    ) -> None:
+        self.repository = repository
+        self.include_paths = include_paths
+        self.relist_seconds = relist_seconds
+        from ..errors import AdapterContractError
+        from ..paths import REMOTE_ROOT
+
+        try:
+            root = repository.guard.root
+        except AdapterContractError:  # an adapter that reads no files
+            root = REMOTE_ROOT
+        self._root = "" if root == REMOTE_ROOT else root
+        self._lock = threading.Lock()
+        self._listed: dict[str, float] = {}
+        self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
+
+    def proposal_keys(self) -> list[str]:
+        with self._lock:
+            if time.monotonic() - self._listed.get("", 0.0) > self.relist_seconds:
+                self.repository.relist()
+                self._listed[""] = time.monotonic()
+            return self.repository.keys()
+
+    def proposal(self, key: str) -> Proposal:
+        with self._lock:
+            proposal = self.repository[key]
+            if time.monotonic() - self._listed.get(key, 0.0) > self.relist_seconds:
+                proposal.relist()
+                self._listed[key] = time.monotonic()
+            return proposal
+
+    def scan_node(self, proposal: Proposal, key: str) -> ScanNode:
+        """The open scan (kept while its files are unchanged, re-checked every relist_seconds)."""
+        with self._lock:
+            node = self._scans.get((proposal.key, key))
+            if node is None or node.stale(self.relist_seconds):
+                node = ScanNode(served=self, scan=proposal[key])
+                self._scans[(proposal.key, key)] = node
+            self._scans.move_to_end((proposal.key, key))
+            while len(self._scans) > 256:
+                self._scans.popitem(last=False)
+            return node
+
+    def clean(self, value: Any) -> Any:
+        """``value`` with the server's own paths made relative to the root (unless allowed)."""
+        if self.include_paths or not self._root:
+            return value
+        if isinstance(value, str):
+            return value.replace(self._root.rstrip("/") + "/", "").replace(self._root, ".")
+        if isinstance(value, dict):
+            return {k: self.clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.clean(v) for v in value]
+        return value
+
+
+_RESERVED = {"%": "%25", "#": "%23", "?": "%3F", "/": "%2F"}
+
+
+def served_key(key: str) -> str:
+    """A key as served: ``%``, ``#``, ``?`` and ``/`` percent-encoded (they would end a URL path
+    segment, and tiled builds links from keys as they are); spaces and non-ASCII stay."""
+    return "".join(_RESERVED.get(c, c) for c in key)
+
+
+def framework_key(served: str) -> str:
+    """The inverse of :func:`served_key`."""
+    import re
+
+    return re.sub("%(25|23|3[Ff]|2[Ff])", lambda m: bytes.fromhex(m.group(1)).decode(), served)
+
+
+class _Listing(Mapping[str, Any]):
+    """Keys listed when first asked (once per node) and served as :func:`served_key`; children
+    made on access."""
+
+    def __init__(self, keys: Callable[[], list[str]], make: Callable[[str], Any]) -> None:
+        self._keys_of = keys
+        self._make = make
+        self._keys: list[str] | None = None
+
+    def keys_now(self) -> list[str]:
+        if self._keys is None:
+            self._keys = [served_key(k) for k in self._keys_of()]
+        return self._keys
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys_now():
+            raise KeyError(key)
+        return self._make(framework_key(key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_now())
+
+    def __len__(self) -> int:
+        return len(self.keys_now())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys_now()
+
+
+class _Node(MapAdapter[Any]):
+    """A container whose keys are listed on demand; lookups of missing keys answer 404."""
+
+    kind = "entry"
+
+    def __init__(self, mapping: Mapping[str, Any], *, metadata: dict[str, Any] | None = None, specs: list[Spec] | None = None) -> None:  # fmt: skip
+        # MapAdapter.__init__ would list the keys now; a container here lists them when asked
+        self._mapping = mapping
+        self._sorting = [("_", 1)]
+        self._must_revalidate = True
+        self.include_routers: list[Any] = []
+        self.background_tasks: list[Any] = []
+        self.entries_stale_after = None
+        self.metadata_stale_after = None
+        self._metadata = metadata or {}
+        self._specs = specs or []
+        self._structure = None
+
+    def structure(self) -> ContainerStructure:
+        return ContainerStructure(keys=list(self._mapping))
+
+    def metadata(self) -> dict[str, Any]:
+        return self._metadata
+
+    def where(self) -> str:
+        return "the repository"
+
+    async def lookup_adapter(self, segments: list[str]) -> Any:
+        entry: Any = self
+        for segment in segments:
+            keys = list(entry._mapping)
+            if segment not in keys:
+                hint = [framework_key(k) for k in closest(segment, keys)]
+                detail = f"{entry.kind} {framework_key(segment)!r} not found in {entry.where()}" + (
+                    f"; closest: {', '.join(repr(k) for k in hint)}" if hint else ""
+                )
+                raise HTTPException(status_code=404, detail=detail)
+            entry = entry._mapping[segment]
+            if isinstance(entry, ScanNode):  # asked for by path: open it to describe it whole
+                entry.open_quietly()
+        return entry
+
+    def search(self, query: Any) -> Any:
+        raise UnsupportedQueryType(type(query).__name__)
+
+    def _sort_value(self, key: str, field: str) -> Any:
+        return None  # only the framework's order ("_") is known here
+
+    def new_variation(self, *args: Any, mapping: Any = None, sorting: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        """This node over another mapping or order (what MapAdapter.read/search build)."""
+        twin = copy.copy(self)
+        if mapping is not None:
+            twin._mapping = mapping
+        if sorting is not None:
+            twin._sorting = sorting
+        return twin
+
+    def sort(self, sorting: Any) -> Any:
+        """Sorted by ``(field, direction)`` items; ``"_"`` is the framework's order."""
+        items = [(str(f), int(d)) for f, d in sorting]
+        if items in ([], [("_", 1)]):
+            return self
+        keys = list(self._mapping)
+        for field, direction in reversed(items):
+            if field == "_":
+                keys = keys[::-1] if direction < 0 else keys
+                continue
+            values = {k: self._sort_value(framework_key(k), field) for k in keys}
+            known = sorted((k for k in keys if values[k] is not None), key=lambda k: values[k])
+            unknown = [k for k in keys if values[k] is None]  # no value: last either way
+            keys = (known[::-1] if direction < 0 else known) + unknown
+        twin = copy.copy(self)
+        twin._mapping = _Listing(lambda: [framework_key(k) for k in keys], self._mapping._make)  # type: ignore[attr-defined]
+        twin._sorting = items
+        return twin
+
+
+class RepositoryNode(_Node):
+    kind = "proposal"
+
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        repo = served.repository
+        super().__init__(
+            _Listing(
+                served.proposal_keys,
+                lambda key: ProposalNode(served=served, proposal=served.proposal(key)),
+            ),
+            metadata={
+                "nx5d": {
+                    "adapter": repo.name,
+                    "version": repo.version,
+                    "url": served.clean(repo.url),
+                }
+            },
+        )
+
+    def where(self) -> str:
+        return "the repository"
+
+
+class ProposalNode(_Node):
+    kind = "scan"
+
+    def __init__(self, *, served: Served, proposal: Proposal) -> None:
+        self.served = served
+        self.proposal = proposal
+        self._summaries: dict[str, Any] | None = None
+        base = getattr(proposal, "_parent", proposal)  # a search result: the proposal's own scans
+        super().__init__(
+            _Listing(proposal.keys, lambda key: served.scan_node(base, key)),
+            metadata={"key": proposal.key},
+        )
+
+    def where(self) -> str:
+        return f"proposal {self.proposal.key!r}"
+
+    def search(self, query: Any) -> ProposalNode:
+        return ProposalNode(served=self.served, proposal=self.proposal.search(translate(query)))
+
+    def _sort_value(self, key: str, field: str) -> Any:
+        if self._summaries is None:
+            self._summaries = {e.key: e.summary for e in self.proposal.summaries()}
+        return _summary_field(self._summaries.get(key), field)
+
+
+def _summary_field(summary: Any, field: str) -> Any:
+    if summary is None:
+        return None
+    if field == "time_unix":
+        return summary.time.timestamp() if summary.time is not None else None
+    return getattr(summary, field, None)
+
+
+class ScanNode(_Node):
+    """A scan: metadata from its summary; its variables from ``scan.lazy()``, opened on demand."""
+
+    kind = "variable"
+
+    def __init__(self, *, served: Served, scan: Scan) -> None:
+        self.served = served
+        self.scan = scan
+        self.opened_at = time.monotonic()
+        self._lazy: xr.Dataset | None = None
+        self._error: str | None = None
+        super().__init__(
+            _Listing(self._variable_names, self._variable), specs=[Spec("xarray_dataset")]
+        )
+
+    def where(self) -> str:
+        return f"scan {self.scan.key!r} of proposal {self.scan.proposal.key!r}"
+
+    def stale(self, seconds: float) -> bool:
+        return time.monotonic() - self.opened_at > seconds
+
+    def metadata(self) -> dict[str, Any]:
+        scan = self.scan
+        out: dict[str, Any] = {"key": scan.key}
+        try:
+            summary = scan.summary
+            out.update(summary.model_dump(mode="json"))
+            out["time_unix"] = summary.time.timestamp() if summary.time is not None else None
+            out["nx5d"] = {"metadata": _jsonable(scan.metadata)}
+        except Exception as exc:  # noqa: BLE001 - one broken scan is reported, never fails a listing
+            out["time_unix"] = None
+            out["error"] = f"{type(exc).__name__}: {exc}"
+        if self._error is not None:
+            out["error"] = self._error
+        out["attrs"] = _jsonable(dict(self._lazy.attrs)) if self._lazy is not None else {}
+        cleaned: dict[str, Any] = self.served.clean(out)
+        return cleaned
+
+    def inlined_contents_enabled(self, depth: int) -> bool:
+        return self._lazy is not None  # never open a scan just to describe it in a listing
+
+    def dataset(self) -> xr.Dataset:
+        if self._lazy is None:
+            try:
+                self._lazy = self.scan.lazy()
+            except Exception as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+                raise
+        return self._lazy
+
+    def open_quietly(self) -> None:
+        """Open the scan; a failure is kept as ``error`` in the metadata."""
+        try:
+            self.dataset()
+        except Exception:  # noqa: BLE001 - reported in the metadata; reads answer 422
+            logger.warning("%s cannot be opened: %s", self.where(), self._error)
+
+    def _variable_names(self) -> list[str]:
+        try:
+            lazy = self.dataset()
+        except Exception:  # noqa: BLE001 - listed as an error in the metadata, no variables
+            logger.warning("%s cannot be opened: %s", self.where(), self._error)
+            return []
+        return [str(k) for k in (*lazy.data_vars, *lazy.coords)]
+
+    def _variable(self, name: str) -> VariableAdapter:
+        lazy = self.dataset()
+        var = lazy[name]
+        spec = Spec("xarray_coord") if name in lazy.coords else Spec("xarray_data_var")
+        return VariableAdapter.wrap(var, node=self, specs=[spec])
+
+
+class VariableAdapter(ArrayAdapter):
+    """An array of a scan; a failed read answers 422 with the framework's message."""
+
+    node: ScanNode
+
+    @classmethod
+    def wrap(cls, var: xr.DataArray, *, node: ScanNode, specs: list[Spec]) -> VariableAdapter:
+        adapter = cls.from_array(var.data, metadata={"attrs": _jsonable(node.served.clean(dict(var.attrs)))}, dims=var.dims, specs=specs)  # fmt: skip
+        adapter.node = node
+        wrapped: VariableAdapter = adapter
+        return wrapped
+
+    def _guarded(self, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except FilesChangedError as exc:
+            detail = f"{self.node.where()}: {exc}; its files changed: ask again"
+            self.node.opened_at = -1e9  # the next request opens the scan again
+            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
+        except KeyNotFoundError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        except READ_ERRORS as exc:
+            detail = f"{self.node.where()}: {type(exc).__name__}: {exc}"
+            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        return self._guarded(lambda: super(VariableAdapter, self).read(*args, **kwargs))
+
+    def read_block(self, *args: Any, **kwargs: Any) -> Any:
+        return self._guarded(lambda: super(VariableAdapter, self).read_block(*args, **kwargs))
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (numpy scalars and arrays become numbers and lists)."""
+    import json
+
+    import numpy as np
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        return str(obj)
+
+    return json.loads(json.dumps(value, default=default, allow_nan=True))
+
+
+def build_tree(
+    repository: Repository, *, include_paths: bool = False, relist_seconds: float = 2.0
+) -> RepositoryNode:
+    """The tiled tree of ``repository``."""
+    served = Served(
+        repository=repository, include_paths=include_paths, relist_seconds=relist_seconds
+    )
+    return RepositoryNode(served)
