@@ -237,7 +237,10 @@ def test_a_1200_scan_proposal_pages_in_the_framework_order(
     repo = nx5d_core.open_repository(str(root))
     proposal = repo[repo.keys()[0]]
 
+    opened: list[str] = []
+
     def no_bulk(self: Any) -> Any:
+        opened.append(self.key)
         msg = "a listing opened bulk data"
         raise AssertionError(msg)
 
@@ -250,6 +253,7 @@ def test_a_1200_scan_proposal_pages_in_the_framework_order(
         metadata = [dict(v.metadata) for v in served.values()]
         assert [m["key"] for m in metadata] == proposal.keys()
         assert not [m for m in metadata if "error" in m]
+        assert not opened, f"the listing opened {len(opened)} scans"
 
 
 def test_tiled_dictionary_authenticator_for_several_users(tmp_path: Path) -> None:

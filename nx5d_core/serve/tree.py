@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..proposal import Proposal
     from ..repository import Repository
     from ..scan import Scan
+    from ..summary import SummaryEntry
 
 __all__ = ["Served", "build_tree", "framework_key", "served_key"]
 logger = logging.getLogger(__name__)
@@ -58,9 +59,10 @@ class Served:
         except AdapterContractError:  # an adapter that reads no files
             root = REMOTE_ROOT
         self._root = "" if root == REMOTE_ROOT else root
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._listed: dict[str, float] = {}
         self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
+        self._entries: dict[str, tuple[float, dict[str, SummaryEntry]]] = {}
 
     def proposal_keys(self) -> list[str]:
         with self._lock:
@@ -77,17 +79,29 @@ class Served:
                 self._listed[key] = time.monotonic()
             return proposal
 
-    def scan_node(self, proposal: Proposal, key: str) -> ScanNode:
-        """The open scan (kept while its files are unchanged, re-checked every relist_seconds)."""
+    def scan_node(self, proposal: Proposal, key: str, *, entry: SummaryEntry | None = None) -> ScanNode:  # fmt: skip
+        """The open scan (kept while its files are unchanged, re-checked every relist_seconds);
+        ``entry`` is its summary from the proposal's listing, if at hand."""
         with self._lock:
             node = self._scans.get((proposal.key, key))
             if node is None or node.stale(self.relist_seconds):
                 node = ScanNode(served=self, scan=proposal[key])
                 self._scans[(proposal.key, key)] = node
+            if entry is not None:
+                node.entry = entry
             self._scans.move_to_end((proposal.key, key))
             while len(self._scans) > 256:
                 self._scans.popitem(last=False)
             return node
+
+    def entries(self, proposal: Proposal) -> dict[str, SummaryEntry]:
+        """Every scan's summary entry, one sweep per ``relist_seconds``."""
+        with self._lock:
+            made, entries = self._entries.get(proposal.key, (0.0, {}))
+            if time.monotonic() - made > self.relist_seconds or not entries:
+                entries = {e.key: e for e in proposal.summaries()}
+                self._entries[proposal.key] = (time.monotonic(), entries)
+            return entries
 
     def clean(self, value: Any) -> Any:
         """``value`` with the server's own paths made relative to the root (unless allowed)."""
@@ -254,12 +268,19 @@ class ProposalNode(_Node):
     def __init__(self, *, served: Served, proposal: Proposal) -> None:
         self.served = served
         self.proposal = proposal
-        self._summaries: dict[str, Any] | None = None
+        self._entries: dict[str, SummaryEntry] | None = None
         base = getattr(proposal, "_parent", proposal)  # a search result: the proposal's own scans
         super().__init__(
-            _Listing(proposal.keys, lambda key: served.scan_node(base, key)),
+            _Listing(proposal.keys, lambda key: served.scan_node(base, key, entry=self.entry(key))),
             metadata={"key": proposal.key},
         )
+
+    def entry(self, key: str) -> SummaryEntry | None:
+        """The scan's summary (or its error), from one index-backed sweep of the proposal
+        (shared by the pages of a listing for ``relist_seconds``)."""
+        if self._entries is None:
+            self._entries = self.served.entries(getattr(self.proposal, "_parent", self.proposal))
+        return self._entries.get(key)
 
     def where(self) -> str:
         return f"proposal {self.proposal.key!r}"
@@ -268,9 +289,8 @@ class ProposalNode(_Node):
         return ProposalNode(served=self.served, proposal=self.proposal.search(translate(query)))
 
     def _sort_value(self, key: str, field: str) -> Any:
-        if self._summaries is None:
-            self._summaries = {e.key: e.summary for e in self.proposal.summaries()}
-        return _summary_field(self._summaries.get(key), field)
+        entry = self.entry(key)
+        return _summary_field(entry.summary if entry is not None else None, field)
 
 
 def _summary_field(summary: Any, field: str) -> Any:
@@ -292,6 +312,7 @@ class ScanNode(_Node):
         self.opened_at = time.monotonic()
         self._lazy: xr.Dataset | None = None
         self._error: str | None = None
+        self.entry: SummaryEntry | None = None
         super().__init__(
             _Listing(self._variable_names, self._variable), specs=[Spec("xarray_dataset")]
         )
@@ -306,7 +327,12 @@ class ScanNode(_Node):
         scan = self.scan
         out: dict[str, Any] = {"key": scan.key}
         try:
-            summary = scan.summary
+            entry = self.entry
+            if entry is not None and entry.error is not None:
+                raise entry.error
+            summary = (
+                entry.summary if entry is not None and entry.summary is not None else scan.summary
+            )
             out.update(summary.model_dump(mode="json"))
             out["time_unix"] = summary.time.timestamp() if summary.time is not None else None
             out["nx5d"] = {"metadata": _jsonable(scan.metadata)}
@@ -321,6 +347,15 @@ class ScanNode(_Node):
 
     def inlined_contents_enabled(self, depth: int) -> bool:
         return self._lazy is not None  # never open a scan just to describe it in a listing
+
+    def structure(self) -> ContainerStructure:
+        """The variables once the scan is open (a listing's links need no keys)."""
+        return ContainerStructure(keys=list(self._mapping) if self._lazy is not None else [])
+
+    async def approx_len(self) -> int:
+        """The count a listing shows: the variables once the scan is open, else 0 (a listing
+        never opens scans; ``len()`` of the scan itself asks for the exact count)."""
+        return len(self._mapping) if self._lazy is not None else 0
 
     def dataset(self) -> xr.Dataset:
         if self._lazy is None:

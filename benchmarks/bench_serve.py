@@ -1,0 +1,171 @@
+"""Serving benchmarks: nx5d serve (a server process) and the tiled client, side by side with
+tiled's own floor (a plain tiled server holding one small array) and local reads.
+
+- one frame over HTTP vs tiled's floor per request (target <= 1.5x) and vs ``scan.lazy()``
+- the full 5,187-frame stack over HTTP (default compression, and ``Accept-Encoding: identity``
+  as on a LAN) vs ``scan.raw`` read locally (target <= 3x)
+- the metadata listing of a 1,200-scan proposal from a fresh server (target <= 1 s cold)
+
+Run: .venv/bin/python benchmarks/bench_serve.py [--frames 5187]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _util import median_time, report
+
+KEY = "benchkey0123456789"
+FLOOR = textwrap.dedent(
+    """
+    import sys, numpy, uvicorn
+    from tiled.adapters.array import ArrayAdapter
+    from tiled.adapters.mapping import MapAdapter
+    from tiled.config import Authentication
+    from tiled.server.app import build_app
+    tree = MapAdapter({"x": ArrayAdapter.from_array(numpy.arange(10))})
+    app = build_app(tree, authentication=Authentication(single_user_api_key=sys.argv[2]))
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(command: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A server process; returns it and its URL once it answers."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([*command[:1], *[c.replace("PORT", str(port)) for c in command[1:]]])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    msg = f"server {command} did not start"
+    raise RuntimeError(msg)
+
+
+def nx5d_serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    return start(
+        [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", "PORT", "--api-key", KEY]
+    )
+
+
+def bench_frames(root: Path, frames: int) -> None:
+    import numpy as np
+    from tiled.client import from_uri
+
+    import nx5d_core
+
+    floor_process, floor_url = start([sys.executable, "-c", FLOOR, "PORT", KEY])
+    process, url = nx5d_serve(root)
+    try:
+        scan = nx5d_core.open_repository(str(root))["20210205"]["091726"]
+        lazy = scan.lazy()
+        floor_client = from_uri(floor_url, api_key=KEY)
+        client = from_uri(url, api_key=KEY)
+        identity = from_uri(url, api_key=KEY, headers={"accept-encoding": "identity"})
+        tiny = floor_client["x"]
+        images = client["20210205"]["091726"]["images"]
+        rng = np.random.default_rng(0)
+        picks = iter(rng.integers(0, frames, size=1000).tolist())
+        t_floor = median_time(lambda: tiny[3], repeat=41, warmup=3)
+        t_http = median_time(lambda: images[next(picks)], repeat=41, warmup=3)
+        t_local = median_time(lambda: lazy["images"][next(picks)].values, repeat=41, warmup=3)
+        i = int(rng.integers(0, frames))
+        assert np.array_equal(images[i], lazy["images"][i].values)
+        report("tiled floor: one tiny array read (plain tiled server)", t_floor * 1e3, unit="ms")
+        report("one frame over HTTP (nx5d serve, tiled client)", t_http * 1e3, unit="ms")
+        report("one frame from scan.lazy() locally", t_local * 1e3, unit="ms")
+        report(
+            "one frame over HTTP / tiled floor", t_http / t_floor, unit="x", target="target <= 1.5x"
+        )
+
+        def local_raw() -> None:
+            nx5d_core.open_repository(str(root))["20210205"]["091726"].read()
+
+        t_raw = median_time(local_raw, repeat=3, warmup=1)
+        identity_images = identity["20210205"]["091726"]["images"]
+        t_identity = median_time(lambda: identity_images.read(), repeat=3, warmup=1)
+        t_default = median_time(lambda: images.read(), repeat=3, warmup=0)
+        report(f"full stack ({frames} frames) scan.raw locally", t_raw)
+        report("full stack over HTTP, Accept-Encoding: identity", t_identity)
+        report("full stack over HTTP, default compression", t_default)
+        report("HTTP identity / local raw", t_identity / t_raw, unit="x", target="target <= 3x")
+        report("HTTP compressed / local raw", t_default / t_raw, unit="x")
+        for c in (floor_client, client, identity):
+            c.context.close()
+    finally:
+        for p in (process, floor_process):
+            p.terminate()
+            p.wait(30)
+
+
+def bench_listing(scans: int) -> None:
+    from datetime import timedelta
+
+    from nx5d_udkm.sample import make_listing_repository
+    from tiled.client import from_uri
+
+    root = make_listing_repository(Path(tempfile.mkdtemp(prefix="bench-serve-")), proposals=1, scans=scans, every=timedelta(seconds=20))  # fmt: skip
+    key = next(p.name for p in root.iterdir() if p.is_dir())
+
+    def listing(url: str) -> Any:
+        client = from_uri(url, api_key=KEY)
+        try:
+            return [dict(v.metadata) for v in client[key].values()]
+        finally:
+            client.context.close()
+
+    times = []
+    for _ in range(2):  # a new repository (no index rows yet), then a restarted server
+        process, url = nx5d_serve(root)
+        try:
+            start_time = time.perf_counter()
+            rows = listing(url)
+            times.append(time.perf_counter() - start_time)
+            assert len(rows) == scans
+            t_warm = median_time(lambda: listing(url), repeat=3, warmup=0)
+        finally:
+            process.terminate()
+            process.wait(30)
+    report(f"metadata listing of {scans} scans, first server, no index rows", times[0])
+    report("  the same after a server restart (index on disk)", times[1], target="target <= 1 s")
+    report("  the same again, same server (warm)", t_warm)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=5187)
+    parser.add_argument("--scans", type=int, default=1200)
+    parser.add_argument("--only", choices=["frames", "listing"], action="append")
+    args = parser.parse_args()
+    only = set(args.only or ["frames", "listing"])
+    print(f"load average: {os.getloadavg()}")
+    if "frames" in only:
+        from bench_udkm import sample
+
+        bench_frames(sample(args.frames, None).parent.parent, args.frames)
+    if "listing" in only:
+        bench_listing(args.scans)
+    print(f"load average: {os.getloadavg()}")
