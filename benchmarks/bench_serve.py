@@ -91,11 +91,14 @@ def bench_frames(root: Path, frames: int) -> None:
         picks = iter(rng.integers(0, frames, size=1000).tolist())
         t_floor = median_time(lambda: tiny[3], repeat=41, warmup=3)
         t_http = median_time(lambda: images[next(picks)], repeat=41, warmup=3)
+        plain = identity["20210205"]["091726"]["images"]
+        t_plain = median_time(lambda: plain[next(picks)], repeat=41, warmup=3)
         t_local = median_time(lambda: lazy["images"][next(picks)].values, repeat=41, warmup=3)
         i = int(rng.integers(0, frames))
         assert np.array_equal(images[i], lazy["images"][i].values)
         report("tiled floor: one tiny array read (plain tiled server)", t_floor * 1e3, unit="ms")
         report("one frame over HTTP (nx5d serve, tiled client)", t_http * 1e3, unit="ms")
+        report("one frame over HTTP, Accept-Encoding: identity", t_plain * 1e3, unit="ms")
         report("one frame from scan.lazy() locally", t_local * 1e3, unit="ms")
         report(
             "one frame over HTTP / tiled floor", t_http / t_floor, unit="x", target="target <= 1.5x"

@@ -323,3 +323,44 @@ def test_cli_serve_refuses_to_start_without_tiled_names_the_extra(
 
     monkeypatch.setattr(builtins, "__import__", no_uvicorn)
     assert main(["serve", "memory://x", "--adapter", "memory"]) == 2
+
+
+def test_cli_serves_with_a_tiled_config_for_several_users(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from nx5d_udkm.sample import make_repository
+
+    from nx5d_core.testing.serving import _free_port
+
+    root = make_repository(tmp_path / "r", scans={"20210205": ["091726"]}, delays=2, loops=1)
+    config = tmp_path / "auth.yml"
+    config.write_text(
+        "authentication:\n  providers:\n    - provider: local\n"
+        "      authenticator: tiled.authenticators:DictionaryAuthenticator\n"
+        "      args:\n        users_to_passwords:\n          alice: secret1\n"
+        "  secret_keys:\n    - 0123456789abcdef0123456789abcdef\n"
+    )
+    port = _free_port()
+    command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--tiled-config", str(config)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(trust_env=False) as http:
+            for _ in range(300):
+                try:
+                    if http.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            assert http.get(f"{url}/api/v1/metadata/20210205").status_code == 401
+            token = http.post(f"{url}/api/v1/auth/provider/local/token", data={"username": "alice", "password": "secret1"})  # fmt: skip
+            assert token.status_code == 200, token.text
+            bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            listed = http.get(f"{url}/api/v1/search/20210205", headers=bearer).json()
+            assert [d["id"] for d in listed["data"]] == ["091726"]
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert b"serving" in err

@@ -313,6 +313,7 @@ class ScanNode(_Node):
         self._lazy: xr.Dataset | None = None
         self._error: str | None = None
         self.entry: SummaryEntry | None = None
+        self._variables: dict[str, VariableAdapter] = {}
         super().__init__(
             _Listing(self._variable_names, self._variable), specs=[Spec("xarray_dataset")]
         )
@@ -366,6 +367,16 @@ class ScanNode(_Node):
                 raise
         return self._lazy
 
+    def holds_most(self, name: str) -> bool:
+        """Whether ``name`` is most of the scan's bytes (then reading all of it is no waste)."""
+        lazy = self.dataset()
+        total = sum(int(v.nbytes) for v in lazy.variables.values())
+        return total > 0 and int(lazy[name].nbytes) * 2 >= total
+
+    def read_whole(self, name: str) -> Any:
+        """One variable read through the adapter's eager reader (not cached on the server)."""
+        return self.scan._read_raw()[name].values
+
     def open_quietly(self) -> None:
         """Open the scan; a failure is kept as ``error`` in the metadata."""
         try:
@@ -382,10 +393,13 @@ class ScanNode(_Node):
         return [str(k) for k in (*lazy.data_vars, *lazy.coords)]
 
     def _variable(self, name: str) -> VariableAdapter:
-        lazy = self.dataset()
-        var = lazy[name]
-        spec = Spec("xarray_coord") if name in lazy.coords else Spec("xarray_data_var")
-        return VariableAdapter.wrap(var, node=self, specs=[spec])
+        made = self._variables.get(name)
+        if made is None:
+            lazy = self.dataset()
+            var = lazy[name]
+            spec = Spec("xarray_coord") if name in lazy.coords else Spec("xarray_data_var")
+            made = self._variables[name] = VariableAdapter.wrap(var, node=self, specs=[spec])
+        return made
 
 
 class VariableAdapter(ArrayAdapter):
@@ -397,6 +411,7 @@ class VariableAdapter(ArrayAdapter):
     def wrap(cls, var: xr.DataArray, *, node: ScanNode, specs: list[Spec]) -> VariableAdapter:
         adapter = cls.from_array(var.data, metadata={"attrs": _jsonable(node.served.clean(dict(var.attrs)))}, dims=var.dims, specs=specs)  # fmt: skip
         adapter.node = node
+        adapter.name = str(var.name)
         wrapped: VariableAdapter = adapter
         return wrapped
 
@@ -413,8 +428,22 @@ class VariableAdapter(ArrayAdapter):
             detail = f"{self.node.where()}: {type(exc).__name__}: {exc}"
             raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
 
+    name: str = ""
+
     def read(self, *args: Any, **kwargs: Any) -> Any:
+        index = args[0] if args else kwargs.get("slice")
+        if self._whole(index) and self.node.holds_most(self.name):
+            # the whole variable: the adapter's own reader (parallel, block-wise) beats dask's
+            return self._guarded(lambda: self.node.read_whole(self.name))
         return self._guarded(lambda: super(VariableAdapter, self).read(*args, **kwargs))
+
+    def _whole(self, index: Any) -> bool:
+        if index is None or index == ... or (isinstance(index, tuple) and not index):
+            return True
+        try:
+            return tuple(self._array[tuple(index)].shape) == tuple(self._array.shape)
+        except Exception:  # noqa: BLE001 - an index dask cannot apply: the normal path reports it
+            return False
 
     def read_block(self, *args: Any, **kwargs: Any) -> Any:
         return self._guarded(lambda: super(VariableAdapter, self).read_block(*args, **kwargs))
