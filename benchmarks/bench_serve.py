@@ -148,7 +148,7 @@ def bench_listing(scans: int) -> None:
             rows = listing(url)
             times.append(time.perf_counter() - start_time)
             assert len(rows) == scans
-            t_warm = median_time(lambda: listing(url), repeat=3, warmup=0)
+            t_warm = median_time(lambda u=url: listing(u), repeat=3, warmup=0)
         finally:
             process.terminate()
             process.wait(30)

@@ -327,13 +327,11 @@ class ScanNode(_Node):
     def metadata(self) -> dict[str, Any]:
         scan = self.scan
         out: dict[str, Any] = {"key": scan.key}
+        entry = self.entry
         try:
-            entry = self.entry
-            if entry is not None and entry.error is not None:
-                raise entry.error
-            summary = (
-                entry.summary if entry is not None and entry.summary is not None else scan.summary
-            )
+            summary = entry.summary if entry is not None and entry.summary is not None else None
+            if summary is None:
+                summary = scan.summary  # raises the summary's error again
             out.update(summary.model_dump(mode="json"))
             out["time_unix"] = summary.time.timestamp() if summary.time is not None else None
             out["nx5d"] = {"metadata": _jsonable(scan.metadata)}
