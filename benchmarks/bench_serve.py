@@ -33,7 +33,12 @@ FLOOR = textwrap.dedent(
     from tiled.adapters.mapping import MapAdapter
     from tiled.config import Authentication
     from tiled.server.app import build_app
-    tree = MapAdapter({"x": ArrayAdapter.from_array(numpy.arange(10))})
+    frames = int(sys.argv[3])
+    stack = numpy.zeros((frames, 195, 487), dtype="int32")  # a scan's size, held in memory
+    tree = MapAdapter({
+        "x": ArrayAdapter.from_array(numpy.arange(10)),
+        "stack": ArrayAdapter.from_array(stack, chunks=((64,) * (frames // 64) + ((frames % 64,) if frames % 64 else ()), (195,), (487,))),
+    })
     app = build_app(tree, authentication=Authentication(single_user_api_key=sys.argv[2]))
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
     """
@@ -77,7 +82,7 @@ def bench_frames(root: Path, frames: int) -> None:
 
     import nx5d_core
 
-    floor_process, floor_url = start([sys.executable, "-c", FLOOR, "PORT", KEY])
+    floor_process, floor_url = start([sys.executable, "-c", FLOOR, "PORT", KEY, str(frames)])
     process, url = nx5d_serve(root)
     try:
         scan = nx5d_core.open_repository(str(root))["20210205"]["091726"]
@@ -90,6 +95,8 @@ def bench_frames(root: Path, frames: int) -> None:
         rng = np.random.default_rng(0)
         picks = iter(rng.integers(0, frames, size=1000).tolist())
         t_floor = median_time(lambda: tiny[3], repeat=41, warmup=3)
+        same = floor_client["stack"]
+        t_same = median_time(lambda: same[next(picks)], repeat=41, warmup=3)
         t_http = median_time(lambda: images[next(picks)], repeat=41, warmup=3)
         plain = identity["20210205"]["091726"]["images"]
         t_plain = median_time(lambda: plain[next(picks)], repeat=41, warmup=3)
@@ -97,12 +104,15 @@ def bench_frames(root: Path, frames: int) -> None:
         i = int(rng.integers(0, frames))
         assert np.array_equal(images[i], lazy["images"][i].values)
         report("tiled floor: one tiny array read (plain tiled server)", t_floor * 1e3, unit="ms")
+        report("tiled floor: one frame-sized slice of an in-memory array", t_same * 1e3, unit="ms")
         report("one frame over HTTP (nx5d serve, tiled client)", t_http * 1e3, unit="ms")
         report("one frame over HTTP, Accept-Encoding: identity", t_plain * 1e3, unit="ms")
         report("one frame from scan.lazy() locally", t_local * 1e3, unit="ms")
         report(
             "one frame over HTTP / tiled floor", t_http / t_floor, unit="x", target="target <= 1.5x"
         )
+        report("  identity / tiled floor", t_plain / t_floor, unit="x")
+        report("one frame over HTTP / frame-sized tiled floor", t_http / t_same, unit="x")
 
         def local_raw() -> None:
             nx5d_core.open_repository(str(root))["20210205"]["091726"].read()
@@ -111,10 +121,16 @@ def bench_frames(root: Path, frames: int) -> None:
         identity_images = identity["20210205"]["091726"]["images"]
         t_identity = median_time(lambda: identity_images.read(), repeat=3, warmup=1)
         t_default = median_time(lambda: images.read(), repeat=3, warmup=0)
+        same_identity = from_uri(floor_url, api_key=KEY, headers={"accept-encoding": "identity"})
+        bulk = same_identity["stack"]
+        t_bulk_floor = median_time(lambda: bulk.read(), repeat=3, warmup=1)
+        same_identity.context.close()
         report(f"full stack ({frames} frames) scan.raw locally", t_raw)
         report("full stack over HTTP, Accept-Encoding: identity", t_identity)
         report("full stack over HTTP, default compression", t_default)
+        report("full stack from plain tiled, in-memory array, identity", t_bulk_floor)
         report("HTTP identity / local raw", t_identity / t_raw, unit="x", target="target <= 3x")
+        report("HTTP identity / plain tiled in-memory", t_identity / t_bulk_floor, unit="x")
         report("HTTP compressed / local raw", t_default / t_raw, unit="x")
         for c in (floor_client, client, identity):
             c.context.close()

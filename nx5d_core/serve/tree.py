@@ -16,6 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
@@ -58,7 +59,7 @@ class Served:
             root = repository.guard.root
         except AdapterContractError:  # an adapter that reads no files
             root = REMOTE_ROOT
-        self._root = "" if root == REMOTE_ROOT else root
+        self._roots = [] if root == REMOTE_ROOT else _spellings(root, repository.url)
         self._lock = threading.RLock()
         self._listed: dict[str, float] = {}
         self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
@@ -105,10 +106,12 @@ class Served:
 
     def clean(self, value: Any) -> Any:
         """``value`` with the server's own paths made relative to the root (unless allowed)."""
-        if self.include_paths or not self._root:
+        if self.include_paths or not self._roots:
             return value
         if isinstance(value, str):
-            return value.replace(self._root.rstrip("/") + "/", "").replace(self._root, ".")
+            for root in self._roots:  # longest first: a root inside another one goes first
+                value = value.replace(root + "/", "").replace(root, ".")
+            return value
         if isinstance(value, dict):
             return {k: self.clean(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -130,6 +133,25 @@ def framework_key(served: str) -> str:
     import re
 
     return re.sub("%(25|23|3[Ff]|2[Ff])", lambda m: bytes.fromhex(m.group(1)).decode(), served)
+
+
+def _spellings(root: str, url: str) -> list[str]:
+    """The ways a local root may appear in text: resolved, and as the URL gave it (a symlinked
+    mount such as /data -> /gpfs/data shows in file names the adapters report)."""
+    import os
+    from urllib.parse import urlparse
+
+    found = {root.rstrip("/")}
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        text = (parsed.path if parsed.scheme == "file" else url).split("{", 1)[0].split("#", 1)[0]
+        given = os.path.normpath(Path.cwd() / text) if text else ""
+        if given and Path(given).is_file():
+            given = str(Path(given).parent)
+        for spelling in (given, os.path.realpath(given) if given else ""):
+            if spelling and spelling != "/":
+                found.add(spelling.rstrip("/"))
+    return sorted(found, key=len, reverse=True)
 
 
 class _Listing(Mapping[str, Any]):

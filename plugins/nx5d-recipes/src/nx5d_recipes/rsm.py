@@ -193,10 +193,11 @@ def q_values(
             pwidth2=det.pixel_size_m[1],
             roi=[r0, r1, c0, c1],
         )
-        q = hxrd.Ang2Q.area(*angles, delta=delta)
-        pick = np.ix_(np.arange(len(sets)), pixels.rows - r0, pixels.cols - c0)
-        q = [np.asarray(c)[pick].reshape(len(sets), -1) for c in q]
-    elif isinstance(det, LinearDetector):
+        rows, cols = pixels.rows - r0, pixels.cols - c0
+        every = rows.size == r1 - r0 and cols.size == c1 - c0 and bool((rows == np.arange(rows.size)).all()) and bool((cols == np.arange(cols.size)).all())  # fmt: skip
+        pick = None if every else np.ix_(np.arange(len(sets)), rows, cols)
+        return _two(hxrd.Ang2Q.area(*angles, delta=delta), params=params, pick=pick, n=len(sets))
+    if isinstance(det, LinearDetector):
         first, end = int(pixels.channels.min()), int(pixels.channels.max()) + 1
         hxrd.Ang2Q.init_linear(
             det.direction,
@@ -207,13 +208,25 @@ def q_values(
             chpdeg=det.channels_per_degree,
             roi=[first, end],
         )
-        q = hxrd.Ang2Q.linear(*angles, delta=delta)
-        q = [np.asarray(c).reshape(len(sets), -1)[:, pixels.channels - first] for c in q]
-    else:
-        q = [np.asarray(c).reshape(len(sets), 1) for c in hxrd.Ang2Q(*angles, delta=delta)]
+        pick = (slice(None), pixels.channels - first)
+        return _two(hxrd.Ang2Q.linear(*angles, delta=delta), params=params, pick=pick, n=len(sets))
+    return _two(hxrd.Ang2Q(*angles, delta=delta), params=params, pick=None, n=len(sets))
+
+
+def _two(q: Any, *, params: RsmParams, pick: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two gridded components of xrayutilities' (qx, qy, qz), as (sets, pixels) arrays;
+    the third is dropped at once (it is as large as the others)."""
+    assert params.q_axes is not None
     index = {"qx": 0, "qy": 1, "qz": 2}
-    a, b = params.q_axes
-    return np.ascontiguousarray(q[index[a]]), np.ascontiguousarray(q[index[b]])
+    chosen = [q[index[name]] for name in params.q_axes]
+    del q
+    out = []
+    for component in chosen:
+        values = np.asarray(component)
+        if pick is not None:
+            values = values[pick]
+        out.append(np.ascontiguousarray(values.reshape(n, -1)))
+    return out[0], out[1]
 
 
 def area_q(
