@@ -27,7 +27,6 @@ from nx5d_core.serve.tree import served_key
 from nx5d_core.testing.serving import running_app
 
 KEY = "k3y0fthetest"
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 _OPEN: list[Any] = []
@@ -119,6 +118,38 @@ def test_remote_repository_gives_the_same_api(udkm: dict[str, Any]) -> None:
         Words(local["113045"].summary.description.split()[0]),
     ):
         assert proposal.search(query).keys() == local.search(query).keys(), query
+
+
+def test_frames_travel_uncompressed_when_asked_and_block_reads_read_blocks(
+    udkm: dict[str, Any],
+) -> None:
+    scan = udkm["repo"]["20210205"]["101500"]
+    frame = scan.lazy()["images"][7].values
+    path = "array/full/20210205/101500/images?slice=7&format=application/octet-stream"
+    with httpx.Client(trust_env=False) as http:
+        headers = {"Authorization": f"Apikey {KEY}"}
+        plain = http.get(
+            f"{udkm['url']}/api/v1/{path}", headers={**headers, "Accept-Encoding": "identity"}
+        )
+        packed = http.get(
+            f"{udkm['url']}/api/v1/{path}", headers={**headers, "Accept-Encoding": "gzip"}
+        )
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers  # on a LAN: no compression work on either side
+    assert packed.headers.get("content-encoding") == "gzip"
+    assert int(plain.headers["content-length"]) == frame.nbytes
+    np.testing.assert_array_equal(
+        np.frombuffer(plain.content, dtype=frame.dtype).reshape(frame.shape), frame
+    )
+    served = from_uri(udkm["url"], api_key=KEY)["20210205"]["101500"]["images"]
+    chunks = served.structure().chunks
+    last = len(chunks[0]) - 1
+    block = served.read_block((last, 0, 0))  # one block of frames: the server's chunking
+    start = sum(chunks[0][:last])
+    assert block.shape[0] == chunks[0][last]
+    np.testing.assert_array_equal(
+        block, scan.lazy()["images"][start : start + chunks[0][last]].values
+    )
 
 
 def test_missing_keys_answer_404_with_the_closest(udkm: dict[str, Any]) -> None:
