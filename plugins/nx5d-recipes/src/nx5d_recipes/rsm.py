@@ -254,7 +254,9 @@ def _blocks(data: Any, size: int) -> Iterator[tuple[int, np.ndarray]]:
 
     if hasattr(data, "chunks") and data.chunks and len(data.chunks[0]) > 1:
         size = int(max(data.chunks[0]))
-    group = max(1, os.cpu_count() or 1)
+    # blocks read together (in parallel), at most ~32 MB of frames in flight
+    block_bytes = max(1, size * int(np.prod(data.shape[1:])) * data.dtype.itemsize)
+    group = max(1, min(os.cpu_count() or 1, (32 << 20) // block_bytes))
     starts = list(range(0, n, size))
     for g in range(0, len(starts), group):
         chunk_starts = starts[g : g + group]
