@@ -16,17 +16,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
-from tiled.adapters.array import ArrayAdapter
 from tiled.adapters.mapping import MapAdapter
 from tiled.structures.container import ContainerStructure
 from tiled.structures.core import Spec
 from tiled.utils import UnsupportedQueryType
 
-from ..errors import FilesChangedError, KeyNotFoundError, closest
+from ..errors import closest
+from .arrays import VariableAdapter, jsonable
+from .keys import framework_key, root_spellings, served_key
 from .queries import translate
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Served", "build_tree", "framework_key", "served_key"]
 logger = logging.getLogger(__name__)
-UNPROCESSABLE = 422
-READ_ERRORS = (Exception,)  # any failure of a read is the data's, reported as 422 with its text
 
 
 class Served:
@@ -59,7 +57,7 @@ class Served:
             root = repository.guard.root
         except AdapterContractError:  # an adapter that reads no files
             root = REMOTE_ROOT
-        self._roots = [] if root == REMOTE_ROOT else _spellings(root, repository.url)
+        self._roots = [] if root == REMOTE_ROOT else root_spellings(root, repository.url)
         self._lock = threading.RLock()
         self._listed: dict[str, float] = {}
         self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
@@ -117,41 +115,6 @@ class Served:
         if isinstance(value, list | tuple):
             return [self.clean(v) for v in value]
         return value
-
-
-_RESERVED = {"%": "%25", "#": "%23", "?": "%3F", "/": "%2F"}
-
-
-def served_key(key: str) -> str:
-    """A key as served: ``%``, ``#``, ``?`` and ``/`` percent-encoded (they would end a URL path
-    segment, and tiled builds links from keys as they are); spaces and non-ASCII stay."""
-    return "".join(_RESERVED.get(c, c) for c in key)
-
-
-def framework_key(served: str) -> str:
-    """The inverse of :func:`served_key`."""
-    import re
-
-    return re.sub("%(25|23|3[Ff]|2[Ff])", lambda m: bytes.fromhex(m.group(1)).decode(), served)
-
-
-def _spellings(root: str, url: str) -> list[str]:
-    """The ways a local root may appear in text: resolved, and as the URL gave it (a symlinked
-    mount such as /data -> /gpfs/data shows in file names the adapters report)."""
-    import os
-    from urllib.parse import urlparse
-
-    found = {root.rstrip("/")}
-    parsed = urlparse(url)
-    if parsed.scheme in ("", "file"):
-        text = (parsed.path if parsed.scheme == "file" else url).split("{", 1)[0].split("#", 1)[0]
-        given = os.path.normpath(Path.cwd() / text) if text else ""
-        if given and Path(given).is_file():
-            given = str(Path(given).parent)
-        for spelling in (given, os.path.realpath(given) if given else ""):
-            if spelling and spelling != "/":
-                found.add(spelling.rstrip("/"))
-    return sorted(found, key=len, reverse=True)
 
 
 class _Listing(Mapping[str, Any]):
@@ -356,13 +319,13 @@ class ScanNode(_Node):
                 summary = scan.summary  # raises the summary's error again
             out.update(summary.model_dump(mode="json"))
             out["time_unix"] = summary.time.timestamp() if summary.time is not None else None
-            out["nx5d"] = {"metadata": _jsonable(scan.metadata)}
+            out["nx5d"] = {"metadata": jsonable(scan.metadata)}
         except Exception as exc:  # noqa: BLE001 - one broken scan is reported, never fails a listing
             out["time_unix"] = None
             out["error"] = f"{type(exc).__name__}: {exc}"
         if self._error is not None:
             out["error"] = self._error
-        out["attrs"] = _jsonable(dict(self._lazy.attrs)) if self._lazy is not None else {}
+        out["attrs"] = jsonable(dict(self._lazy.attrs)) if self._lazy is not None else {}
         cleaned: dict[str, Any] = self.served.clean(out)
         return cleaned
 
@@ -420,69 +383,6 @@ class ScanNode(_Node):
             spec = Spec("xarray_coord") if name in lazy.coords else Spec("xarray_data_var")
             made = self._variables[name] = VariableAdapter.wrap(var, node=self, specs=[spec])
         return made
-
-
-class VariableAdapter(ArrayAdapter):
-    """An array of a scan; a failed read answers 422 with the framework's message."""
-
-    node: ScanNode
-
-    @classmethod
-    def wrap(cls, var: xr.DataArray, *, node: ScanNode, specs: list[Spec]) -> VariableAdapter:
-        adapter = cls.from_array(var.data, metadata={"attrs": _jsonable(node.served.clean(dict(var.attrs)))}, dims=var.dims, specs=specs)  # fmt: skip
-        adapter.node = node
-        adapter.name = str(var.name)
-        wrapped: VariableAdapter = adapter
-        return wrapped
-
-    def _guarded(self, read: Callable[[], Any]) -> Any:
-        try:
-            return read()
-        except FilesChangedError as exc:
-            detail = f"{self.node.where()}: {exc}; its files changed: ask again"
-            self.node.opened_at = -1e9  # the next request opens the scan again
-            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
-        except KeyNotFoundError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-        except READ_ERRORS as exc:
-            detail = f"{self.node.where()}: {type(exc).__name__}: {exc}"
-            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
-
-    name: str = ""
-
-    def read(self, *args: Any, **kwargs: Any) -> Any:
-        index = args[0] if args else kwargs.get("slice")
-        if self._whole(index) and self.node.holds_most(self.name):
-            # the whole variable: the adapter's own reader (parallel, block-wise) beats dask's
-            return self._guarded(lambda: self.node.read_whole(self.name))
-        return self._guarded(lambda: super(VariableAdapter, self).read(*args, **kwargs))
-
-    def _whole(self, index: Any) -> bool:
-        if index is None or index == ... or (isinstance(index, tuple) and not index):
-            return True
-        try:
-            return tuple(self._array[tuple(index)].shape) == tuple(self._array.shape)
-        except Exception:  # noqa: BLE001 - an index dask cannot apply: the normal path reports it
-            return False
-
-    def read_block(self, *args: Any, **kwargs: Any) -> Any:
-        return self._guarded(lambda: super(VariableAdapter, self).read_block(*args, **kwargs))
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types (numpy scalars and arrays become numbers and lists)."""
-    import json
-
-    import numpy as np
-
-    def default(obj: Any) -> Any:
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-        return str(obj)
-
-    return json.loads(json.dumps(value, default=default, allow_nan=True))
 
 
 def build_tree(
