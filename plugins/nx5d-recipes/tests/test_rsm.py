@@ -300,3 +300,18 @@ def test_cook_many_with_a_recipe_on_a_process_pool() -> None:
         xr.testing.assert_allclose(
             result["intensity"], proposal[key].cook(recipe="rsm")["intensity"]
         )
+
+
+def test_older_flat_fields_update_a_new_record_in_place() -> None:
+    base = RsmParams.model_validate({**POINT, "detector": {"kind": "area", "center_pixel": [1, 2], "pixel_size_m": 1e-4, "distance_m": 0.4}})  # fmt: skip
+    changed = RsmParams.model_validate({**base.model_dump(mode="json"), "distance_m": 0.53, "theta": "eta"})  # fmt: skip
+    assert changed.detector is not None
+    assert changed.detector.kind == "area"
+    assert changed.detector.distance_m == 0.53
+    assert changed.detector.center_pixel == (1.0, 2.0)  # the rest of the record stays
+    assert changed.sample_circles is not None
+    assert changed.sample_circles[0].angle == "eta"
+    assert changed.sample_circles[0].offset == 0.01
+    assert changed.energy_ev == POINT["energy_ev"]
+    with pytest.raises(ValueError, match="area-detector fields"):
+        RsmParams.model_validate({**LINEAR, "distance_m": 0.5})

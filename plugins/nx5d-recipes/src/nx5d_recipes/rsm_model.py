@@ -158,7 +158,9 @@ class RsmParams(BaseModel):
         data = {k: v for k, v in data.items() if k != "block_frames"}  # a speed knob, not physics
         if not _LEGACY.intersection(data):
             return data
-        return from_udkm_fields(data)
+        if not any(v is not None for k, v in data.items() if k not in _LEGACY and k not in _UDKM):
+            return from_udkm_fields(data)
+        return _legacy_shortcuts(data)
 
 
 RSM_DEFAULTS: dict[str, Any] = {
@@ -240,6 +242,59 @@ def from_udkm_fields(data: dict[str, Any]) -> dict[str, Any]:
         "q_axes": ("qy", "qz"),
         "gridder": "fuzzy",
     }
+
+
+def _legacy_shortcuts(data: dict[str, Any]) -> dict[str, Any]:
+    """Older flat fields given with the new nested ones (``spice.update("rsm", {"distance_m":
+    0.53})`` on a new record): each sets its place in the nested form; what the record lacks
+    comes from the older model's (UDKM) defaults, as it did there."""
+    old = {k: data[k] for k in _LEGACY if k in data}
+    new = {k: v for k, v in data.items() if k not in _LEGACY}
+    full = from_udkm_fields({})
+    if old.keys() & {
+        "distance_m",
+        "pixel_size_m",
+        "center_pixel",
+        "detector_rows",
+        "detector_columns",
+    }:
+        detector = dict(new.get("detector") or full["detector"])
+        if detector.get("kind", "area") != "area":
+            msg = f"{sorted(old)} are area-detector fields; this record's detector is {detector.get('kind')!r}"
+            raise ValueError(msg)
+        renames = {"detector_rows": "rows_direction", "detector_columns": "columns_direction"}
+        for key in (
+            "distance_m",
+            "pixel_size_m",
+            "center_pixel",
+            "detector_rows",
+            "detector_columns",
+        ):
+            if key in old:
+                detector[renames.get(key, key)] = old[key]
+        new["detector"] = detector
+    if old.keys() & {"theta", "sample_axis"}:
+        circles = [dict(c) for c in (new.get("sample_circles") or full["sample_circles"])]
+        circles[0].update(
+            {k2: old[k] for k, k2 in (("theta", "angle"), ("sample_axis", "axis")) if k in old}
+        )
+        new["sample_circles"] = circles
+    if old.keys() & {"two_theta_deg", "detector_axis"}:
+        circles = [dict(c) for c in (new.get("detector_circles") or full["detector_circles"])]
+        if "detector_axis" in old:
+            circles[0]["axis"] = old["detector_axis"]
+        if "two_theta_deg" in old:
+            theta = old.get("theta") or _UDKM["theta"]
+            arm = (
+                {"angle": theta, "scale": 2.0}
+                if old["two_theta_deg"] is None
+                else {"angle": float(old["two_theta_deg"]), "scale": 1.0}
+            )
+            circles[0].update(arm)
+        new["detector_circles"] = circles
+    if "delay" in old:
+        new["group_by"] = [old["delay"]]
+    return new
 
 
 UDKM_RSM_DEFAULTS: dict[str, Any] = RsmParams.model_validate(_UDKM).model_dump(
