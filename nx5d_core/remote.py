@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from .proposal import Proposal
 from .repository import Repository
 from .scan import Scan
+from .serve.keys import framework_key, served_key
 from .summary import ScanSummary
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class RemoteRepository(Repository):
         self.close()
 
     def _list_proposals(self) -> Iterable[str]:
-        keys = [_unserved(k) for k in self.client]
+        keys = [framework_key(k) for k in self.client]
         self._positions = {k: n for n, k in enumerate(keys)}
         return keys
 
@@ -70,7 +71,7 @@ class RemoteRepository(Repository):
         return self._positions.get(key, len(self._positions))
 
     def _proposal(self, key: str) -> Proposal:
-        return RemoteProposal(repository=self, key=key, node=self.client[_quoted(key)])
+        return RemoteProposal(repository=self, key=key, node=self.client[served_key(key)])
 
 
 class RemoteProposal(Proposal):
@@ -84,7 +85,7 @@ class RemoteProposal(Proposal):
         self._metadata: dict[str, dict[str, Any]] = {}
 
     def _list_scans(self) -> Iterable[str]:
-        self._metadata = {_unserved(k): dict(child.metadata) for k, child in self.node.items()}
+        self._metadata = {framework_key(k): dict(child.metadata) for k, child in self.node.items()}
         return list(self._metadata)
 
     def scan_order(self, key: str) -> Any:
@@ -113,7 +114,7 @@ class RemoteScan(Scan):
 
     @property
     def node(self) -> Any:
-        return self.proposal.node[_quoted(self.key)]
+        return self.proposal.node[served_key(self.key)]
 
     def _metadata_of(self) -> dict[str, Any]:
         known = self.proposal._metadata.get(self.key)
@@ -164,17 +165,6 @@ class RemoteScan(Scan):
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-def _quoted(key: str) -> str:
-    """A key as the server serves it (``%``, ``#``, ``?``, ``/`` percent-encoded)."""
-    return "".join({"%": "%25", "#": "%23", "?": "%3F", "/": "%2F"}.get(c, c) for c in key)
-
-
-def _unserved(served: str) -> str:
-    import re
-
-    return re.sub("%(25|23|3[Ff]|2[Ff])", lambda m: bytes.fromhex(m.group(1)).decode(), served)
-
-
 def _empty(structure: Any) -> Any:
     import numpy as np
 
@@ -223,7 +213,7 @@ def to_tiled(query: Any) -> list[Any]:
         until = None if query.until is None else query.until.isoformat()
         return [TimeRange(since=since, until=until)]
     if isinstance(query, q.ScanKey):
-        return [tq.KeysFilter([_quoted(k) for k in query.keys])]
+        return [tq.KeysFilter([served_key(k) for k in query.keys])]
     msg = f"{type(query).__name__} has no tiled query"
     raise TypeError(msg)
 

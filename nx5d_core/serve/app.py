@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from .tree import build_tree
 
@@ -95,24 +97,14 @@ class KeepReservedEscapes:
         await self.app(scope, receive, send)
 
 
-_KEEP = {b"25", b"23", b"3F", b"3f", b"2F", b"2f"}
+_KEEP = re.compile(rb"%(25|23|3[Ff]|2[Ff])")
 
 
 def _decode_keeping(raw: bytes) -> str:
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        if raw[i : i + 1] == b"%" and i + 2 < len(raw) + 0 and len(raw[i + 1 : i + 3]) == 2:
-            code = raw[i + 1 : i + 3]
-            try:
-                value = int(code, 16)
-            except ValueError:
-                out += b"%"
-                i += 1
-                continue
-            out += b"%" + code.upper() if code in _KEEP else bytes([value])
-            i += 3
-        else:
-            out += raw[i : i + 1]
-            i += 1
+    """``raw`` percent-decoded, except the escapes in :data:`_KEEP` (kept, upper case)."""
+    parts = _KEEP.split(raw)  # text, code, text, code, ..., text
+    out = b"".join(
+        unquote_to_bytes(part.decode("latin-1")) if n % 2 == 0 else b"%" + part.upper()
+        for n, part in enumerate(parts)
+    )
     return out.decode("utf-8", errors="replace")

@@ -9,7 +9,7 @@ from fastapi import HTTPException
 from tiled.adapters.array import ArrayAdapter
 from tiled.structures.core import Spec
 
-from ..errors import FilesChangedError, KeyNotFoundError
+from ..errors import FilesChangedError, KeyNotFoundError, Nx5dError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -18,13 +18,16 @@ if TYPE_CHECKING:
 
 __all__ = ["VariableAdapter", "jsonable"]
 UNPROCESSABLE = 422
-READ_ERRORS = (Exception,)  # any failure of a read is the data's, reported as 422 with its text
+READ_ERRORS = (Nx5dError, OSError, ValueError)
+"""What a read of bad data raises (the framework's errors, h5py/tifffile/decoder failures): 422.
+Anything else is a fault of the server and stays a logged 500."""
 
 
 class VariableAdapter(ArrayAdapter):
     """An array of a scan; a failed read answers 422 with the framework's message."""
 
     node: ScanNode
+    name: str = ""
 
     @classmethod
     def wrap(cls, var: xr.DataArray, *, node: ScanNode, specs: list[Spec]) -> VariableAdapter:
@@ -46,8 +49,6 @@ class VariableAdapter(ArrayAdapter):
         except READ_ERRORS as exc:
             detail = f"{self.node.where()}: {type(exc).__name__}: {exc}"
             raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
-
-    name: str = ""
 
     def read(self, *args: Any, **kwargs: Any) -> Any:
         index = args[0] if args else kwargs.get("slice")

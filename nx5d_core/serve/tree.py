@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -61,21 +62,27 @@ class Served:
         self._lock = threading.RLock()
         self._listed: dict[str, float] = {}
         self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
-        self._entries: dict[str, tuple[float, dict[str, SummaryEntry]]] = {}
+        self._entries: dict[str, dict[str, SummaryEntry]] = {}
+
+    def _due(self, what: str) -> bool:
+        """Whether ``what`` was last refreshed more than ``relist_seconds`` ago (stamps it now)."""
+        now = time.monotonic()
+        if now - self._listed.get(what, -float("inf")) > self.relist_seconds:
+            self._listed[what] = now
+            return True
+        return False
 
     def proposal_keys(self) -> list[str]:
         with self._lock:
-            if time.monotonic() - self._listed.get("", 0.0) > self.relist_seconds:
+            if self._due("proposals"):
                 self.repository.relist()
-                self._listed[""] = time.monotonic()
             return self.repository.keys()
 
     def proposal(self, key: str) -> Proposal:
         with self._lock:
             proposal = self.repository[key]
-            if time.monotonic() - self._listed.get(key, 0.0) > self.relist_seconds:
+            if self._due(f"scans of {key}"):
                 proposal.relist()
-                self._listed[key] = time.monotonic()
             return proposal
 
     def scan_node(self, proposal: Proposal, key: str, *, entry: SummaryEntry | None = None) -> ScanNode:  # fmt: skip
@@ -96,11 +103,9 @@ class Served:
     def entries(self, proposal: Proposal) -> dict[str, SummaryEntry]:
         """Every scan's summary entry, one sweep per ``relist_seconds``."""
         with self._lock:
-            made, entries = self._entries.get(proposal.key, (0.0, {}))
-            if time.monotonic() - made > self.relist_seconds or not entries:
-                entries = {e.key: e for e in proposal.summaries()}
-                self._entries[proposal.key] = (time.monotonic(), entries)
-            return entries
+            if self._due(f"summaries of {proposal.key}") or proposal.key not in self._entries:
+                self._entries[proposal.key] = {e.key: e for e in proposal.summaries()}
+            return self._entries[proposal.key]
 
     def clean(self, value: Any) -> Any:
         """``value`` with the server's own paths made relative to the root (unless allowed)."""
@@ -108,7 +113,11 @@ class Served:
             return value
         if isinstance(value, str):
             for root in self._roots:  # longest first: a root inside another one goes first
-                value = value.replace(root + "/", "").replace(root, ".")
+                value = re.sub(
+                    re.escape(root) + r"(/|(?![\w.\-]))",  # a whole component: not /data2
+                    lambda m: "" if m.group(1) else ".",
+                    value,
+                )
             return value
         if isinstance(value, dict):
             return {k: self.clean(v) for k, v in value.items()}
