@@ -175,9 +175,12 @@ class KeyedCollection(Caches, Generic[ChildT]):
 
     # -- caches ------------------------------------------------------------------------
     def relist(self) -> None:
-        """Forget the listing of keys only: the next ``keys()`` lists again; children and their
-        caches stay (a server re-lists often without dropping open scans)."""
+        """Forget the listing of keys and what is derived from it (handles): the next
+        ``keys()`` lists again; children and their caches stay (a server re-lists often
+        without dropping open scans)."""
         self._keys = None
+        self._key_set = frozenset()
+        self._handle_map = None
 
     def refresh(self) -> None:
         """Drop cached listings and child objects (and the caches declared in ``_caches``)."""

@@ -51,6 +51,12 @@ class Proposal(KeyedCollection["Scan"]):
         "_index_unindexed": list,
     }
 
+    def relist(self) -> None:
+        """Forget the listing (see :meth:`KeyedCollection.relist`); the next search brings the
+        index up to date with the new listing."""
+        super().relist()
+        self._index_synced = False
+
     def synced(self) -> bool:
         """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
         ``False`` when there is no usable index."""
