@@ -133,6 +133,11 @@ class Comparison(Query):
     key: str
     value: Any
 
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            msg = f"comparison operator {self.op!r} on {self.key!r}: use one of {', '.join(_OPS)}"
+            raise ValueError(msg)
+
     def matches(self, fields: dict[str, Any]) -> bool:
         pair = _comparable(_field(fields, self.key), self.value)
         if pair is None:
@@ -210,6 +215,13 @@ class Regex(Query):
     pattern: str
     case_sensitive: bool = True
 
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except (re.error, TypeError) as exc:
+            msg = f"Regex on {self.key!r}: {self.pattern!r} is not a regular expression ({exc})"
+            raise ValueError(msg) from None
+
     def matches(self, fields: dict[str, Any]) -> bool:
         field = _field(fields, self.key)
         if field is None:
@@ -225,6 +237,11 @@ class FullText(Query):
 
     text: str
     fields: tuple[str, ...] = ("key", "type", "description", "comments", "notes", "file")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not _WORD.findall(self.text):
+            msg = f"FullText needs at least one word to look for, got {self.text!r}"
+            raise ValueError(msg)
 
     def matches(self, fields: dict[str, Any]) -> bool:
         words: set[str] = set()

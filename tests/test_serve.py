@@ -399,14 +399,17 @@ def test_cli_serves_with_a_tiled_config_for_several_users(tmp_path: Path) -> Non
 
 def test_server_paths_are_hidden_only_as_whole_path_components(tmp_path: Path) -> None:
     from nx5d_core.serve.app import _decode_keeping
+    from nx5d_core.serve.keys import OUTSIDE
     from nx5d_core.serve.tree import Served
 
     root = tmp_path / "data"
     root.mkdir()
     served = Served(repository=MemoryRepository(f"file://{root}", data={}))
     served._roots = [str(root)]
-    cleaned = served.clean({"a": [f"{root}/p/s.h5", str(root), f"{root}2/x", f"{root}.old"]})
-    assert cleaned == {"a": ["p/s.h5", ".", f"{root}2/x", f"{root}.old"]}
+    cleaned = served.clean({"a": [f"{root}/p/s.h5", str(root), f"{root}2/x", f"{root}.old", "/entry/data"]})  # fmt: skip
+    # /data2 is not inside /data (never "2/x"): it is outside the root, and hidden as such;
+    # an HDF5 path stays
+    assert cleaned == {"a": ["p/s.h5", ".", OUTSIDE, OUTSIDE, "/entry/data"]}
     assert (
         _decode_keeping(b"/metadata/p%201%23%3F%C3%A9/r%231/50%252")
         == "/metadata/p 1%23%3Fé/r%231/50%252"

@@ -27,6 +27,24 @@ def add_serve_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--include-paths", action="store_true", help="show server-side paths in metadata"
     )
+    p.add_argument(
+        "--max-response-mb",
+        type=float,
+        default=256,
+        help="the largest read one response may need, in MiB (default 256; larger ones: 413)",
+    )
+    p.add_argument(
+        "--read-budget-mb",
+        type=float,
+        default=None,
+        help="MiB all requests together may hold at once (default 1.5 x --max-response-mb)",
+    )
+    p.add_argument(
+        "--send-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client may leave a response chunk unread before it is cut off",
+    )
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -44,15 +62,12 @@ def serve(args: argparse.Namespace) -> None:
     authentication = None
     key = args.api_key or os.environ.get(API_KEY_ENV)
     if args.tiled_config:
-        from pathlib import Path
+        from ..serve.auth import load_authentication
 
-        import yaml
-
-        text = Path(args.tiled_config).read_text(encoding="utf-8")
-        authentication = (yaml.safe_load(text) or {}).get("authentication")
-        if authentication is None:
-            msg = f"{args.tiled_config} has no authentication: section"
-            raise UsageError(msg)
+        try:  # tiled's loader: ${VAR} means the environment's value
+            authentication = load_authentication(args.tiled_config)
+        except (OSError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
     elif not key:
         key = new_api_key()
         print(
@@ -61,12 +76,25 @@ def serve(args: argparse.Namespace) -> None:
         )
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         logger.warning("listening on %s: other machines can reach this server", args.host)
+    from ..serve.limits import MiB, Limits
+
+    biggest = int(args.max_response_mb * MiB)
+    budget = int(args.read_budget_mb * MiB) if args.read_budget_mb else biggest * 3 // 2
+    try:
+        limits = Limits(
+            max_response_bytes=biggest,
+            read_budget_bytes=budget,
+            send_timeout_seconds=args.send_timeout,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     app = build_app(
         repo,
         api_key=key,
         public=args.public,
         authentication=authentication,
         include_paths=args.include_paths,
+        limits=limits,
     )
     print(f"serving {repo.url} at http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

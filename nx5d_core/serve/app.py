@@ -3,7 +3,10 @@
 Default: one API key (given, ``$NX5D_API_KEY``, or made up and printed once), no anonymous
 access, listening on 127.0.0.1. ``public=True`` allows anonymous reading and must be asked for.
 A tiled configuration's ``authentication`` section (for example tiled's dictionary
-authenticator with several users) can be passed instead of the single key.
+authenticator with several users) can be passed instead of the single key; its secrets are
+checked (:func:`nx5d_core.serve.auth.check_secrets`). The app is tiled's behind a
+:class:`~nx5d_core.serve.gate.Gate`: only tiled's authenticated API and the health check are
+reachable, and every read is bounded by :class:`~nx5d_core.serve.limits.Limits`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
+from .auth import check_secrets
+from .gate import Gate
+from .limits import Limits
 from .tree import build_tree
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ def build_app(
     authentication: Mapping[str, Any] | None = None,
     include_paths: bool = False,
     relist_seconds: float = 2.0,
+    limits: Limits | None = None,
 ) -> Any:
     """A FastAPI application serving ``repository`` through tiled.
 
@@ -52,12 +59,22 @@ def build_app(
         A tiled ``authentication`` section (providers, secret_keys, ...) instead of one key.
     include_paths
         Show server-side paths in metadata (default: made relative to the repository root).
+    limits
+        The largest response, the read budget shared by requests and the send timeouts
+        (default :class:`~nx5d_core.serve.limits.Limits`).
+
+    Raises
+    ------
+    WeakSecretError
+        The authentication section holds placeholders, empty passwords or weak signing keys.
     """
     from tiled.config import Authentication
     from tiled.server.app import build_app as tiled_app
 
+    limits = limits or Limits()
     tree = build_tree(repository, include_paths=include_paths, relist_seconds=relist_seconds)
     if authentication is not None:
+        check_secrets(authentication, where="the authentication configuration")
         auth = Authentication.model_validate(
             {
                 **authentication,
@@ -76,7 +93,9 @@ def build_app(
             msg = "an API key must hold letters and digits only (tiled's rule)"
             raise ValueError(msg)
         auth = Authentication(single_user_api_key=key, allow_anonymous_access=public)
-    return KeepReservedEscapes(tiled_app(tree, authentication=auth))
+    settings = {"response_bytesize_limit": limits.max_response_bytes}
+    app = tiled_app(tree, authentication=auth, server_settings=settings)
+    return Gate(KeepReservedEscapes(app), limits=limits)
 
 
 class KeepReservedEscapes:

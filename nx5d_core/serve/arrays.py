@@ -10,6 +10,7 @@ from tiled.adapters.array import ArrayAdapter
 from tiled.structures.core import Spec
 
 from ..errors import FilesChangedError, KeyNotFoundError, Nx5dError
+from .limits import fits, reserve
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VariableAdapter", "jsonable"]
 UNPROCESSABLE = 422
+BAD_REQUEST = 400
 READ_ERRORS = (Nx5dError, OSError, ValueError)
 """What a read of bad data raises (the framework's errors, h5py/tifffile/decoder failures): 422.
 Anything else is a fault of the server and stays a logged 500."""
@@ -38,35 +40,66 @@ class VariableAdapter(ArrayAdapter):
         return wrapped
 
     def _guarded(self, read: Callable[[], Any]) -> Any:
+        clean = self.node.served.clean
         try:
             return read()
         except FilesChangedError as exc:
             detail = f"{self.node.where()}: {exc}; its files changed: ask again"
             self.node.opened_at = -1e9  # the next request opens the scan again
-            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
+            raise HTTPException(status_code=UNPROCESSABLE, detail=clean(detail)) from exc
         except KeyNotFoundError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
+            raise HTTPException(status_code=404, detail=clean(str(exc))) from exc
         except READ_ERRORS as exc:
             detail = f"{self.node.where()}: {type(exc).__name__}: {exc}"
-            raise HTTPException(status_code=UNPROCESSABLE, detail=detail) from exc
+            raise HTTPException(status_code=UNPROCESSABLE, detail=clean(detail)) from exc
+
+    def _what(self, index: Any) -> str:
+        shown = "" if index is None or index == ... else f"[{index}]"
+        return f"{self.node.where()}, variable {self.name!r}{shown}"
 
     def read(self, *args: Any, **kwargs: Any) -> Any:
         index = args[0] if args else kwargs.get("slice")
-        if self._whole(index) and self.node.holds_most(self.name):
-            # the whole variable: the adapter's own reader (parallel, block-wise) beats dask's
-            return self._guarded(lambda: self.node.read_whole(self.name))
-        return self._guarded(lambda: super(VariableAdapter, self).read(*args, **kwargs))
 
-    def _whole(self, index: Any) -> bool:
+        def run() -> Any:
+            part = self._part(index)
+            reserve(_nbytes(part), what=self._what(index))
+            if part.shape == self._array.shape and self.node.holds_most(self.name):
+                rest = self.node.total_nbytes() - _nbytes(part)
+                if fits(rest):  # the adapter's own reader (parallel, block-wise) beats dask's
+                    reserve(rest, what=f"{self.node.where()} (every variable)")
+                    return self.node.read_whole(self.name)
+            return super(VariableAdapter, self).read(*args, **kwargs)
+
+        return self._guarded(run)
+
+    def _part(self, index: Any) -> Any:
+        """The lazy selection ``index`` makes (no data read: its shape and size)."""
         if index is None or index == ... or (isinstance(index, tuple) and not index):
-            return True
+            return self._array
         try:
-            return tuple(self._array[tuple(index)].shape) == tuple(self._array.shape)
-        except Exception:  # noqa: BLE001 - an index dask cannot apply: the normal path reports it
-            return False
+            return self._array[tuple(index)]
+        except (IndexError, TypeError, ValueError) as exc:
+            detail = f"{self._what(None)} of shape {self._array.shape}: slice {index} does not apply ({exc})"
+            raise HTTPException(status_code=BAD_REQUEST, detail=detail) from exc
 
     def read_block(self, *args: Any, **kwargs: Any) -> Any:
-        return self._guarded(lambda: super(VariableAdapter, self).read_block(*args, **kwargs))
+        block = args[0] if args else kwargs["block"]
+        index = args[1] if len(args) > 1 else kwargs.get("slice")
+
+        def run() -> Any:
+            chunks = self._structure.chunks
+            starts = [sum(c[:b]) for c, b in zip(chunks, block, strict=True)]
+            where = tuple(slice(a, a + c[b]) for a, c, b in zip(starts, chunks, block, strict=True))
+            part = self._array[where]
+            part = part[tuple(index)] if index else part
+            reserve(_nbytes(part), what=f"{self._what(None)}, block {tuple(block)}")
+            return super(VariableAdapter, self).read_block(*args, **kwargs)
+
+        return self._guarded(run)
+
+
+def _nbytes(part: Any) -> int:
+    return int(part.size) * int(part.dtype.itemsize)
 
 
 def jsonable(value: Any) -> Any:

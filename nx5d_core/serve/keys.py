@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["framework_key", "root_spellings", "served_key"]
+__all__ = ["OUTSIDE", "framework_key", "outside_paths", "root_spellings", "served_key"]
 
 _RESERVED = {"%": "%25", "#": "%23", "?": "%3F", "/": "%2F"}
 
@@ -38,3 +38,21 @@ def root_spellings(root: str, url: str) -> list[str]:
             if spelling and spelling != "/":
                 found.add(spelling.rstrip("/"))
     return sorted(found, key=len, reverse=True)
+
+
+OUTSIDE = "<outside the repository root>"
+
+
+def outside_paths() -> re.Pattern[str]:
+    """Absolute paths into this machine's top-level folders (``/etc/...``, ``/home/...``), as
+    whole tokens: what is left of a server path once the root's spellings are hidden (a link
+    target outside the root, another mount). HDF5 paths such as ``/entry/data`` are kept unless
+    their first name is also a top-level folder here."""
+    try:
+        tops = sorted((e.name for e in os.scandir("/") if e.is_dir()), key=len, reverse=True)
+    except OSError:
+        tops = []
+    if not tops:
+        return re.compile(r"(?!x)x")  # matches nothing
+    names = "|".join(re.escape(t) for t in tops)
+    return re.compile(rf"(?<![\w.:/\-])/(?:{names})(?![\w.\-])(?:/[^\s'\":,;()\[\]{{}}<>]*)?")

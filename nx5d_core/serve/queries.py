@@ -44,7 +44,26 @@ def _instant(value: Any) -> datetime:
 
 
 def translate(query: Any) -> q.Query:
-    """The nx5d query for a tiled query; :class:`UnsupportedQueryType` for others."""
+    """The nx5d query for a tiled query; :class:`UnsupportedQueryType` for others.
+
+    Raises
+    ------
+    tiled.queries.QueryValueError
+        The query's values are not valid (a bad pattern, time, operator or number): tiled
+        answers 400 with the message.
+    """
+    from tiled.queries import QueryValueError
+
+    try:
+        return _translate(query)
+    except (ValueError, TypeError, OverflowError, LookupError) as exc:
+        if isinstance(exc, QueryValueError | UnsupportedQueryType):
+            raise
+        msg = f"{type(query).__name__} query: {exc}"
+        raise QueryValueError(msg) from exc
+
+
+def _translate(query: Any) -> q.Query:
     from tiled import queries as tq
 
     if isinstance(query, TimeRange):
@@ -67,6 +86,9 @@ def translate(query: Any) -> q.Query:
             else str(query.operator.value)
         )
         if query.key == "time_unix":
+            if isinstance(query.value, bool) or not isinstance(query.value, int | float):
+                msg = f"time_unix is compared with a number of seconds, got {query.value!r}"
+                raise ValueError(msg)
             if op in {"ge", "gt"}:
                 return _strict(q.TimeRange(since=_instant(query.value)), op, query.value)
             if op in {"le", "lt"}:  # TimeRange's end is excluded: one microsecond past it

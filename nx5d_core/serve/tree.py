@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +24,10 @@ from tiled.utils import UnsupportedQueryType
 
 from ..errors import closest
 from .arrays import VariableAdapter, jsonable
-from .keys import framework_key, root_spellings, served_key
+from .keys import framework_key, served_key
+from .limits import check_total, refuse_export
 from .queries import translate
+from .served import Served
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -40,90 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Served", "build_tree", "framework_key", "served_key"]
 logger = logging.getLogger(__name__)
-
-
-class Served:
-    """What the tree shares: the repository, path policy, freshness and the open scans."""
-
-    def __init__(
-        self, *, repository: Repository, include_paths: bool = False, relist_seconds: float = 2.0
-    ) -> None:
-        self.repository = repository
-        self.include_paths = include_paths
-        self.relist_seconds = relist_seconds
-        from ..errors import AdapterContractError
-        from ..paths import REMOTE_ROOT
-
-        try:
-            root = repository.guard.root
-        except AdapterContractError:  # an adapter that reads no files
-            root = REMOTE_ROOT
-        self._roots = [] if root == REMOTE_ROOT else root_spellings(root, repository.url)
-        self._lock = threading.RLock()
-        self._listed: dict[str, float] = {}
-        self._scans: OrderedDict[tuple[str, str], ScanNode] = OrderedDict()
-        self._entries: dict[str, dict[str, SummaryEntry]] = {}
-
-    def _due(self, what: str) -> bool:
-        """Whether ``what`` was last refreshed more than ``relist_seconds`` ago (stamps it now)."""
-        now = time.monotonic()
-        if now - self._listed.get(what, -float("inf")) > self.relist_seconds:
-            self._listed[what] = now
-            return True
-        return False
-
-    def proposal_keys(self) -> list[str]:
-        with self._lock:
-            if self._due("proposals"):
-                self.repository.relist()
-            return self.repository.keys()
-
-    def proposal(self, key: str) -> Proposal:
-        with self._lock:
-            proposal = self.repository[key]
-            if self._due(f"scans of {key}"):
-                proposal.relist()
-            return proposal
-
-    def scan_node(self, proposal: Proposal, key: str, *, entry: SummaryEntry | None = None) -> ScanNode:  # fmt: skip
-        """The open scan (kept while its files are unchanged, re-checked every relist_seconds);
-        ``entry`` is its summary from the proposal's listing, if at hand."""
-        with self._lock:
-            node = self._scans.get((proposal.key, key))
-            if node is None or node.stale(self.relist_seconds):
-                node = ScanNode(served=self, scan=proposal[key])
-                self._scans[(proposal.key, key)] = node
-            if entry is not None:
-                node.entry = entry
-            self._scans.move_to_end((proposal.key, key))
-            while len(self._scans) > 256:
-                self._scans.popitem(last=False)
-            return node
-
-    def entries(self, proposal: Proposal) -> dict[str, SummaryEntry]:
-        """Every scan's summary entry, one sweep per ``relist_seconds``."""
-        with self._lock:
-            if self._due(f"summaries of {proposal.key}") or proposal.key not in self._entries:
-                self._entries[proposal.key] = {e.key: e for e in proposal.summaries()}
-            return self._entries[proposal.key]
-
-    def clean(self, value: Any) -> Any:
-        """``value`` with the server's own paths made relative to the root (unless allowed)."""
-        if self.include_paths or not self._roots:
-            return value
-        if isinstance(value, str):
-            for root in self._roots:  # longest first: a root inside another one goes first
-                value = re.sub(
-                    re.escape(root) + r"(/|(?![\w.\-]))",  # a whole component: not /data2
-                    lambda m: "" if m.group(1) else ".",
-                    value,
-                )
-            return value
-        if isinstance(value, dict):
-            return {k: self.clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.clean(v) for v in value]
-        return value
 
 
 class _Listing(Mapping[str, Any]):
@@ -199,6 +114,11 @@ class _Node(MapAdapter[Any]):
 
     def search(self, query: Any) -> Any:
         raise UnsupportedQueryType(type(query).__name__)
+
+    def read(self, fields: Any = None) -> Any:
+        """A proposal or the repository whole is never exported (413): its size is unknown
+        without opening every scan."""
+        raise refuse_export(self.where())
 
     def _sort_value(self, key: str, field: str) -> Any:
         return None  # only the framework's order ("_") is known here
@@ -280,7 +200,17 @@ class ProposalNode(_Node):
         return f"proposal {self.proposal.key!r}"
 
     def search(self, query: Any) -> ProposalNode:
-        return ProposalNode(served=self.served, proposal=self.proposal.search(translate(query)))
+        """The scans matching ``query``, found now: a query the framework cannot answer is the
+        client's error (400 with its message), never a listing that fails later."""
+        from tiled.queries import QueryValueError
+
+        found = self.proposal.search(translate(query))
+        try:
+            found.keys()
+        except (ValueError, TypeError, OverflowError, LookupError) as exc:
+            msg = f"{type(query).__name__} query in {self.where()}: {exc}"
+            raise QueryValueError(self.served.clean(msg)) from exc
+        return ProposalNode(served=self.served, proposal=found)
 
     def _sort_value(self, key: str, field: str) -> Any:
         entry = self.entry(key)
@@ -359,11 +289,26 @@ class ScanNode(_Node):
                 raise
         return self._lazy
 
+    def total_nbytes(self) -> int:
+        """The declared size of every variable together (nothing read)."""
+        return sum(int(v.nbytes) for v in self.dataset().variables.values())
+
     def holds_most(self, name: str) -> bool:
         """Whether ``name`` is most of the scan's bytes (then reading all of it is no waste)."""
+        total = self.total_nbytes()
+        return total > 0 and int(self.dataset()[name].nbytes) * 2 >= total
+
+    def read(self, fields: Any = None) -> Any:
+        """The scan for an export (``node/full``, ``container/full``): refused with 413 before
+        any read when the selected variables together exceed the response limit."""
         lazy = self.dataset()
-        total = sum(int(v.nbytes) for v in lazy.variables.values())
-        return total > 0 and int(lazy[name].nbytes) * 2 >= total
+        names = list(fields) if fields is not None else [str(k) for k in lazy.variables]
+        missing = [n for n in names if n not in lazy.variables]
+        if missing:
+            raise KeyError(missing[0])
+        nbytes = sum(int(lazy[n].nbytes) for n in names)
+        check_total(nbytes, what=f"{self.where()} ({len(names)} variables)")
+        return MapAdapter.read(self, fields)
 
     def read_whole(self, name: str) -> Any:
         """One variable read through the adapter's eager reader (not cached on the server)."""
