@@ -58,7 +58,6 @@ def serve(args: argparse.Namespace) -> None:
     except ImportError:
         msg = "nx5d serve needs tiled's server: pip install 'nx5d-core[serve]'"
         raise UsageError(msg) from None
-    repo = open_target(args)
     authentication = None
     key = args.api_key or os.environ.get(API_KEY_ENV)
     if args.tiled_config:
@@ -74,6 +73,7 @@ def serve(args: argparse.Namespace) -> None:
             f"API key (send it as ?api_key= or the header 'Authorization: Apikey ...'): {key}",
             file=sys.stderr,
         )
+    repo = open_target(args)  # after the configuration: a bad secret stops before any file is read
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         logger.warning("listening on %s: other machines can reach this server", args.host)
     from ..serve.limits import MiB, Limits

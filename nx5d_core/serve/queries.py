@@ -40,7 +40,11 @@ class TimeRange:
 
 
 def _instant(value: Any) -> datetime:
-    return datetime.fromtimestamp(float(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        msg = f"time_unix {value!r} is not a time (seconds since 1970): {exc}"
+        raise ValueError(msg) from None
 
 
 def translate(query: Any) -> q.Query:
