@@ -33,7 +33,7 @@ from tiled.client import from_uri
 
 from nx5d_core.serve.app import build_app
 from nx5d_core.serve.gate import ALLOWED_UNAUTHENTICATED, served_route
-from nx5d_core.serve.limits import MiB, Limits
+from nx5d_core.serve.limits import Limits, MiB
 from nx5d_core.testing.serving import _free_port, running_app
 
 KEY = "k3y0fthetest"
@@ -119,11 +119,17 @@ def test_no_route_answers_data_without_a_key(udkm: dict[str, Any]) -> None:
                 seen += 1
                 if _allowed_unauthenticated(path):
                     continue
-                assert response.status_code in {401, 404, 405, 422}, (method, path, response.status_code)
+                assert response.status_code in {401, 404, 405, 422}, (
+                    method,
+                    path,
+                    response.status_code,
+                )
         # the issue's own URLs
         for path in ("/zarr/v2/", "/zarr/v2/20210205/101500/images/0.0.0", "/zarr/v3/20210205/101500/zarr.json", "/docs", "/openapi.json", "/ui/"):  # fmt: skip
             assert http.get(url + path).status_code == 404, path
-            assert http.get(url + path, headers={"Authorization": f"Apikey {KEY}"}).status_code == 404
+            assert (
+                http.get(url + path, headers={"Authorization": f"Apikey {KEY}"}).status_code == 404
+            )
         assert http.get(url + "/healthz").status_code == 200
         about = http.get(url + "/api/v1/")
         assert about.status_code == 200
@@ -176,7 +182,9 @@ def _wait(server: subprocess.Popen[bytes], url: str) -> bool:
     return False
 
 
-def test_config_placeholders_mean_the_environment_and_tokens_cannot_be_forged(tmp_path: Path) -> None:
+def test_config_placeholders_mean_the_environment_and_tokens_cannot_be_forged(
+    tmp_path: Path,
+) -> None:
     import jwt
     from nx5d_udkm.sample import make_repository
 
@@ -184,7 +192,9 @@ def test_config_placeholders_mean_the_environment_and_tokens_cannot_be_forged(tm
     config = tmp_path / "auth.yml"
     config.write_text(DOC_CONFIG)
     secret = "9f" * 32
-    server, url = _start(root, config, {"ALICE_PASSWORD": "wonder land", "TILED_SECRET_KEY": secret})
+    server, url = _start(
+        root, config, {"ALICE_PASSWORD": "wonder land", "TILED_SECRET_KEY": secret}
+    )
     try:
         assert _wait(server, url), server.stderr.read().decode() if server.poll() is not None else "no start"  # fmt: skip
         login = f"{url}/api/v1/auth/provider/local/token"
@@ -214,7 +224,10 @@ def test_config_placeholders_mean_the_environment_and_tokens_cannot_be_forged(tm
     [
         ({"ALICE_PASSWORD": "pw"}, "TILED_SECRET_KEY is not set"),
         ({"TILED_SECRET_KEY": "9f" * 32}, "ALICE_PASSWORD is not set"),
-        ({"ALICE_PASSWORD": "", "TILED_SECRET_KEY": "9f" * 32}, "users_to_passwords.alice is empty"),
+        (
+            {"ALICE_PASSWORD": "", "TILED_SECRET_KEY": "9f" * 32},
+            "users_to_passwords.alice is empty",
+        ),
         ({"ALICE_PASSWORD": "pw", "TILED_SECRET_KEY": "short"}, "fewer than 32"),
     ],
 )
@@ -223,7 +236,7 @@ def test_missing_empty_or_weak_secrets_stop_the_server(tmp_path: Path, env: dict
     config.write_text(DOC_CONFIG)
     root = tmp_path / "r"
     root.mkdir()
-    server, url = _start(root, config, env)
+    server, _url = _start(root, config, env)
     _, err = server.communicate(timeout=60)
     assert server.returncode != 0
     assert named in err.decode(), err.decode()
@@ -343,9 +356,18 @@ def test_a_client_that_stops_reading_is_cut_off_and_others_are_served() -> None:
     ("query", "says"),
     [
         ("filter[eq][condition][key]=type&filter[eq][condition][value]={bad", "cannot be read"),
-        ('filter[regex][condition][key]=type&filter[regex][condition][pattern]="("&filter[regex][condition][case_sensitive]=true', "not a regular expression"),  # fmt: skip
-        ('filter[comparison][condition][operator]=gt&filter[comparison][condition][key]=time_unix&filter[comparison][condition][value]="abc"', "number of seconds"),  # fmt: skip
-        ("filter[comparison][condition][operator]=gt&filter[comparison][condition][key]=time_unix&filter[comparison][condition][value]=1e29", "time_unix"),  # fmt: skip
+        (
+            'filter[regex][condition][key]=type&filter[regex][condition][pattern]="("&filter[regex][condition][case_sensitive]=true',
+            "not a regular expression",
+        ),
+        (
+            'filter[comparison][condition][operator]=gt&filter[comparison][condition][key]=time_unix&filter[comparison][condition][value]="abc"',
+            "number of seconds",
+        ),
+        (
+            "filter[comparison][condition][operator]=gt&filter[comparison][condition][key]=time_unix&filter[comparison][condition][value]=1e29",
+            "time_unix",
+        ),
         ("filter[time_range][condition][since]=2021-13-45", "is not a time"),
         ("page[offset]=100000000000000000000000000000", "page[offset]"),
         ("page[limit]=-1", "page[limit]"),
@@ -353,7 +375,9 @@ def test_a_client_that_stops_reading_is_cut_off_and_others_are_served() -> None:
         ("filter[fulltext][condition][text]=", "at least one word"),
     ],
 )
-def test_bad_queries_answer_400_with_the_reason(udkm: dict[str, Any], query: str, says: str) -> None:
+def test_bad_queries_answer_400_with_the_reason(
+    udkm: dict[str, Any], query: str, says: str
+) -> None:
     with _http() as http:
         answer = http.get(f"{udkm['url']}/api/v1/search/20210205?{query}", headers={"Authorization": f"Apikey {KEY}"})  # fmt: skip
     assert answer.status_code == 400, (answer.status_code, answer.text)
@@ -363,7 +387,9 @@ def test_bad_queries_answer_400_with_the_reason(udkm: dict[str, Any], query: str
 def test_a_scan_copied_in_while_serving_is_listed_and_searched(tmp_path: Path) -> None:
     from nx5d_udkm.sample import make_repository
 
-    root = make_repository(tmp_path / "r", scans={"20210205": ["091726", "101500"]}, delays=2, loops=1)
+    root = make_repository(
+        tmp_path / "r", scans={"20210205": ["091726", "101500"]}, delays=2, loops=1
+    )
     repo = nx5d_core.open_repository(str(root), index=str(tmp_path / "index.sqlite"))
     headers = {"Authorization": f"Apikey {KEY}"}
     with running_app(build_app(repo, api_key=KEY, relist_seconds=0)) as url, _http() as http:
@@ -396,7 +422,8 @@ def test_error_bodies_and_metadata_show_no_server_path(tmp_path: Path) -> None:
         answer = http.get(f"{url}/api/v1/array/full/20210205/101500/images?slice=3", headers={"Authorization": f"Apikey {KEY}"})  # fmt: skip
     assert answer.status_code == 422
     assert "image00003.tiff" in answer.text
-    assert str(tmp_path) not in answer.text and "/tmp/" not in answer.text
+    assert str(tmp_path) not in answer.text
+    assert "/tmp/" not in answer.text
     # an HDF5 scan whose link leads outside the root: the refusal is reported, its target is not
     outside = tmp_path / "outside.h5"
     with h5py.File(outside, "w") as f:
@@ -418,4 +445,5 @@ def test_error_bodies_and_metadata_show_no_server_path(tmp_path: Path) -> None:
         finally:
             client.context.close()
     assert "leak" in meta  # the refused link is reported ...
-    assert str(tmp_path) not in meta and "outside.h5" not in meta.replace("<outside", "")  # ... not where it leads
+    assert str(tmp_path) not in meta
+    assert "outside.h5" not in meta.replace("<outside", "")

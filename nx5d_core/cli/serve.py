@@ -76,7 +76,7 @@ def serve(args: argparse.Namespace) -> None:
     repo = open_target(args)  # after the configuration: a bad secret stops before any file is read
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         logger.warning("listening on %s: other machines can reach this server", args.host)
-    from ..serve.limits import MiB, Limits
+    from ..serve.limits import Limits, MiB
 
     biggest = int(args.max_response_mb * MiB)
     budget = int(args.read_budget_mb * MiB) if args.read_budget_mb else biggest * 3 // 2
