@@ -447,3 +447,72 @@ def test_error_bodies_and_metadata_show_no_server_path(tmp_path: Path) -> None:
     assert "leak" in meta  # the refused link is reported ...
     assert str(tmp_path) not in meta
     assert "outside.h5" not in meta.replace("<outside", "")
+
+
+def _rss(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in bytes."""
+    fields = dict(
+        line.split(":", 1)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+
+
+@pytest.mark.slow
+def test_four_clients_reading_a_large_scan_keep_the_server_under_1_5_gb(tmp_path: Path) -> None:
+    import h5py
+
+    frames, shape = 7200, (195, 487)  # 2.74 GB of int32 zeros, a few MB on disk
+    folder = tmp_path / "r" / "p"
+    folder.mkdir(parents=True)
+    with h5py.File(folder / "s.nxs", "w") as f:
+        entry = f.create_group("entry")
+        entry.attrs["NX_class"] = "NXentry"
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "images"})
+        images = data.create_dataset("images", shape=(frames, *shape), dtype=np.int32, chunks=(8, *shape), compression="gzip", compression_opts=1)  # fmt: skip
+        zeros = np.zeros((400, *shape), dtype=np.int32)
+        for start in range(0, frames, 400):
+            images[start : start + 400] = zeros  # written (allocated chunks), not fill values
+    port = _free_port()
+    command = [sys.executable, "-m", "nx5d_core", "serve", str(tmp_path / "r"), "--adapter", "hdf5", "--port", str(port), "--api-key", KEY]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Apikey {KEY}"}
+    try:
+        assert _wait(server, url)
+        baseline = _rss(server.pid)[0]
+        refused: list[int] = []
+        shapes: list[tuple[int, ...]] = []
+        errors: list[BaseException] = []
+
+        def client(quarter: int) -> None:
+            try:
+                with _http() as http:
+                    refused.append(http.get(f"{url}/api/v1/node/full/p/s", headers=headers).status_code)  # fmt: skip
+                    refused.append(http.get(f"{url}/api/v1/array/full/p/s/images", headers=headers).status_code)  # fmt: skip
+                tiled_client = from_uri(url, api_key=KEY)
+                try:
+                    part = tiled_client["p"]["s"]["images"][quarter * 1800 : (quarter + 1) * 1800]
+                    assert not part.any()
+                    shapes.append(part.shape)
+                finally:
+                    tiled_client.context.close()
+            except BaseException as exc:  # noqa: BLE001 - reported by the test below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client, args=(q,)) for q in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(600)
+        _, peak = _rss(server.pid)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert not errors, errors
+    assert refused == [413] * 8
+    assert shapes == [(1800, *shape)] * 4  # the whole scan was read, a quarter by each client
+    print(f"server RSS: baseline {baseline / 1e9:.2f} GB, peak {peak / 1e9:.2f} GB")  # noqa: T201
+    assert peak < 1.5e9, f"server peak {peak / 1e9:.2f} GB (baseline {baseline / 1e9:.2f} GB)"

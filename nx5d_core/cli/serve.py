@@ -37,7 +37,7 @@ def add_serve_parser(p: argparse.ArgumentParser) -> None:
         "--read-budget-mb",
         type=float,
         default=None,
-        help="MiB all requests together may hold at once (default 1.5 x --max-response-mb)",
+        help="MiB all requests together may hold at once (default: --max-response-mb)",
     )
     p.add_argument(
         "--send-timeout",
@@ -79,7 +79,7 @@ def serve(args: argparse.Namespace) -> None:
     from ..serve.limits import Limits, MiB
 
     biggest = int(args.max_response_mb * MiB)
-    budget = int(args.read_budget_mb * MiB) if args.read_budget_mb else biggest * 3 // 2
+    budget = int(args.read_budget_mb * MiB) if args.read_budget_mb else biggest
     try:
         limits = Limits(
             max_response_bytes=biggest,

@@ -39,7 +39,7 @@ class Limits:
 
     max_response_bytes: int = 256 * MiB
     """The largest read one response may need (declared size, before compression)."""
-    read_budget_bytes: int = 384 * MiB
+    read_budget_bytes: int = 256 * MiB
     """Bytes that all requests together may hold between their read and their last send."""
     small_read_bytes: int = 4 * MiB
     """Reads up to this size skip the budget (single frames never wait behind bulk reads)."""
