@@ -5,8 +5,10 @@ tiled's own floor (a plain tiled server holding one small array) and local reads
 - the full 5,187-frame stack over HTTP (default compression, and ``Accept-Encoding: identity``
   as on a LAN) vs ``scan.raw`` read locally (target <= 3x)
 - the metadata listing of a 1,200-scan proposal from a fresh server (target <= 1 s cold)
+- a load run: 8 clients x 60 s of single frames, p50/p99 latency and errors, against the
+  server with its gate and limits and, side by side, the same tree without them (before)
 
-Run: .venv/bin/python benchmarks/bench_serve.py [--frames 5187]
+Run: .venv/bin/python benchmarks/bench_serve.py [--frames 5187] [--only load --load-seconds 60]
 """
 
 from __future__ import annotations
@@ -173,13 +175,101 @@ def bench_listing(scans: int) -> None:
     report("  the same again, same server (warm)", t_warm)
 
 
+UNGATED = textwrap.dedent(
+    """
+    import sys, uvicorn, nx5d_core
+    from nx5d_core.serve.app import build_app
+    repo = nx5d_core.open_repository(sys.argv[3])
+    app = build_app(repo, api_key=sys.argv[2]).app  # tiled's app without the gate (before)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    """
+)
+
+
+def load_run(url: str, path: str, frames: int, *, clients: int, seconds: float) -> tuple[float, float, int, int]:  # fmt: skip
+    """(p50, p99 in s, requests, errors) of ``clients`` threads reading random single frames."""
+    import random
+    import threading
+
+    import httpx
+    import numpy as np
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        headers = {"Authorization": f"Apikey {KEY}", "Accept-Encoding": "identity"}
+        with httpx.Client(trust_env=False, timeout=60, headers=headers) as http:
+            while time.monotonic() < deadline:
+                frame = rng.randrange(frames)
+                start_time = time.perf_counter()
+                try:
+                    ok = http.get(f"{url}/api/v1/array/full/{path}?slice={frame}&format=application/octet-stream").status_code == 200  # fmt: skip
+                except httpx.HTTPError:
+                    ok = False
+                took = time.perf_counter() - start_time
+                with lock:
+                    latencies.append(took)
+                    errors[0] += not ok
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    p50, p99 = np.percentile(latencies, [50, 99])
+    return float(p50), float(p99), len(latencies), errors[0]
+
+
+def bench_load(root: Path, frames: int, *, clients: int, seconds: float) -> None:
+    import nx5d_core
+
+    repo = nx5d_core.open_repository(str(root))
+    proposal = repo.keys()[0]
+    scan = repo[proposal].keys()[0]
+    path = f"{proposal}/{scan}/images"
+    runs = {
+        "before (tiled without the gate)": [sys.executable, "-c", UNGATED, "PORT", KEY, str(root)],
+        "nx5d serve (gate and limits)": [
+            sys.executable,
+            "-m",
+            "nx5d_core",
+            "serve",
+            str(root),
+            "--port",
+            "PORT",
+            "--api-key",
+            KEY,
+        ],
+    }
+    results = {}
+    for name, command in runs.items():
+        process, url = start(command)
+        try:
+            load_run(url, path, frames, clients=clients, seconds=2)  # warm: the scan opened
+            results[name] = load_run(url, path, frames, clients=clients, seconds=seconds)
+        finally:
+            process.terminate()
+            process.wait(30)
+    for name, (p50, p99, count, errors) in results.items():
+        print(f"{clients} clients x {seconds:.0f} s of single frames, {name}: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms, {count} requests, {errors} errors")  # fmt: skip
+    (b50, b99, _, _), (a50, a99, _, _) = results.values()
+    report("  load p50, gated / before", a50 / b50, unit="x")
+    report("  load p99, gated / before", a99 / b99, unit="x")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=5187)
     parser.add_argument("--scans", type=int, default=1200)
-    parser.add_argument("--only", choices=["frames", "listing"], action="append")
+    parser.add_argument("--only", choices=["frames", "listing", "load"], action="append")
+    parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument("--load-clients", type=int, default=8)
     args = parser.parse_args()
-    only = set(args.only or ["frames", "listing"])
+    only = set(args.only or ["frames", "listing", "load"])
     print(f"load average: {os.getloadavg()}")
     if "frames" in only:
         from bench_udkm import sample
@@ -187,4 +277,9 @@ if __name__ == "__main__":
         bench_frames(sample(args.frames, None).parent.parent, args.frames)
     if "listing" in only:
         bench_listing(args.scans)
+    if "load" in only:
+        from bench_udkm import sample
+
+        root = sample(args.frames, None).parent.parent
+        bench_load(root, args.frames, clients=args.load_clients, seconds=args.load_seconds)
     print(f"load average: {os.getloadavg()}")

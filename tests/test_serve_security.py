@@ -199,6 +199,9 @@ def test_config_placeholders_mean_the_environment_and_tokens_cannot_be_forged(
         assert _wait(server, url), server.stderr.read().decode() if server.poll() is not None else "no start"  # fmt: skip
         login = f"{url}/api/v1/auth/provider/local/token"
         with _http() as http:
+            for path in ("/zarr/v2/", "/zarr/v2/20210205/091726/images/0.0.0", "/zarr/v3/20210205/091726/zarr.json"):  # fmt: skip
+                assert http.get(url + path).status_code == 404, path
+            assert http.get(f"{url}/api/v1/array/full/20210205/091726/images?slice=0").status_code == 401  # fmt: skip
             literal = http.post(login, data={"username": "alice", "password": "${ALICE_PASSWORD}"})
             assert literal.status_code == 401
             real = http.post(login, data={"username": "alice", "password": "wonder land"})
@@ -431,10 +434,7 @@ def test_error_bodies_and_metadata_show_no_server_path(tmp_path: Path) -> None:
     nexus = tmp_path / "h" / "p"
     nexus.mkdir(parents=True)
     with h5py.File(nexus / "s.nxs", "w") as f:
-        entry = f.create_group("entry")
-        entry.attrs["NX_class"] = "NXentry"
-        data = entry.create_group("data")
-        data.attrs.update({"NX_class": "NXdata", "signal": "counts"})
+        data = _nxdata(f, signal="counts")
         data["counts"] = np.arange(5.0)
         data["leak"] = h5py.ExternalLink(str(outside), "/secret")
     hrepo = nx5d_core.open_repository(str(tmp_path / "h"), adapter="hdf5")
@@ -447,6 +447,15 @@ def test_error_bodies_and_metadata_show_no_server_path(tmp_path: Path) -> None:
     assert "leak" in meta  # the refused link is reported ...
     assert str(tmp_path) not in meta
     assert "outside.h5" not in meta.replace("<outside", "")
+
+
+def _nxdata(file: Any, *, signal: str) -> Any:
+    """/entry (NXentry) with /entry/data (NXdata) naming ``signal``, as NeXus writers lay it out."""
+    entry = file.create_group("entry")
+    entry.attrs["NX_class"] = "NXentry"
+    data = entry.create_group("data")
+    data.attrs.update({"NX_class": "NXdata", "signal": signal})
+    return data
 
 
 def _rss(pid: int) -> tuple[int, int]:
@@ -467,11 +476,7 @@ def test_four_clients_reading_a_large_scan_keep_the_server_under_1_5_gb(tmp_path
     folder = tmp_path / "r" / "p"
     folder.mkdir(parents=True)
     with h5py.File(folder / "s.nxs", "w") as f:
-        entry = f.create_group("entry")
-        entry.attrs["NX_class"] = "NXentry"
-        data = entry.create_group("data")
-        data.attrs.update({"NX_class": "NXdata", "signal": "images"})
-        images = data.create_dataset("images", shape=(frames, *shape), dtype=np.int32, chunks=(8, *shape), compression="gzip", compression_opts=1)  # fmt: skip
+        images = _nxdata(f, signal="images").create_dataset("images", shape=(frames, *shape), dtype=np.int32, chunks=(8, *shape), compression="gzip", compression_opts=1)  # fmt: skip
         zeros = np.zeros((400, *shape), dtype=np.int32)
         for start in range(0, frames, 400):
             images[start : start + 400] = zeros  # written (allocated chunks), not fill values
