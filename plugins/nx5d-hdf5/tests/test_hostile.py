@@ -215,3 +215,105 @@ def test_fifo_named_like_an_hdf5_file_is_refused_at_once(layout: tuple[Path, Pat
     assert isinstance(result.get("error"), SpecialFileError)
     assert "FIFO" in str(result["error"])
     assert "s1.h5" in str(result["error"])
+
+
+# -- every hop of a chain (issue 25, item 1) ---------------------------------------------------
+# Writers that produce chains: Diamond's NXmx masters link to per-detector files that are
+# themselves masters of VDS; Eiger/Dectris masters link to data files; a beamline's "scan" file
+# links to a shared metadata file that links to others.
+
+
+def _assert_secret_not_read(scan: nx5d_core.Scan, member: str) -> None:
+    raw = scan.raw
+    assert member not in raw
+    problems = " | ".join(raw.attrs["nx5d_dangling_links"])
+    assert "outside the repository root" in problems or "does not exist" in problems, problems
+    assert not any(np.any(v.values == 42.0) for v in raw.data_vars.values())
+    with pytest.raises((OutsideRootError, DanglingLinkError)):
+        scan.field(f"data/{member}")
+    assert member not in scan.lazy()
+
+
+def test_an_external_link_whose_target_links_outside_is_refused_two_hops(layout: tuple[Path, Path]) -> None:  # fmt: skip
+    root, outside = layout
+    with h5py.File(root / "p1" / "hop.h5", "w") as handle:  # inside the root ...
+        handle["secret"] = h5py.ExternalLink(str(outside / "secret.h5"), "/secret")  # ... leads out
+        handle["group"] = h5py.SoftLink("/via")
+        handle["via"] = h5py.ExternalLink(str(outside / "secret.h5"), "/group")
+    with h5py.File(root / "p1" / "s1.h5", "w") as handle:
+        data = _entry(handle)["data"]
+        data["monitor"] = h5py.ExternalLink("hop.h5", "/secret")
+        data["through_soft"] = h5py.ExternalLink("hop.h5", "/group/value")
+    scan = _repo(root)["p1"]["s1"]
+    _assert_secret_not_read(scan, "monitor")
+    assert "through_soft" not in scan.raw
+    assert len(scan.summary.dangling_links) == 2
+
+
+def test_a_vds_with_a_dot_source_behind_a_link_outside_is_refused(
+    layout: tuple[Path, Path],
+) -> None:
+    root, outside = layout
+    path = root / "p1" / "s1.h5"
+    with h5py.File(path, "w") as handle:
+        data = _entry(handle)["data"]
+        handle["escape"] = h5py.ExternalLink(str(outside / "secret.h5"), "/")
+        vds = h5py.VirtualLayout(shape=(5,), dtype=float)
+        vds[:] = h5py.VirtualSource(".", "/escape/secret", shape=(5,))
+        data.create_virtual_dataset("monitor", vds, fillvalue=0)
+    _assert_secret_not_read(_repo(root)["p1"]["s1"], "monitor")
+
+
+def test_a_vds_whose_source_is_a_vds_with_a_missing_file_is_dangling(layout: tuple[Path, Path]) -> None:  # fmt: skip
+    root, _ = layout
+    inner = h5py.VirtualLayout(shape=(5,), dtype=float)
+    inner[:] = h5py.VirtualSource("gone.h5", "secret", shape=(5,))
+    with h5py.File(root / "p1" / "middle.h5", "w") as handle:  # inside the root, itself virtual
+        handle.create_virtual_dataset("secret", inner, fillvalue=0)
+    _virtual(root / "p1" / "s1.h5", "middle.h5")
+    scan = _repo(root)["p1"]["s1"]
+    raw = scan.raw
+    assert "monitor" not in raw  # not five fill-value zeros
+    assert "gone.h5" in " | ".join(raw.attrs["nx5d_dangling_links"])
+    with pytest.raises(DanglingLinkError, match="gone.h5"):
+        scan.field("data/monitor")
+
+
+def test_a_chain_inside_the_root_still_reads(layout: tuple[Path, Path]) -> None:
+    root, _ = layout
+    _secret(root / "p1" / "source.h5")
+    with h5py.File(root / "p1" / "hop.h5", "w") as handle:
+        handle["secret"] = h5py.ExternalLink("source.h5", "/secret")
+    with h5py.File(root / "p1" / "s1.h5", "w") as handle:
+        data = _entry(handle)["data"]
+        data["monitor"] = h5py.ExternalLink("hop.h5", "/secret")
+        vds = h5py.VirtualLayout(shape=(5,), dtype=float)
+        vds[:] = h5py.VirtualSource(".", "/entry/data/monitor", shape=(5,))
+        data.create_virtual_dataset("copy", vds, fillvalue=0)
+    raw = _repo(root)["p1"]["s1"].raw
+    np.testing.assert_array_equal(raw["monitor"].values, np.full(5, 42.0))
+    np.testing.assert_array_equal(raw["copy"].values, np.full(5, 42.0))
+
+
+def test_a_two_hop_chain_is_refused_over_http_too(layout: tuple[Path, Path]) -> None:
+    pytest.importorskip("tiled", reason="tiled (nx5d-core[serve]) is not installed")
+    import httpx
+
+    from nx5d_core.serve.app import build_app
+    from nx5d_core.testing.serving import running_app
+
+    root, outside = layout
+    with h5py.File(root / "p1" / "hop.h5", "w") as handle:
+        handle["secret"] = h5py.ExternalLink(str(outside / "secret.h5"), "/secret")
+    with h5py.File(root / "p1" / "s1.h5", "w") as handle:
+        _entry(handle)["data/monitor"] = h5py.ExternalLink("hop.h5", "/secret")
+    headers = {"Authorization": "Apikey k3y"}
+    with running_app(build_app(_repo(root), api_key="k3y")) as url, httpx.Client(trust_env=False) as http:  # fmt: skip
+        listed = http.get(f"{url}/api/v1/search/p1/s1", headers=headers).json()
+        assert "monitor" not in [d["id"] for d in listed["data"]]
+        assert (
+            http.get(f"{url}/api/v1/array/full/p1/s1/monitor", headers=headers).status_code == 404
+        )
+        body = http.get(f"{url}/api/v1/metadata/p1/s1", headers=headers).text
+    assert "42.0" not in body
+    assert str(outside) not in body

@@ -13,8 +13,9 @@ import h5py
 import numpy as np
 
 from nx5d_core.errors import KeyNotFoundError, OutsideRootError
-from nx5d_core.paths import RootGuard, note_dependency
+from nx5d_core.paths import RootGuard
 
+from .chain import object_problem, virtual_sources_problem
 from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
 __all__ = [
@@ -74,11 +75,6 @@ def open_file(path: Path, *, guard: RootGuard) -> Iterator[h5py.File]:
         handle.close()
 
 
-def _beside(filename: str, here: str) -> Path:
-    """Where HDF5 finds a linked file: an absolute name as it is, a relative one beside ``here``."""
-    return Path(filename) if Path(filename).is_absolute() else Path(here).parent / filename
-
-
 def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | None:
     """``None`` if ``group[name]`` may be read, else why not (dangling, outside the root, a cycle)."""
     problem = link_problem(group, name, guard=guard)
@@ -88,37 +84,18 @@ def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | Non
 def link_problem(
     group: h5py.Group, name: str, *, guard: RootGuard
 ) -> OutsideRootError | DanglingLinkError | None:
-    """The error reading ``group[name]`` would be, or ``None``; nothing outside the root is opened."""
+    """The error reading ``group[name]`` would be, or ``None``; nothing outside the root is
+    opened. Soft and external links are followed hop by hop (:mod:`nx5d_hdf5.chain`), so a
+    chain that leaves the root on a later hop is refused too; a dataset's virtual sources are
+    checked the same way."""
     link = group.get(name, getlink=True)
     where = f"{group.name.rstrip('/')}/{name}"
     if isinstance(link, h5py.ExternalLink):
-        here = group.file.filename
-        target = _beside(link.filename, here)
         described = f"{where} -> {link.filename}:{link.path}"
-        note_dependency(target)  # a summary of a dangling link changes when the file appears
-        if not target.exists():
-            return DanglingLinkError(f"{described} (file {target} does not exist)")
-        try:
-            guard.resolve(target, link=f"{here}:{described}")
-        except OutsideRootError as exc:
-            return exc
-        if target.samefile(here):
-            return DanglingLinkError(
-                f"{described} (an external link back to the same file: a cycle)"
-            )
-    elif not isinstance(link, h5py.SoftLink):
-        obj = group.get(name)
-        return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
-    try:
-        obj = group[name]
-    except (KeyError, RuntimeError, OSError) as exc:
-        if isinstance(link, h5py.SoftLink):
-            cycle = "too many links" in str(exc)
-            reason = "a link cycle" if cycle else "soft link to a missing object"
-            return DanglingLinkError(f"{where} -> {link.path} ({reason})")
-        return DanglingLinkError(
-            f"{where} -> {link.filename}:{link.path} (no such object in {link.filename})"
-        )
+        return object_problem(group.file, where, guard=guard, described=described)
+    if isinstance(link, h5py.SoftLink):
+        return object_problem(group.file, where, guard=guard, described=f"{where} -> {link.path}")
+    obj = group.get(name)
     return virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
 
 
@@ -155,30 +132,12 @@ def open_path(handle: h5py.File, path: str, *, guard: RootGuard) -> h5py.Group:
 def virtual_problem(
     dataset: h5py.Dataset, *, guard: RootGuard
 ) -> OutsideRootError | DanglingLinkError | None:
-    """For a virtual dataset (VDS): ``None`` if every source file exists inside the root, else why not.
+    """For a virtual dataset (VDS): ``None`` if every source exists inside the root, on every
+    hop (:func:`nx5d_hdf5.chain.virtual_sources_problem`), else why not.
 
     HDF5 reads a missing source as fill values (zeros); such a dataset is treated as dangling.
     """
-    if not dataset.is_virtual:
-        return None
-    here = dataset.file.filename
-    for source in dataset.virtual_sources():
-        if source.file_name == ".":
-            continue
-        described = f"{dataset.name} (virtual dataset) -> {source.file_name}:{source.dset_name}"
-        if "%" in source.file_name:
-            return DanglingLinkError(f"{described} (printf-style source names are not followed)")
-        target = _beside(source.file_name, here)
-        note_dependency(target)
-        if not target.exists():
-            return DanglingLinkError(
-                f"{described} (source file {target} does not exist; HDF5 would read zeros)"
-            )
-        try:
-            guard.resolve(target, link=f"{here}:{described}")
-        except OutsideRootError as exc:
-            return exc
-    return None
+    return virtual_sources_problem(dataset, guard=guard)
 
 
 def filter_names(dataset: h5py.Dataset) -> list[str]:
