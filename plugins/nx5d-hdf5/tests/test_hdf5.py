@@ -405,3 +405,16 @@ def test_indexed_summary_notices_a_dangling_link_target_appearing(tmp_path: Path
     later = nx5d_core.open_repository(url)["p"].summaries()
     assert later[0].summary is not None
     assert later[0].summary.num_frames == 4
+
+
+def test_write_nexus_without_overwrite_leaves_an_existing_file_as_it_was(tmp_path: Path) -> None:
+    first = xr.Dataset({"counts": ("x", np.arange(3.0))})
+    path = write_nexus(first, path=tmp_path / "s.nxs", overwrite=False)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="exists already"):
+        write_nexus(first * 2, path=path, overwrite=False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.nxs"]  # no temporary file left
+    write_nexus(first * 2, path=path)  # the default replaces, as export_nexus always did
+    with h5py.File(path) as handle:
+        np.testing.assert_array_equal(handle["entry/data/counts"][()], [0.0, 2.0, 4.0])

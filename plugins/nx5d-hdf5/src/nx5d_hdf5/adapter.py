@@ -54,6 +54,8 @@ class Hdf5Summary(ScanSummary):
     scan_command: str | None = None
     signal_shape: list[int] | None = None
     dangling_links: list[str] = Field(default_factory=list)
+    unwritten_frames: int = 0
+    """Frames the signal declares whose storage was never written (see ``notes``)."""
     notes: list[str] = Field(default_factory=list)
 
 

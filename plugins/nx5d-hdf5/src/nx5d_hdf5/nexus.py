@@ -46,6 +46,7 @@ from .tree import (
     put_small,
     text,
 )
+from .written import Unwritten, keep_written, unwritten_rows
 
 __all__ = ["build_dataset"]
 logger = logging.getLogger(__name__)
@@ -152,20 +153,25 @@ def dask_chunks(dataset: h5py.Dataset) -> tuple[int, ...] | str:
     return tuple(chunks)
 
 
-def _loader(*, path: Path, lazy: bool, guard: RootGuard, seen: set[Any]) -> Loader:
+def _loader(*, path: Path, lazy: bool, guard: RootGuard, seen: set[Any], partial: dict[int, Unwritten]) -> Loader:  # fmt: skip
     def load(ds: h5py.Dataset, access: str) -> Any:
         seen.add(ds.id)  # links make one dataset appear twice: load it once
+        unwritten = unwritten_rows(ds)
         if not lazy or ds.ndim == 0 or ds.size <= METADATA_MAX_SIZE:
-            return read_dataset(ds)
-        import dask.array as da
+            data = read_dataset(ds)
+        else:
+            import dask.array as da
 
-        array = H5Array(path, access, shape=ds.shape, dtype=ds.dtype, guard=guard)
-        return da.from_array(
-            array,
-            chunks=dask_chunks(ds),
-            name=f"h5-{path}-{access}",
-            meta=np.empty((0,) * ds.ndim, ds.dtype),
-        )
+            array = H5Array(path, access, shape=ds.shape, dtype=ds.dtype, guard=guard)
+            data = da.from_array(
+                array,
+                chunks=dask_chunks(ds),
+                name=f"h5-{path}-{access}",
+                meta=np.empty((0,) * ds.ndim, ds.dtype),
+            )
+        if unwritten is not None:
+            partial[id(data)] = unwritten  # the frames never written are left out afterwards
+        return data
 
     return load
 
@@ -179,7 +185,8 @@ def _is_nexus(group: h5py.Group, guard: RootGuard) -> bool:
 def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard) -> xr.Dataset:
     """The scan's Dataset (see the module docstring for the naming rules)."""
     seen: set[Any] = set()
-    load = _loader(path=path, lazy=lazy, guard=guard, seen=seen)
+    partial: dict[int, Unwritten] = {}
+    load = _loader(path=path, lazy=lazy, guard=guard, seen=seen, partial=partial)
     links = Links(guard)
     if not _is_nexus(group, guard):
         result = _plain(group, load=load, links=links)
@@ -196,7 +203,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard
         )
     if unique:
         result.attrs["nx5d_dangling_links"] = unique
-    return result
+    return keep_written(result, partial, path=f"{path}:{group.name}")
 
 
 def _nexus(

@@ -15,6 +15,7 @@ from nx5d_core.paths import RootGuard
 
 from .groups import data_groups
 from .tree import Links, fields, is_small, members, nx_class, put_small, text
+from .written import unwritten_rows
 
 __all__ = ["parse_time", "read_metadata", "summary_fields"]
 
@@ -121,7 +122,7 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
         members(data_group, links)  # the same link report as raw
     for _ in fields(group, links=links):
         pass
-    frames, signal_shape = 0, None
+    frames, signal_shape, never = 0, None, 0
     default = text(group.attrs.get("default", ""))
     if main is not None and isinstance(default, str) and default:
         chosen = main[0].name.rsplit("/", 1)[-1]
@@ -136,6 +137,13 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
             and not links.refused(main[0], layout.signal)
         ):
             signal_shape = list(layout.shape)
+            signal = main[0][layout.signal]
+            unwritten = unwritten_rows(signal) if isinstance(signal, h5py.Dataset) else None
+            if unwritten is not None:
+                notes.append(unwritten.describe())
+                never = sum(b - a for a, b in unwritten.gaps)
+                if unwritten.trailing_only and frames == unwritten.total:
+                    frames = unwritten.written  # what raw gives: the frames written
         else:
             notes.append(
                 f"no readable signal in {main[0].name}; scan length from its axes ({layout.convention})"
@@ -158,5 +166,6 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
         "scan_command": texts["scan_command"],
         "signal_shape": signal_shape,
         "dangling_links": sorted(set(links.problems)),
+        "unwritten_frames": never,
         "notes": notes,
     }

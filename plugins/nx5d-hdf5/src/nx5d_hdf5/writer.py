@@ -11,6 +11,7 @@ to a temporary name and renamed: an interrupted write leaves no half-written fil
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,20 @@ NEXUS_FIELDS = ("start_time", "end_time", "title", "definition", "program_name")
 
 
 def write_nexus(
-    dataset: xr.Dataset, *, path: Path, entry: str = "entry", signal: str | None = None
+    dataset: xr.Dataset,
+    *,
+    path: Path,
+    entry: str = "entry",
+    signal: str | None = None,
+    overwrite: bool = True,
 ) -> Path:
-    """Write ``dataset`` to ``path`` (replacing it) and return ``path``."""
+    """Write ``dataset`` to ``path`` and return ``path``; the file appears whole or not at all.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is false (it is left as it was).
+    """
     if not dataset.data_vars:
         msg = "write_nexus needs a Dataset with at least one data variable (the NeXus signal)"
         raise ValueError(msg)
@@ -95,7 +107,16 @@ def write_nexus(
                     data.attrs[f"{name}_indices"] = np.asarray(
                         [sig.dims.index(d) for d in coord.dims], dtype=np.int32
                     )
-        tmp.replace(path)
+        if overwrite:
+            tmp.replace(path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic, and never replaces an existing file
+            except FileExistsError:
+                msg = f"{path} exists already: not replaced (overwrite=False)"
+                raise FileExistsError(msg) from None
+            finally:
+                tmp.unlink(missing_ok=True)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
