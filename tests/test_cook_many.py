@@ -168,10 +168,22 @@ def test_nx5d_cook_writes_nexus_files_and_a_summary(
     args = ["cook", str(root), "20210205", "--out", str(out), "--workers", "2"]
     assert main([*args, "--spice", str(tmp_path / "spice.sqlite")]) == 1
     summary = (out / "summary.tsv").read_text().splitlines()
-    assert summary[0] == "# scan\tstatus\tfile or error"
+    assert summary[0] == "# scan\tstatus\tfile or error\trecipe\tcooked at (UTC)"
     status = {line.split("\t")[0]: line.split("\t")[1] for line in summary[1:]}
     assert status == {"091726": "ok", "101500": "ok", "113045": "failed", "120000": "ok"}
     assert "1 of 4 scans failed (113045)" in capsys.readouterr().err
+    # a second cook into the same folder destroys nothing: refused before anything is cooked
+    made = {p.name: p.read_bytes() for p in out.glob("*.nxs")}
+    again = ["cook", str(root), "20210205", "091726", "101500", "--out", str(out), "--workers", "1"]
+    assert main([*again, "--spice", str(tmp_path / "spice.sqlite")]) == 2
+    assert "exist already" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.glob("*.nxs")} == made
+    assert (out / "summary.tsv").read_text().splitlines() == summary
+    # told to, it replaces those two and adds their rows to the summary (the earlier rows stay)
+    assert main([*again, "--overwrite", "--spice", str(tmp_path / "spice.sqlite")]) == 0
+    grown = (out / "summary.tsv").read_text().splitlines()
+    assert grown[: len(summary)] == summary
+    assert [line.split("\t")[:2] for line in grown[len(summary) :]] == [["091726", "ok"], ["101500", "ok"]]
     back = nx5d_core.open_repository(f"file://{out}/{{proposal}}-{{scan}}.nxs", adapter="hdf5")
     scan = back["20210205"]["091726"]
     np.testing.assert_allclose(

@@ -340,12 +340,21 @@ def cook(args: argparse.Namespace) -> None:
         raise UsageError(msg) from None
     proposal = open_target(args)[args.proposal]
     keys = args.scans or proposal.keys()
+    out = Path(args.out)
+    targets = {key: out / f"{proposal.key}-{key}.nxs" for key in keys}
+    present = [str(p) for p in targets.values() if p.exists()]
+    if present and not args.overwrite:
+        shown = ", ".join(present[:3]) + (f" and {len(present) - 3} more" if len(present) > 3 else "")
+        msg = (
+            f"{len(present)} of the {len(keys)} output files exist already ({shown}): nothing was "
+            "cooked; pass --overwrite to replace them, or --out another folder"
+        )
+        raise UsageError(msg)
     client = None
     if args.scheduler:
         from distributed import Client
 
         client = Client(args.scheduler)  # type: ignore[no-untyped-call]
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, tuple[str, str]] = {}
     try:
@@ -353,17 +362,27 @@ def cook(args: argparse.Namespace) -> None:
             keys, client=client, lazy=args.lazy, recipe=args.recipe, workers=args.workers
         ):
             if isinstance(outcome, xr.Dataset):
-                path = writer.write_nexus(outcome, path=out / f"{proposal.key}-{key}.nxs")
-                rows[key] = ("ok", str(path))
+                try:
+                    path = writer.write_nexus(outcome, path=targets[key], overwrite=args.overwrite)
+                    rows[key] = ("ok", str(path))
+                except FileExistsError as exc:  # made by someone else since the check
+                    rows[key] = ("failed", str(exc))
             else:
                 rows[key] = ("failed", f"{type(outcome).__name__}: {outcome}".replace("\n", " "))
     finally:
         if client is not None:
             client.close()  # type: ignore[no-untyped-call]
-    lines = ["# scan\tstatus\tfile or error"]
-    lines += [f"{key}\t{rows[key][0]}\t{rows[key][1]}" for key in keys if key in rows]
-    (out / "summary.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    from datetime import UTC, datetime
+
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    recipe = args.recipe or "(the adapter's cook step)"
+    header = "# scan\tstatus\tfile or error\trecipe\tcooked at (UTC)"
+    lines = [f"{key}\t{rows[key][0]}\t{rows[key][1]}\t{recipe}\t{when}" for key in keys if key in rows]
+    summary = out / "summary.tsv"
+    new = not summary.exists()
+    with summary.open("a", encoding="utf-8") as table:  # earlier cooks' rows stay
+        table.write((header + "\n" if new else "") + "\n".join(lines) + "\n")
+    print("\n".join([header, *lines]))
     failed = [k for k, (status, _) in rows.items() if status != "ok"]
     if failed:
         msg = f"{len(failed)} of {len(keys)} scans failed ({', '.join(failed[:5])}); see {out / 'summary.tsv'}"

@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     cook.add_argument("--workers", type=int, help="local processes (default: the cores)")
     cook.add_argument("--lazy", action="store_true", help="cook from lazy data (low memory)")
     cook.add_argument("--recipe", help="an installed recipe (default: the adapter's cook step)")
+    cook.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that exist (default: refuse, and cook nothing)",
+    )
     cook.set_defaults(func=commands.cook)
 
     spice = repository("spice", "the versioned processing parameters of a proposal")
