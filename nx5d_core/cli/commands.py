@@ -344,7 +344,9 @@ def cook(args: argparse.Namespace) -> None:
     targets = {key: out / f"{proposal.key}-{key}.nxs" for key in keys}
     present = [str(p) for p in targets.values() if p.exists()]
     if present and not args.overwrite:
-        shown = ", ".join(present[:3]) + (f" and {len(present) - 3} more" if len(present) > 3 else "")
+        shown = ", ".join(present[:3]) + (
+            f" and {len(present) - 3} more" if len(present) > 3 else ""
+        )
         msg = (
             f"{len(present)} of the {len(keys)} output files exist already ({shown}): nothing was "
             "cooked; pass --overwrite to replace them, or --out another folder"
@@ -377,7 +379,9 @@ def cook(args: argparse.Namespace) -> None:
     when = datetime.now(UTC).isoformat(timespec="seconds")
     recipe = args.recipe or "(the adapter's cook step)"
     header = "# scan\tstatus\tfile or error\trecipe\tcooked at (UTC)"
-    lines = [f"{key}\t{rows[key][0]}\t{rows[key][1]}\t{recipe}\t{when}" for key in keys if key in rows]
+    lines = [
+        f"{key}\t{rows[key][0]}\t{rows[key][1]}\t{recipe}\t{when}" for key in keys if key in rows
+    ]
     summary = out / "summary.tsv"
     new = not summary.exists()
     with summary.open("a", encoding="utf-8") as table:  # earlier cooks' rows stay

@@ -63,6 +63,29 @@ def test_compressed_files_open_transparently(tmp_path: Path, compress: str) -> N
     )
 
 
+@pytest.mark.parametrize("compress", ["gz", "bz2"])
+def test_compressed_files_in_several_members_and_bombs(
+    tmp_path: Path, compress: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_spec import index
+
+    pack = gzip.compress if compress == "gz" else bz2.compress
+    text = write_spec(tmp_path / "plain.dat", scans=(1, 2)).read_bytes()
+    half = text.index(b"#S 2")
+    members = tmp_path / f"members.dat.{compress}"  # `cat a.gz b.gz`: what appending writers leave
+    members.write_bytes(pack(text[:half]) + pack(text[half:]))
+    assert _proposal(members).keys() == ["1", "2"]
+    truncated = tmp_path / f"cut.dat.{compress}"
+    truncated.write_bytes(pack(text)[:-12])
+    with pytest.raises(SpecFormatError, match="cannot be decompressed"):
+        nx5d_core.open_repository(str(truncated), adapter="spec")["cut"].keys()
+    monkeypatch.setattr(index, "MAX_TEXT_BYTES", 1 << 20)
+    bomb = tmp_path / f"bomb.dat.{compress}"
+    bomb.write_bytes(pack(text + b"#C " + b"0" * (4 << 20) + b"\n"))  # a few KB on disk
+    with pytest.raises(SpecFormatError, match="decompresses to more than 1 MiB"):
+        nx5d_core.open_repository(str(bomb), adapter="spec")["bomb"].keys()
+
+
 def test_summary_from_the_header_lines(tmp_path: Path) -> None:
     text = HEADER.format(name="s.dat") + scan_text(7).replace(
         "#G0", "#C attenuator 2 in\n#G0"

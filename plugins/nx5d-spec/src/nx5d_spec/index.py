@@ -16,6 +16,7 @@ import bz2
 import gzip
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,17 +90,49 @@ class SpecIndex:
         return self.text[start:end].split(b"\n")
 
 
+MAX_TEXT_BYTES = 2 * 1024**3
+"""The most a compressed SPEC file may decompress to (real ones hold at most a few hundred MB)."""
+_PIECE = 64 * 1024 * 1024
+
+
 def _decompress(path: Path, raw: bytes) -> bytes:
     name = path.name.lower()
     try:
         if name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
-            return gzip.decompress(raw)
+            return _bounded(path, raw, lambda: zlib.decompressobj(wbits=31))
         if name.endswith(".bz2") or raw[:3] == b"BZh":
-            return bz2.decompress(raw)
-    except (OSError, EOFError, ValueError) as exc:
+            return _bounded(path, raw, bz2.BZ2Decompressor)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         msg = f"{path}: compressed file cannot be decompressed: {exc}"
         raise SpecFormatError(msg) from exc
     return raw
+
+
+def _bounded(path: Path, raw: bytes, decompressor: Any) -> bytes:
+    """Every member of ``raw`` decompressed, never more than :data:`MAX_TEXT_BYTES` (a
+    compression bomb is refused before it fills the memory)."""
+    pieces: list[bytes] = []
+    size = 0
+    data = raw
+    while data:
+        unpack = decompressor()
+        pending = data
+        while not unpack.eof:
+            piece = unpack.decompress(pending, _PIECE)
+            size += len(piece)
+            if size > MAX_TEXT_BYTES:
+                msg = (
+                    f"{path}: decompresses to more than {MAX_TEXT_BYTES // 2**20} MiB "
+                    f"({len(raw)} bytes on disk): refused, it is no SPEC file a writer makes"
+                )
+                raise SpecFormatError(msg)
+            pieces.append(piece)
+            pending = getattr(unpack, "unconsumed_tail", b"")
+            if not piece and not pending and getattr(unpack, "needs_input", True):
+                msg = "compressed file ended before the end-of-stream marker"
+                raise EOFError(msg)
+        data = unpack.unused_data
+    return b"".join(pieces)
 
 
 def read_bytes(path: Path) -> tuple[bytes, FileIdentity]:
