@@ -521,3 +521,30 @@ def test_four_clients_reading_a_large_scan_keep_the_server_under_1_5_gb(tmp_path
     assert shapes == [(1800, *shape)] * 4  # the whole scan was read, a quarter by each client
     print(f"server RSS: baseline {baseline / 1e9:.2f} GB, peak {peak / 1e9:.2f} GB")  # noqa: T201
     assert peak < 1.5e9, f"server peak {peak / 1e9:.2f} GB (baseline {baseline / 1e9:.2f} GB)"
+
+
+def test_apps_in_one_process_keep_their_own_settings() -> None:
+    """tiled writes each app's settings into one process-wide object; ours are kept apart (a
+    second app would otherwise inherit another key, limit and an authentication database)."""
+    from tiled.server.settings import get_settings
+
+    repo = MemoryRepository.from_dict({"p": {}}, name="m")
+    auth = {
+        "providers": [
+            {
+                "provider": "local",
+                "authenticator": "tiled.authenticators:DictionaryAuthenticator",
+                "args": {"users_to_passwords": {"alice": "pw"}},
+            }
+        ],
+        "secret_keys": ["ab" * 32],
+    }
+    first = build_app(repo, authentication=auth, limits=Limits(max_response_bytes=MiB))
+    second = build_app(repo, api_key=KEY)
+    mine = second.dependency_overrides[get_settings]()
+    theirs = first.dependency_overrides[get_settings]()
+    assert theirs.database_settings.uri is not None  # the multi-user app has its database
+    assert mine.database_settings.uri is None  # ... the single-key app none
+    assert (theirs.response_bytesize_limit, mine.response_bytesize_limit) == (MiB, 256 * MiB)
+    assert mine.single_user_api_key == KEY
+    assert theirs.single_user_api_key != KEY

@@ -95,7 +95,25 @@ def build_app(
         auth = Authentication(single_user_api_key=key, allow_anonymous_access=public)
     settings = {"response_bytesize_limit": limits.max_response_bytes}
     app = tiled_app(tree, authentication=auth, server_settings=settings)
+    _own_settings(app)
     return Gate(KeepReservedEscapes(app), limits=limits)
+
+
+def _own_settings(app: Any) -> None:
+    """Give ``app`` its own copy of tiled's settings.
+
+    tiled's app writes its keys, limits and database into one process-wide ``Settings`` (its
+    ``get_settings`` is cached), so a second app in the same process (tests, a benchmark, two
+    servers) would inherit the first one's: another key, another limit, an authentication
+    database it never closes. Each app here resolves its settings once from a fresh object.
+    """
+    from tiled.server.settings import get_settings
+
+    resolve = app.dependency_overrides[get_settings]
+    get_settings.cache_clear()
+    own = resolve().model_copy(deep=True)
+    get_settings.cache_clear()
+    app.dependency_overrides[get_settings] = lambda: own
 
 
 class KeepReservedEscapes:
