@@ -27,7 +27,7 @@ __all__ = [
     "remote_identity",
 ]
 
-MISSING: FileIdentity = (0, -1, 0)
+MISSING: FileIdentity = (0, -1, 0, 0)
 """The identity recorded for a file that does not exist (or cannot be examined)."""
 
 
@@ -117,11 +117,16 @@ def _mtime_ns(info: dict[str, Any]) -> int:
 
 def remote_identity(info: dict[str, Any]) -> FileIdentity:
     """The identity of an object in an fsspec file system from its listing or ``info()`` entry:
-    (a number from its ETag or 0, size or -1, modification time in ns or 0)."""
+    (a number from its ETag or 0, size or -1, modification time in ns or 0, a number from its
+    version id or 0)."""
     tag = info.get("ETag") or info.get("etag") or ""
-    tag_id = int(hashlib.sha256(str(tag).encode()).hexdigest()[:15], 16) if tag else 0
+    version = info.get("VersionId") or info.get("version_id") or info.get("generation") or ""
     size = info.get("size")
-    return (tag_id, -1 if size is None else int(size), _mtime_ns(info))
+    return (_number(tag), -1 if size is None else int(size), _mtime_ns(info), _number(version))
+
+
+def _number(text: object) -> int:
+    return int(hashlib.sha256(str(text).encode()).hexdigest()[:15], 16) if text else 0
 
 
 def fingerprint_remote(fs: Any, paths: Iterable[str]) -> Fingerprint:

@@ -32,13 +32,15 @@ __all__ = [
 REMOTE_ROOT = "<remote>"
 """The root of a remote repository's guard: no local path lies inside it."""
 
-FileIdentity = tuple[int, int, int]
-"""(inode, size, mtime in ns) of a file: what changes when a file is replaced or rewritten."""
+FileIdentity = tuple[int, int, int, int]
+"""(inode, size, mtime in ns, ctime in ns) of a file: what changes when a file is replaced or
+rewritten (the ctime also when a same-size rewrite has its mtime set back, as ``cp -p``,
+``rsync -t`` and ``touch -r`` do)."""
 
 
 def file_identity(st: os.stat_result) -> FileIdentity:
     """The identity of a file from its stat result."""
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def describe_mode(mode: int) -> str:

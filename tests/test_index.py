@@ -109,6 +109,23 @@ def test_changed_content_is_shown_not_the_stored_summary(root: Path) -> None:
     assert repo.search(Key("type") == "mesh-scan").keys() == ["20210205/080100"]
 
 
+def test_a_same_size_rewrite_with_its_mtime_set_back_is_seen(root: Path) -> None:
+    """``cp -p``, ``rsync -t`` or ``touch -r`` put the old mtime on new content of the same size;
+    the ctime (which no user can set) still changes, and the stored summary is not served."""
+    repo = nx5d_core.open_repository(str(root))
+    assert repo["20210205"]["080100"].summary.type == "rocking"
+    params = root / "20210205" / "080100" / "parameters.txt"
+    before = params.stat()
+    text = params.read_text()
+    with params.open("r+") as handle:  # in place: same inode, same size
+        handle.write(text.replace("type = rocking", "type = rockin2"))
+    os.utime(params, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = params.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)  # fmt: skip
+    again = nx5d_core.open_repository(str(root))
+    assert {e.key: e for e in again["20210205"].summaries()}["080100"].summary.type == "rockin2"
+
+
 def test_removed_and_added_scans(root: Path) -> None:
     import shutil
 
