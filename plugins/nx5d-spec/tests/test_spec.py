@@ -208,7 +208,7 @@ def test_abort_comment_glued_onto_the_last_data_line(tmp_path: Path) -> None:
     assert raw.sizes["point"] == 4  # the complete points; the cut one is reported
     notes = " ".join(raw.attrs["nx5d_notes"])
     assert "glued onto a data line" in notes
-    assert "last point has" in notes
+    assert "after the last complete point" in notes
 
 
 def test_single_space_labels(tmp_path: Path) -> None:

@@ -24,9 +24,9 @@ from nx5d_core.keys import natural_key
 from nx5d_core.paths import file_identity
 
 from . import about
-from .block import parse_date, read_block, read_header
+from .block import naive_date, parse_date, read_block, read_header, writer_zone
 from .index import SpecIndex, read_index
-from .scan_data import command_motors, complete_points, split_labels
+from .scan_data import command_motors, points_of, split_labels
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -48,6 +48,13 @@ class SpecSummary(ScanSummary):
     notes: list[str] = Field(default_factory=list)
 
 
+def _offset(zone: Any) -> str:
+    delta = zone.utcoffset(None)
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def _split_name(name: str) -> tuple[str, str]:
     """``"31oct98.dat.gz"`` -> (``"31oct98"``, ``".dat.gz"``); a name without suffix stays whole."""
     compressed = _COMPRESSED.search(name)
@@ -67,7 +74,10 @@ class SpecRepository(Repository):
     url
         A pattern (``file:///data/{proposal}.dat#{scan}``) or the path of one SPEC file.
     timezone
-        Time zone of ``#D`` dates (SPEC writes local time without a zone).
+        Time zone of ``#D`` dates (SPEC writes local time without a zone), e.g.
+        ``"America/Chicago"`` (daylight saving time included). Default: the UTC offset the
+        file's header gives (its ``#E`` epoch against its ``#D`` date); without one a scan has
+        no time (and a note), never a time guessed to be UTC.
     """
 
     name = about.NAME
@@ -80,7 +90,7 @@ class SpecRepository(Repository):
         url: str,
         *,
         spice: SpiceStore | str | os.PathLike[str] | None = None,
-        timezone: str = "UTC",
+        timezone: str | None = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
@@ -96,7 +106,7 @@ class SpecRepository(Repository):
         if self.pattern.fragment is None or "{scan}" not in self.pattern.fragment:
             msg = f"SPEC pattern {url!r} must put {{scan}} in the fragment: '.../{{proposal}}.dat#{{scan}}'"
             raise URLPatternError(msg)
-        self.timezone = ZoneInfo(timezone)
+        self.timezone = ZoneInfo(timezone) if timezone else None
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
@@ -184,15 +194,18 @@ class SpecScan(Scan):
         return fingerprint_files([self.proposal.file])
 
     def _get_summary(self) -> SpecSummary:
-        index, block, _ = self._parts()
+        index, block, header = self._parts()
         notes = list(block.notes)
-        when = parse_date(block.first("D"), zone=self.proposal.repository.timezone, notes=notes)
+        zone = self.proposal.repository.timezone
+        if zone is None:
+            zone = writer_zone(header, notes=notes)
+            if zone is not None and block.first("D") and naive_date(block.first("D") or "") is not None:  # fmt: skip
+                notes.append(f"#D read at UTC{_offset(zone)}, the offset of the file header's #E and #D")  # fmt: skip
+        when = parse_date(block.first("D"), zone=zone, notes=notes)
         command = command_motors(block.command)
         points = 0
         if block.data:
-            widths = [len(t.split()) for _, t in block.data]
-            width = max(set(widths), key=widths.count)
-            keep, width_notes = complete_points(block, widths=widths, width=width, path=index.path)
+            _, keep, _, width_notes = points_of(block, path=index.path)
             points, notes = len(keep), notes + width_notes
         else:
             notes.append(

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from .index import HeaderBlock, ScanEntry, SpecIndex
 
-__all__ = ["Block", "Header", "parse_date", "read_block", "read_header"]
+__all__ = [
+    "Block",
+    "Header",
+    "naive_date",
+    "parse_date",
+    "read_block",
+    "read_header",
+    "writer_zone",
+]
 
 _MCA = re.compile(rb"^@(A\d*)\s")
 _GLUED = re.compile(rb"#C\b")
@@ -73,12 +81,13 @@ def read_header(index: SpecIndex, block: HeaderBlock | None) -> Header:
 
 
 def _names(lines: dict[str, list[str]], letter: str) -> list[str]:
-    """Names from ``#O0``, ``#O1``... lines: separated by two spaces (names may hold one)."""
+    """Names from ``#O0``, ``#O1``... lines: separated by two spaces or a tab (names may hold
+    one space; APS 8-ID writes ``si6b\tsi6t``)."""
     out: list[str] = []
     n = 0
     while f"{letter}{n}" in lines:
         text = lines[f"{letter}{n}"][-1]
-        out.extend(p.strip() for p in re.split(r"\s{2,}", text.strip()) if p.strip())
+        out.extend(p.strip() for p in re.split(r"\s*\t\s*|\s{2,}", text.strip()) if p.strip())
         n += 1
     return out
 
@@ -144,8 +153,50 @@ _FORMATS = (
 )
 
 
-def parse_date(text: str | None, *, zone: tzinfo, notes: list[str]) -> datetime | None:
-    """A ``#D`` date: SPEC's ``Thu Jul 17 02:38:24 2003``, ISO 8601, or an epoch number."""
+def naive_date(text: str) -> datetime | None:
+    """A ``#D`` date as written (SPEC's ``Thu Jul 17 02:38:24 2003`` or ISO 8601), or ``None``."""
+    text = " ".join(text.split())
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def writer_zone(header: Header, *, notes: list[str]) -> tzinfo | None:
+    """The UTC offset the file's writer used, from its header's ``#E`` (the epoch at which the file
+    was started) and ``#D`` (the same moment in the writer's local time): SPEC writes both.
+    ``None`` where the header lacks either or they do not agree on a whole quarter of an hour."""
+    epochs, dates = header.lines.get("E"), header.lines.get("D")
+    if not epochs or not dates:
+        return None
+    try:
+        epoch = float(epochs[-1].split()[0])
+    except (ValueError, IndexError):
+        return None
+    local = naive_date(dates[-1])
+    if local is None or local.tzinfo is not None:
+        return local.tzinfo if local is not None else None
+    utc = datetime.fromtimestamp(epoch, tz=UTC).replace(tzinfo=None)
+    seconds = (local - utc).total_seconds()
+    quarters = round(seconds / 900)
+    if abs(quarters) > 14 * 4 or abs(seconds - quarters * 900) > 120:
+        notes.append(
+            f"#E {epochs[-1]!r} and #D {dates[-1]!r} of the file header give no UTC offset"
+        )
+        return None
+    return timezone(timedelta(minutes=15 * quarters))
+
+
+def parse_date(text: str | None, *, zone: tzinfo | None, notes: list[str]) -> datetime | None:
+    """A ``#D`` date: SPEC's ``Thu Jul 17 02:38:24 2003``, ISO 8601, or an epoch number; a time
+    without a zone is read in ``zone``, and is ``None`` (with a note) where no zone is known:
+    never labelled UTC by default."""
     if not text:
         return None
     text = " ".join(text.split())
@@ -153,20 +204,16 @@ def parse_date(text: str | None, *, zone: tzinfo, notes: list[str]) -> datetime 
         return datetime.fromtimestamp(float(text), tz=UTC)
     except ValueError:
         pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        when = None
-        for fmt in _FORMATS:
-            try:
-                when = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
+    when = naive_date(text)
     if when is None:
         notes.append(f"#D {text!r} is not a date this adapter reads")
         return None
     if when.tzinfo is None:
+        if zone is None:
+            notes.append(
+                f"#D {text!r} has no time zone and the file header no #E to tell it: "
+                "no time (give the adapter option timezone, e.g. 'America/Chicago')"
+            )
+            return None
         when = when.replace(tzinfo=zone)
-        notes.append(f"#D has no time zone; read as {zone}")
     return when

@@ -9,7 +9,7 @@ import numpy as np
 __all__ = ["write_spec"]
 
 HEADER = """#F {name}
-#E 1616500000
+#E 1616502400
 #D Tue Mar 23 12:26:40 2021
 #C lab  User = nx5d
 #O0 Two Theta  Theta  Chi  Phi

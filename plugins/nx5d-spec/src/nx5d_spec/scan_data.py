@@ -1,8 +1,11 @@
 """From a sorted SPEC scan block to numbers: columns, labels, MCA spectra, mesh grids.
 
-``None`` and ``nan`` in data become NaN, never 0. Labels are split on two spaces, or on one where
-a writer used single spaces; repeated labels get ``_2``, ``_3``... A last data line cut short
-(an aborted scan) is left out and reported; a short line anywhere else is an error naming it.
+``None`` and ``nan`` in data become NaN, never 0. Labels are split on two spaces or tabs, or on
+single spaces where that alone fits the data; repeated labels get ``_2``, ``_3``... Data lines
+wrapped by ``#N <columns> <per line>`` (old SPEC, APS USAXS) are joined into points. Lines cut
+short after the last complete point (an aborted scan, its last point split over lines) are left
+out and reported (one cut line never costs the good points); a line of another width among
+complete points is damage: an error naming it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ __all__ = [
     "Columns",
     "command_motors",
     "complete_points",
+    "data_rows",
     "mca_arrays",
+    "points_of",
     "read_columns",
     "split_labels",
 ]
@@ -40,10 +45,24 @@ class Columns:
 
 
 def split_labels(text: str, width: int | None) -> list[str]:
-    """``#L`` labels: split on two or more spaces; on single spaces where that fits the data."""
-    double = [p.strip() for p in re.split(r"\s{2,}|\t", text.strip()) if p.strip()]
+    """``#L`` labels: split on two or more spaces or a tab; where that does not give ``width``
+    labels, the groups holding single spaces are split too, when exactly one choice of them
+    gives ``width`` (e.g. ``H K L  Two Theta  Epoch`` for 6 columns keeps "Two Theta")."""
+    double = [p.strip() for p in re.split(r"\s*\t\s*|\s{2,}", text.strip()) if p.strip()]
     if width is None or len(double) == width:
         return double
+    words = [group.split() for group in double]
+    spaced = [n for n, w in enumerate(words) if len(w) > 1]
+    fits = []
+    if len(spaced) <= 12:  # every choice of groups to split (a label line has few such groups)
+        for mask in range(1 << len(spaced)):
+            chosen = {spaced[b] for b in range(len(spaced)) if mask >> b & 1}
+            count = sum(len(words[n]) if n in chosen else 1 for n in range(len(words)))
+            if count == width:
+                fits.append(chosen)
+    if len(fits) == 1:
+        chosen = fits[0]
+        return [part for n, group in enumerate(double) for part in (words[n] if n in chosen else [group])]  # fmt: skip
     single = text.split()
     return single if len(single) == width else double
 
@@ -64,14 +83,48 @@ def _row_width(line: bytes) -> int:
     return len(line.split())
 
 
+def data_rows(block: Block) -> tuple[list[tuple[int, bytes]], list[str]]:
+    """The scan's points as (first line number, text): data lines as they are, or joined where
+    ``#N <columns> <per line>`` says each point is wrapped over several lines."""
+    declared = (block.first("N") or "").split()
+    if len(declared) < 2 or not (declared[0].isdigit() and declared[1].isdigit()):
+        return list(block.data), []
+    columns, per_line = int(declared[0]), int(declared[1])
+    if not 0 < per_line < columns:
+        return list(block.data), []
+    rows: list[tuple[int, bytes]] = []
+    pending: list[bytes] = []
+    start, count = 0, 0
+    for number, text in block.data:
+        if not pending:
+            start = number
+        pending.append(text)
+        count += _row_width(text)
+        if count >= columns:
+            rows.append((start, b" ".join(pending)))
+            pending, count = [], 0
+    if pending:
+        rows.append((start, b" ".join(pending)))
+    note = f"#N {columns} {per_line}: {columns} columns written {per_line} per line; lines joined into points"  # fmt: skip
+    return rows, [note]
+
+
+def points_of(block: Block, *, path: Path) -> tuple[list[tuple[int, bytes]], list[int], int | None, list[str]]:  # fmt: skip
+    """(rows, indices of the complete points, their width, notes) of ``block``'s data."""
+    rows, notes = data_rows(block)
+    widths = [_row_width(t) for _, t in rows]
+    if not widths:
+        return rows, [], None, notes
+    width = max(set(widths), key=widths.count)
+    keep, width_notes = complete_points(rows, widths=widths, width=width, path=path, command=block.command)  # fmt: skip
+    return rows, keep, width, notes + width_notes
+
+
 def read_columns(block: Block, *, path: Path) -> Columns:
     """The data columns of ``block``, checked line by line (only widths; numbers converted once)."""
-    notes: list[str] = []
-    data = block.data
     label_text = block.first("L")
     declared = block.first("N")
-    widths = [_row_width(t) for _, t in data]
-    width = max(set(widths), key=widths.count) if widths else None
+    data, keep, width, notes = points_of(block, path=path)
     if width is not None and label_text is not None:
         labels = split_labels(label_text, width)
     else:
@@ -90,8 +143,6 @@ def read_columns(block: Block, *, path: Path) -> Columns:
             f"#L names {len(labels)} columns, the data has {width}: {labels[width:]} left out"
         )
         labels = labels[:width]
-    keep, width_notes = complete_points(block, widths=widths, width=width, path=path)
-    notes += width_notes
     text = b" ".join(data[i][1] for i in keep)
     text = _NONE.sub(b"nan", text)
     try:
@@ -108,23 +159,26 @@ def read_columns(block: Block, *, path: Path) -> Columns:
 
 
 def complete_points(
-    block: Block, *, widths: list[int], width: int, path: Path
+    rows: list[tuple[int, bytes]], *, widths: list[int], width: int, path: Path, command: str
 ) -> tuple[list[int], list[str]]:
-    """Indices of the data lines that are complete points; a short last line (an aborted scan)
-    is left out and reported, any other line of another width is a :class:`SpecFormatError`."""
-    keep, notes = [], []
-    for i, w in enumerate(widths):
-        if w == width:
-            keep.append(i)
-            continue
-        number = block.data[i][0]
-        if i == len(widths) - 1 and w < width:
-            notes.append(
-                f"line {number}: last point has {w} of {width} values (scan aborted); left out"
-            )
-            continue
-        msg = f"{path}: line {number}: {w} values where every other point of scan {block.command!r} has {width}"
-        raise SpecFormatError(msg)
+    """Indices of the rows that are complete points. Rows after the last complete point (an
+    aborted scan, its last point cut or split over lines, as APS 30-ID HERIX writes it) are left
+    out and named in a note; a row of another width among complete points is damage, a
+    :class:`SpecFormatError` naming its line."""
+    last = max(i for i, w in enumerate(widths) if w == width)
+    for i in range(last):
+        if widths[i] != width:
+            msg = f"{path}: line {rows[i][0]}: {widths[i]} values where every other point of scan {command!r} has {width}"  # fmt: skip
+            raise SpecFormatError(msg)
+    keep = list(range(last + 1))
+    tail = [(rows[i][0], widths[i]) for i in range(last + 1, len(widths))]
+    notes = []
+    if tail:
+        shown = ", ".join(f"line {n} ({w} values)" for n, w in tail[:3])
+        notes.append(
+            f"{shown}{' ...' if len(tail) > 3 else ''} after the last complete point of {width} "
+            f"values (scan aborted): left out, {len(keep)} complete points kept"
+        )
     return keep, notes
 
 
