@@ -49,6 +49,7 @@ _EXPORTS = {
     "FilesChangedError": "nx5d_core.errors",
     "SpecialFileError": "nx5d_core.errors",
     "OutsideRootError": "nx5d_core.errors",
+    "NoTableError": "nx5d_core.errors",
 }
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "KeyNotFoundError",
     "KeyPattern",
     "Location",
+    "NoTableError",
     "Nx5dError",
     "OutsideRootError",
     "Proposal",

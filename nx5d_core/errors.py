@@ -17,6 +17,7 @@ __all__ = [
     "FormatError",
     "InvalidKeyError",
     "KeyNotFoundError",
+    "NoTableError",
     "Nx5dError",
     "OutsideRootError",
     "SpecialFileError",
@@ -91,6 +92,10 @@ class ConfigError(Nx5dError, ValueError):
 
 class FormatError(Nx5dError, ValueError):
     """A file that does not hold what its format promises; the message names file and place."""
+
+
+class NoTableError(Nx5dError, ValueError):
+    """A scan whose data has nothing per point to tabulate (only single values)."""
 
 
 class OutsideRootError(Nx5dError, PermissionError):

@@ -337,10 +337,22 @@ class Scan(Caches):
         return cooked
 
     def table(self) -> pd.DataFrame:
-        """The raw data's one-dimensional variables (counters, motors) as a DataFrame."""
-        raw = self.raw
-        columns = [name for name, var in raw.data_vars.items() if var.ndim == 1]
-        return raw[columns].to_dataframe() if columns else raw.coords.to_dataset().to_dataframe()
+        """The raw data's values per scan point (counters, motors) as a DataFrame: one row per
+        point, never a cartesian product of unrelated dimensions.
+
+        The points are the dimensions of the scan's per-point variables: those of the fewest
+        dimensions that most variables share (``point`` for a line scan; ``(y, x)`` for a map,
+        with a row per map point). Variables along other dimensions are left out and named in
+        ``DataFrame.attrs["nx5d_left_out"]``.
+
+        Raises
+        ------
+        NoTableError
+            The scan has no variable along any dimension (only single values).
+        """
+        from .tables import point_table
+
+        return point_table(self.raw, where=f"scan {self.key!r} of proposal {self.proposal.key!r}")
 
     _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
         "_summary": lambda: None,

@@ -294,3 +294,34 @@ def test_options_are_one_frozen_object(tmp_path: Path) -> None:
     assert dict(scan.options.as_dict)["reduce"] == 2
     with pytest.raises(AttributeError, match="read-only"):
         scan.options.reduce = 3
+
+
+def test_scan_table_has_one_row_per_point_whatever_the_shapes() -> None:
+    """A 5 x 5 map gives 25 rows (not the images' pixels), variables along unrelated dimensions
+    are left out and named (never a cartesian product), a scan of single values raises."""
+    from nx5d_memory import MemoryRepository
+
+    from nx5d_core.errors import NoTableError
+
+    grid = {"y": np.arange(5.0), "x": np.arange(5.0)}
+    mapping = xr.Dataset(
+        {
+            "I0": (("y", "x"), np.ones((5, 5))),
+            "det": (("y", "x"), np.arange(25.0).reshape(5, 5)),
+            "frames": (("y", "x", "py", "px"), np.zeros((5, 5, 4, 4))),
+        },
+        coords=grid,
+    )
+    mixed = xr.Dataset({"a": ("p", np.arange(300.0)), "b": ("q", np.arange(400.0)), "c": ("p", np.arange(300.0))})  # fmt: skip
+    scalars = xr.Dataset({"energy": 12.4, "distance": 0.5})
+    repo = MemoryRepository.from_dict({"p": {"map": mapping, "mixed": mixed, "single": scalars}})
+    table = repo["p"]["map"].table()
+    assert table.shape == (25, 2)
+    assert list(table.columns) == ["I0", "det"]
+    assert table.loc[(4.0, 4.0), "det"] == 24.0
+    assert table.attrs["nx5d_left_out"] == ["frames"]
+    table = repo["p"]["mixed"].table()
+    assert table.shape == (300, 2)  # not 120,000 rows
+    assert table.attrs["nx5d_left_out"] == ["b"]
+    with pytest.raises(NoTableError, match="scan 'single' of proposal 'p': nothing to tabulate"):
+        repo["p"]["single"].table()
