@@ -178,9 +178,10 @@ def bench_listing(scans: int) -> None:
 UNGATED = textwrap.dedent(
     """
     import sys, uvicorn, nx5d_core
-    from nx5d_core.serve.app import build_app
+    from nx5d_core.serve.app import KeepReservedEscapes, build_app
     repo = nx5d_core.open_repository(sys.argv[3])
-    app = build_app(repo, api_key=sys.argv[2]).app  # tiled's app without the gate (before)
+    gated = build_app(repo, api_key=sys.argv[2])
+    app = KeepReservedEscapes(gated.app.app)  # tiled's app without the gate (before)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
     """
 )

@@ -137,6 +137,31 @@ def test_no_route_answers_data_without_a_key(udkm: dict[str, Any]) -> None:
     assert seen > 50
 
 
+def _raw_get(url: str, target: str, *, key: str | None = None) -> int:
+    """The status of ``GET target`` sent as written (no client normalises its dots or escapes)."""
+    host, port = url.removeprefix("http://").split(":")
+    auth = f"Authorization: Apikey {key}\r\n" if key else ""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n".encode())  # fmt: skip
+        head = sock.recv(65536).split(b"\r\n", 1)[0]
+    return int(head.split()[1])
+
+
+def test_dot_segments_and_escapes_do_not_reach_other_routes(udkm: dict[str, Any]) -> None:
+    for target in (
+        "/api/v1/../zarr/v2/",
+        "/api/v1/%2E%2E/zarr/v2/",
+        "/api/v1%2F..%2F..%2Fzarr/v2/20210205",
+        "/api%2Fv1/array/full/20210205/101500/images",
+        "/zarr%2Fv2/",
+        "//zarr/v2/",
+        "/healthz/../zarr/v2/",
+    ):
+        for key in (None, KEY):
+            assert _raw_get(udkm["url"], target, key=key) in {401, 404, 405}, (target, key)
+    assert _raw_get(udkm["url"], "/api/v1/metadata/20210205", key=KEY) == 200  # the check works
+
+
 def test_public_server_reads_without_a_key_but_mounts_nothing_else(tmp_path: Path) -> None:
     repo = MemoryRepository.from_dict({"p": {"r": xr.Dataset({"c": ("point", np.arange(3.0))})}}, name="m")  # fmt: skip
     with running_app(build_app(repo, api_key=KEY, public=True)) as url, _http() as http:

@@ -96,7 +96,8 @@ def build_app(
     settings = {"response_bytesize_limit": limits.max_response_bytes}
     app = tiled_app(tree, authentication=auth, server_settings=settings)
     _own_settings(app)
-    return Gate(KeepReservedEscapes(app), limits=limits)
+    # the gate sees the path exactly as tiled's router will (after the escapes are kept)
+    return KeepReservedEscapes(Gate(app, limits=limits))
 
 
 def _own_settings(app: Any) -> None:
