@@ -8,7 +8,8 @@ Facility archives hold all of these (tried in this order):
 ``dataset-attributes``
     ``signal=1`` (int, ``"1"`` or bytes) on the signal *dataset*, with ``axes="a:b"`` (or
     ``"a,b"``, ``"[a,b]"``) on it, and/or ``axis=N`` (1-based dimension) and ``primary=1`` on
-    the axis datasets (NeXus <= 1.3: NAPI writers, the NeXus manual's writer example, old APS).
+    the axis datasets (NeXus <= 1.3: NAPI writers, the NeXus manual's writer example, old APS);
+    a file whose ``axis`` numbers start at 0 (SOLEIL) counts from 0.
 ``axis-attributes``
     no signal at all, only ``axis``/``primary`` on the axis datasets (older GDA files): every
     other array along the axis is a variable.
@@ -82,6 +83,8 @@ class Layout:
     shape: tuple[int, ...]
     axes: dict[str, list[int]] = field(default_factory=dict)
     """axis field -> the indices (into ``dims``) it runs along."""
+    notes: list[str] = field(default_factory=list)
+    """What the file declares that could not be followed (an axis named that does not exist)."""
 
     def sizes(self) -> dict[str, int]:
         """Dimension name -> length."""
@@ -110,7 +113,11 @@ def _signal(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> tuple[str |
 
 
 def _axes_per_dim(
-    group: h5py.Group, signal: h5py.Dataset | None, datasets: dict[str, h5py.Dataset], ndim: int
+    group: h5py.Group,
+    signal: h5py.Dataset | None,
+    datasets: dict[str, h5py.Dataset],
+    ndim: int,
+    notes: list[str],
 ) -> dict[str, list[int]]:
     """axis field -> dimension indices, from every convention present."""
     axes: dict[str, list[int]] = {}
@@ -120,17 +127,20 @@ def _axes_per_dim(
     for i, name in enumerate(listed[:ndim] if ndim else listed):
         if name and name != "." and name in datasets:
             axes.setdefault(name, [i])
+        elif name and name != "." and name not in group:
+            notes.append(f"{group.name}: axes names {name!r} for dimension {i}, which does not exist")  # fmt: skip
     for key in group.attrs:
         if key.endswith("_indices"):
             name = key[: -len("_indices")]
             if name in datasets:
                 axes[name] = [int(i) for i in np.atleast_1d(group.attrs[key]).reshape(-1)]
     by_axis: dict[int, list[tuple[int, str]]] = {}
-    for name, ds in datasets.items():
-        number = _int(ds.attrs.get("axis")) if "axis" in ds.attrs else None
-        if number is not None and number >= 1:
-            primary = _int(ds.attrs.get("primary", 0)) or 0
-            by_axis.setdefault(number - 1, []).append((0 if primary == 1 else 1, name))
+    numbered = {n: _int(d.attrs.get("axis")) for n, d in datasets.items() if "axis" in d.attrs}
+    first = 0 if 0 in numbered.values() else 1  # NeXus counts from 1; some writers (SOLEIL) from 0
+    for name, number in numbered.items():
+        if number is not None and number >= first:
+            primary = _int(datasets[name].attrs.get("primary", 0)) or 0
+            by_axis.setdefault(number - first, []).append((0 if primary == 1 else 1, name))
     for dim, names in sorted(by_axis.items()):
         for _, name in sorted(names):
             axes.setdefault(name, [dim])
@@ -187,17 +197,17 @@ def find_layout(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> Layout 
     """
     signal_name, convention = _signal(group, datasets)
     signal = datasets.get(signal_name) if signal_name else None
+    notes: list[str] = []
     if signal is not None:
         shape = tuple(signal.shape)
-        axes = _axes_per_dim(group, signal, datasets, len(shape))
-        return Layout(
-            convention, signal_name, _dim_names(len(shape), shape, axes, datasets), shape, axes
-        )
-    axes = _axes_per_dim(group, None, datasets, 0)
+        axes = _axes_per_dim(group, signal, datasets, len(shape), notes)
+        dims = _dim_names(len(shape), shape, axes, datasets)
+        return Layout(convention, signal_name, dims, shape, axes, notes)
+    axes = _axes_per_dim(group, None, datasets, 0, notes)
     from_axes = _shape_from_axes(axes, datasets)
     if from_axes is not None:
         dims = _dim_names(len(from_axes), from_axes, axes, datasets)
-        return Layout(convention, signal_name, dims, from_axes, axes)
+        return Layout(convention, signal_name, dims, from_axes, axes, notes)
     arrays = [d for d in datasets.values() if d.ndim >= 1 and d.size > 1]
     if not arrays:
         return None

@@ -117,26 +117,27 @@ def _read_data_group(
     return data_vars, coords
 
 
-def _plain(group: h5py.Group, *, load: Loader, links: Links) -> xr.Dataset:
+def _plain(group: h5py.Group, *, load: Loader, links: Links, seen: set[Any]) -> xr.Dataset:
     data_vars: dict[str, Any] = {}
     attrs: dict[str, Any] = {}
 
     def walk(g: h5py.Group, base: str) -> None:
-        if not links.first_visit(g):
-            return
-        for name, obj in members(g, links).items():
-            path = f"{base}{name}"
-            if isinstance(obj, h5py.Group):
-                walk(obj, path + "/")
-            elif obj.size == 1 or obj.ndim == 0:
-                attrs[path.replace("/", ".")] = text(obj[()])
-            else:
-                var = path.replace("/", ".")
-                data_vars[var] = (
-                    [f"{var}_dim_{i}" for i in range(obj.ndim)],
-                    load(obj, obj.name),
-                    field_attrs(obj),
-                )
+        with links.entered(g) as inside:
+            if not inside:
+                return
+            for name, obj in members(g, links).items():
+                path = f"{base}{name}"
+                if isinstance(obj, h5py.Group):
+                    walk(obj, path + "/")
+                elif obj.size == 1 or obj.ndim == 0:
+                    attrs[path.replace("/", ".")] = text(obj[()])
+                elif obj.id not in seen:  # a dataset reached twice (hard links) is read once
+                    var = path.replace("/", ".")
+                    data_vars[var] = (
+                        [f"{var}_dim_{i}" for i in range(obj.ndim)],
+                        load(obj, obj.name),
+                        field_attrs(obj),
+                    )
 
     walk(group, "")
     return xr.Dataset(data_vars, attrs=attrs)
@@ -189,7 +190,7 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard
     load = _loader(path=path, lazy=lazy, guard=guard, seen=seen, partial=partial)
     links = Links(guard)
     if not _is_nexus(group, guard):
-        result = _plain(group, load=load, links=links)
+        result = _plain(group, load=load, links=links, seen=seen)
     else:
         result = _nexus(group, load=load, links=links, seen=seen, path=path)
     unique = sorted(set(links.problems))

@@ -85,13 +85,14 @@ def _largest_dataset_frames(group: h5py.Group, guard: RootGuard) -> tuple[int, s
 
     def visit(g: h5py.Group, base: str) -> None:
         nonlocal largest
-        if not links.first_visit(g):
-            return
-        for name, obj in members(g, links).items():
-            if isinstance(obj, h5py.Group):
-                visit(obj, f"{base}{name}/")
-            elif obj.size and (largest is None or obj.size > largest[0]):
-                largest = (int(obj.size), f"{base}{name}", tuple(obj.shape))
+        with links.entered(g) as inside:
+            if not inside:
+                return
+            for name, obj in members(g, links).items():
+                if isinstance(obj, h5py.Group):
+                    visit(obj, f"{base}{name}/")
+                elif obj.size and (largest is None or obj.size > largest[0]):
+                    largest = (int(obj.size), f"{base}{name}", tuple(obj.shape))
 
     visit(group, "")
     if largest is None:
@@ -131,6 +132,7 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
     if main is not None:
         layout = main[1]
         frames = layout.scan_length()
+        notes.extend(layout.notes)
         if (
             layout.signal is not None
             and layout.signal in main[0]

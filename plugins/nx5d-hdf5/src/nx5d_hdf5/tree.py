@@ -6,6 +6,8 @@ cycles); what is refused is recorded in :class:`Links` and never followed.
 
 from __future__ import annotations
 
+import contextlib
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,8 +62,9 @@ def nx_class(obj: h5py.HLObject) -> str:
 
 
 def units(obj: h5py.HLObject) -> dict[str, Any]:
-    """``{"units": ...}`` when the object declares non-blank units."""
-    found = text(obj.attrs.get("units", ""))
+    """``{"units": ...}`` when the object declares non-blank units (``units``, or ``unit`` as
+    pyFAI writes it)."""
+    found = text(obj.attrs.get("units", obj.attrs.get("unit", "")))
     return {"units": found.strip()} if isinstance(found, str) and found.strip() else {}
 
 
@@ -72,6 +75,8 @@ def field_attrs(obj: h5py.HLObject) -> dict[str, Any]:
         for k, v in obj.attrs.items()
         if k not in _STRUCTURAL and not k.endswith("_indices")
     }
+    if "units" not in out and isinstance(out.get("unit"), str):  # pyFAI's spelling
+        out["units"] = out.pop("unit")
     if isinstance(out.get("units"), str) and not out["units"].strip():
         del out["units"]
     return out
@@ -89,15 +94,22 @@ class Links:
     def __init__(self, guard: RootGuard) -> None:
         self.guard = guard
         self.problems: list[str] = []
-        self.visited: set[Any] = set()
+        self._path: list[Any] = []
 
-    def first_visit(self, group: h5py.Group) -> bool:
-        """Whether ``group`` is seen for the first time (hard links can make a group its own member)."""
-        if group.id in self.visited:
-            self.problems.append(f"{group.name} (a group reached twice: a hard-link cycle)")
-            return False
-        self.visited.add(group.id)
-        return True
+    @contextlib.contextmanager
+    def entered(self, group: h5py.Group) -> Iterator[bool]:
+        """Walk into ``group``: ``False`` (and a problem noted) when it is its own ancestor (a
+        hard-link cycle). A group hard-linked from two places is the same group, walked each
+        time it is reached: only a group inside itself is a cycle."""
+        if group.id in self._path:
+            self.problems.append(f"{group.name} (a group inside itself: a hard-link cycle)")
+            yield False
+            return
+        self._path.append(group.id)
+        try:
+            yield True
+        finally:
+            self._path.pop()
 
     def refused(self, group: h5py.Group, name: str) -> bool:
         """Whether member ``name`` of ``group`` was refused (dangling, outside the root, a cycle)."""
@@ -121,15 +133,16 @@ def fields(
     group: h5py.Group, *, links: Links, base: str = ""
 ) -> Iterator[tuple[str, h5py.Dataset]]:
     """Datasets below ``group`` outside its data groups, with their paths relative to ``group``."""
-    if not links.first_visit(group):
-        return
-    for name, obj in members(group, links).items():
-        path = f"{base}{name}"
-        if isinstance(obj, h5py.Group):
-            if not is_data_group(obj):
-                yield from fields(obj, links=links, base=path + "/")
-        else:
-            yield path, obj
+    with links.entered(group) as inside:
+        if not inside:
+            return
+        for name, obj in members(group, links).items():
+            path = f"{base}{name}"
+            if isinstance(obj, h5py.Group):
+                if not is_data_group(obj):
+                    yield from fields(obj, links=links, base=path + "/")
+            else:
+                yield path, obj
 
 
 def class_paths(
@@ -140,15 +153,16 @@ def class_paths(
     ``instrument/mono/energy`` in an NXinstrument/NXmonochromator has the class path
     ``NXinstrument/NXmonochromator/energy``; groups without a class keep their names.
     """
-    if not links.first_visit(group):
-        return
-    for name, obj in members(group, links).items():
-        path = f"{base}{name}"
-        if isinstance(obj, h5py.Group):
-            cls = nx_class(obj) or name
-            yield from class_paths(obj, links=links, base=path + "/", classes=f"{classes}{cls}/")
-        else:
-            yield path, f"{classes}{name}"
+    with links.entered(group) as inside:
+        if not inside:
+            return
+        for name, obj in members(group, links).items():
+            path = f"{base}{name}"
+            if isinstance(obj, h5py.Group):
+                cls = nx_class(obj) or name
+                yield from class_paths(obj, links=links, base=path + "/", classes=f"{classes}{cls}/")  # fmt: skip
+            else:
+                yield path, f"{classes}{name}"
 
 
 def is_small(dataset: h5py.Dataset) -> bool:
