@@ -7,7 +7,6 @@ cycles); what is refused is recorded in :class:`Links` and never followed.
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Iterator
 from typing import Any
 
