@@ -77,7 +77,14 @@ def test_sls_stxm_folder(nx5d_real_data: Path) -> None:
     }
     stack = proposal["Sample_Stack_2021-03-16_128"]
     assert stack.summary.type == "NXstxm"
-    assert stack.summary.num_frames == 4
+    # a point detector rastered: every (energy, y, x) is a measured point of the scan
+    assert stack.summary.num_frames == 4 * 50 * 50
+    assert {key: proposal[key].summary.num_frames for key in shapes} == {
+        "Focus_2021-03-16_051": 625,
+        "Sample_Image_2021-03-16_095": 2500,
+        "Sample_Line_2021-03-16_096": 4050,
+        "Sample_Stack_2021-03-16_128": 10000,
+    }
     assert stack.raw["sample_x"].attrs["units"] == "\u03bcm"  # the file's Greek mu
     assert stack.raw["energy"].shape == (4,)
     assert stack.raw["energy"].attrs["units"] == "eV"
@@ -197,7 +204,7 @@ def test_plain_hdf5_opens_with_naming_rule(tmp_path: Path) -> None:
         f["exposure"] = 0.5
     scan = nx5d_core.open_repository(f"file://{tmp_path}/{{proposal}}/{{scan}}.h5")["p"]["s1"]
     raw = scan.raw
-    assert raw["images"].dims == ("images_dim_0", "images_dim_1", "images_dim_2")
+    assert raw["images"].dims == ("images_frame", "images_y", "images_x")
     assert raw["motors.theta"].values.tolist() == [0.0, 1.0, 2.0]
     assert raw.attrs["exposure"] == 0.5
     assert scan.summary.type == "hdf5"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
 import nx5d_core
 
@@ -83,3 +84,58 @@ def test_a_group_hard_linked_in_two_places_is_read_not_dropped_as_a_cycle(tmp_pa
     assert meta["sample/detector_view/distance"] == 0.5
     assert not scan.summary.dangling_links
     assert "nx5d_dangling_links" not in scan.raw.attrs
+
+
+# -- num_frames is the number of scan points (issue 25, item 3) ------------------------------
+
+
+def _signal(root: Path, shape: tuple[int, ...], *, axes: list[str] | None = None, interpretation: str | None = None, pixel_axes: tuple[int, ...] = ()) -> nx5d_core.Scan:  # fmt: skip
+    with _file(root / "p" / "s.nxs") as handle:
+        _, data = _entry(handle)
+        data.attrs["signal"] = "data"
+        data["data"] = np.zeros(shape, dtype=np.float32)
+        if interpretation:
+            data["data"].attrs["interpretation"] = interpretation
+        if axes is not None:
+            data.attrs["axes"] = axes
+            for n, name in enumerate(axes):
+                if name != ".":
+                    data[name] = np.arange(float(shape[n]))
+                    if n in pixel_axes:
+                        data[name].attrs["units"] = "pixels"
+    return _scan(root)
+
+
+def test_num_frames_counts_the_points_of_a_map(tmp_path: Path) -> None:
+    # DLS p45 (GDA): a 5 x 5 map of a point detector, axes for both motors, '.' for the detector
+    assert _signal(tmp_path / "a", (5, 5, 4, 4), axes=["y", "x", ".", "."]).summary.num_frames == 25  # fmt: skip
+    # a 29 x 78 map of diffraction patterns (pyFAI writes interpretation="spectrum")
+    assert _signal(tmp_path / "b", (29, 78, 100), interpretation="spectrum").summary.num_frames == 2262  # fmt: skip
+    # STXM raster image: every pixel is a point of the scan
+    assert _signal(tmp_path / "c", (50, 40), axes=["sample_y", "sample_x"]).summary.num_frames == 2000  # fmt: skip
+
+
+def test_num_frames_of_images_is_the_number_of_images(tmp_path: Path) -> None:
+    # a lone 2-D image is one frame, however its axes are spelled
+    assert _signal(tmp_path / "a", (128, 256)).summary.num_frames == 1
+    assert _signal(tmp_path / "b", (128, 256), axes=[".", "."]).summary.num_frames == 1
+    assert _signal(tmp_path / "c", (128, 256), interpretation="image").summary.num_frames == 1
+    # APS 9-ID-C (areaDetector NDFileNexus): 10 frames with pixel axes named
+    scan = _signal(tmp_path / "d", (10, 19, 48), axes=["times", "vertical", "horizontal"], pixel_axes=(1, 2))  # fmt: skip
+    assert scan.summary.num_frames == 10
+
+
+def test_an_entry_without_measured_data_has_no_frames_and_no_raw(tmp_path: Path) -> None:
+    from nx5d_hdf5 import Hdf5NoDataError
+
+    with _file(tmp_path / "p" / "s.nxs") as handle:  # geometry only: an NXmx-style template
+        entry = handle.create_group("entry")
+        entry.attrs["NX_class"] = "NXentry"
+        geometry = entry.create_group("instrument/detector")
+        geometry["pixel_mask"] = np.zeros((512, 512), dtype=np.int32)  # large, and not data
+        geometry["distance"] = 0.3
+    scan = _scan(tmp_path)
+    assert scan.summary.num_frames == 0
+    assert any("no measured data" in n for n in scan.summary.notes)
+    with pytest.raises(Hdf5NoDataError, match="no measured data"):
+        _ = scan.raw

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from nx5d_core.exports import lazy_exports
 
-from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
+from .errors import DanglingLinkError, Hdf5FormatError, Hdf5NoDataError, MissingFilterError
 
 _LAZY = {
     "Hdf5Proposal": ".adapter",
@@ -18,6 +18,7 @@ _LAZY = {
 __all__ = [
     "DanglingLinkError",
     "Hdf5FormatError",
+    "Hdf5NoDataError",
     "Hdf5Proposal",
     "Hdf5Repository",
     "Hdf5Scan",

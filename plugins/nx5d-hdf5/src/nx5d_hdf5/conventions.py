@@ -22,6 +22,7 @@ one more leading dimension ``frame``, and a lone 1-D signal ``point`` — never 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["Layout", "find_layout", "scalar_text"]
+__all__ = ["Layout", "fallback_names", "find_layout", "scalar_text"]
 
 _SPLIT = re.compile(r"[\s:,\[\]]+")
 
@@ -85,15 +86,21 @@ class Layout:
     """axis field -> the indices (into ``dims``) it runs along."""
     notes: list[str] = field(default_factory=list)
     """What the file declares that could not be followed (an axis named that does not exist)."""
+    detector_dims: int | None = None
+    """How many trailing dimensions belong to the detector (an image: 2), where the file says
+    so: the signal's ``interpretation``, ``.`` entries closing ``axes``, axes in pixels."""
 
     def sizes(self) -> dict[str, int]:
         """Dimension name -> length."""
         return dict(zip(self.dims, self.shape, strict=True))
 
     def scan_length(self) -> int:
-        """Frames/points of the scan: the first dimension; 1 for a lone image or a scalar."""
+        """The scan's points: the product of the dimensions that are not the detector's (a 5 x 5
+        map is 25, a line of 10 images 10); 1 for a lone image or a scalar."""
         if not self.shape:
             return 1
+        if self.detector_dims is not None:
+            return math.prod(self.shape[: max(len(self.shape) - self.detector_dims, 0)])
         if len(self.shape) == 2 and self.dims == ["y", "x"]:
             return 1
         return int(self.shape[0])
@@ -147,7 +154,49 @@ def _axes_per_dim(
     return axes
 
 
-def _fallback_names(ndim: int) -> list[str]:
+_INTERPRETATION = {"scalar": 0, "scaler": 0, "spectrum": 1, "image": 2, "rgb-image": 3, "rgba-image": 3, "vertex": 1}  # fmt: skip
+_PIXELS = {"pixel", "pixels", "px", "pixel number"}
+
+
+def _detector_dims(
+    group: h5py.Group,
+    signal: h5py.Dataset | None,
+    datasets: dict[str, h5py.Dataset],
+    axes: dict[str, list[int]],
+    ndim: int,
+) -> int | None:
+    """Trailing detector dimensions the file declares, else ``None`` (see :class:`Layout`)."""
+    if signal is not None:
+        said = scalar_text(signal.attrs.get("interpretation", ""))
+        if isinstance(said, str) and said.strip().lower() in _INTERPRETATION:
+            return min(_INTERPRETATION[said.strip().lower()], ndim)
+    listed = _names(group.attrs["axes"]) if "axes" in group.attrs else []
+    trailing = 0
+    for name in reversed(listed if len(listed) >= ndim else []):
+        if name != ".":
+            break
+        trailing += 1
+    if trailing:
+        return min(trailing, ndim) if ndim else trailing
+    pixel_dims = set()
+    for name, idx in axes.items():
+        unit = scalar_text(datasets[name].attrs.get("units", ""))
+        if len(idx) == 1 and isinstance(unit, str) and unit.strip().lower() in _PIXELS:
+            pixel_dims.add(idx[0])
+    pixels = 0
+    for dim in range(ndim - 1, -1, -1):
+        if dim not in pixel_dims:
+            break
+        pixels += 1
+    if pixels:
+        return pixels
+    if ndim and len(listed) >= ndim and all(n != "." and n in datasets for n in listed[:ndim]):
+        return 0  # every dimension is a positioner's (a raster of a point detector)
+    return None
+
+
+def fallback_names(ndim: int) -> list[str]:
+    """Dimension names where a file names none: ``point``; ``y, x``; ``frame, y, x``..."""
     if ndim == 1:
         return ["point"]
     if ndim == 2:
@@ -170,7 +219,7 @@ def _dim_names(
             and ds.shape[0] == shape[idx[0]]
         ):
             named[idx[0]] = name
-    fallback = _fallback_names(ndim)
+    fallback = fallback_names(ndim)
     out = [n if n is not None else fallback[i] for i, n in enumerate(named)]
     return [d if out.count(d) == 1 else f"{d}_{i}" for i, d in enumerate(out)]
 
@@ -202,12 +251,14 @@ def find_layout(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> Layout 
         shape = tuple(signal.shape)
         axes = _axes_per_dim(group, signal, datasets, len(shape), notes)
         dims = _dim_names(len(shape), shape, axes, datasets)
-        return Layout(convention, signal_name, dims, shape, axes, notes)
+        detector = _detector_dims(group, signal, datasets, axes, len(shape))
+        return Layout(convention, signal_name, dims, shape, axes, notes, detector)
     axes = _axes_per_dim(group, None, datasets, 0, notes)
     from_axes = _shape_from_axes(axes, datasets)
     if from_axes is not None:
+        # the signal is missing: the axes give the scan's shape, the detector's is unknown
         dims = _dim_names(len(from_axes), from_axes, axes, datasets)
-        return Layout(convention, signal_name, dims, from_axes, axes, notes)
+        return Layout(convention, signal_name, dims, from_axes, axes, notes, 0)
     arrays = [d for d in datasets.values() if d.ndim >= 1 and d.size > 1]
     if not arrays:
         return None

@@ -15,3 +15,8 @@ class DanglingLinkError(Hdf5FormatError, FileNotFoundError):
 
 class MissingFilterError(Hdf5FormatError):
     """A dataset compressed with an HDF5 filter that is not available here."""
+
+
+class Hdf5NoDataError(Hdf5FormatError):
+    """A NeXus entry that holds no measured data (no data group with a signal or axes, and no
+    array along a scan): geometry only, reflection or mmCIF tables, test files."""

@@ -13,7 +13,9 @@ Naming rules (documented in docs/tutorials/nexus.md):
   dimension is the scan's (image_key, monitors, positioners) are variables named by their path
   with ``/`` -> ``.``.
 - plain HDF5: every dataset becomes a variable named by its path with ``/`` -> ``.``, dims
-  ``<name>_dim_<i>``; datasets of one value become attrs.
+  ``<name>_point`` (1-D), ``<name>_y, <name>_x`` (2-D), ``<name>_frame, ...`` (3-D); datasets of
+  one value become attrs. The same names serve arrays of a data group that run along none of
+  its dimensions; an array of one value there is a 0-D variable. Text arrays are ``str``.
 - links that are dangling, lead outside the repository root or loop are left out and listed in
   the attr ``nx5d_dangling_links``.
 """
@@ -31,8 +33,8 @@ import xarray as xr
 
 from nx5d_core.paths import RootGuard
 
-from .conventions import Layout
-from .errors import Hdf5FormatError
+from .conventions import Layout, fallback_names
+from .errors import Hdf5FormatError, Hdf5NoDataError
 from .groups import _first_time, data_groups, datasets_of
 from .h5io import H5Array, read_dataset
 from .tree import (
@@ -65,7 +67,12 @@ def _dims_for(shape: tuple[int, ...], layout: Layout, name: str) -> list[str]:
         return dims[:n]
     if n and n <= len(full) and shape == full[-n:]:
         return dims[-n:]
-    return [f"{name}_dim_{i}" for i in range(n)]
+    return own_dims(name, n)
+
+
+def own_dims(name: str, ndim: int) -> list[str]:
+    """Dimension names for an array along no known dimension: ``name_point``, ``name_y``..."""
+    return [f"{name}_{d}" for d in fallback_names(ndim)] if ndim else []
 
 
 def _read_data_group(
@@ -113,7 +120,10 @@ def _read_data_group(
             var_dims = dims
         else:
             var_dims = _dims_for(ds.shape, layout, prefix + name)
-        data_vars[prefix + name] = (var_dims, load(ds, access), field_attrs(ds))
+        data = load(ds, access)
+        if ds.size == 1 and ds.ndim and var_dims == own_dims(prefix + name, ds.ndim):
+            var_dims, data = [], data.reshape(())  # one value along no dimension: a 0-D variable
+        data_vars[prefix + name] = (var_dims, data, field_attrs(ds))
     return data_vars, coords
 
 
@@ -134,7 +144,7 @@ def _plain(group: h5py.Group, *, load: Loader, links: Links, seen: set[Any]) -> 
                 elif obj.id not in seen:  # a dataset reached twice (hard links) is read once
                     var = path.replace("/", ".")
                     data_vars[var] = (
-                        [f"{var}_dim_{i}" for i in range(obj.ndim)],
+                        own_dims(var, obj.ndim),
                         load(obj, obj.name),
                         field_attrs(obj),
                     )
@@ -159,7 +169,7 @@ def _loader(*, path: Path, lazy: bool, guard: RootGuard, seen: set[Any], partial
         seen.add(ds.id)  # links make one dataset appear twice: load it once
         unwritten = unwritten_rows(ds)
         if not lazy or ds.ndim == 0 or ds.size <= METADATA_MAX_SIZE:
-            data = read_dataset(ds)
+            data = _decoded(read_dataset(ds))
         else:
             import dask.array as da
 
@@ -175,6 +185,16 @@ def _loader(*, path: Path, lazy: bool, guard: RootGuard, seen: set[Any], partial
         return data
 
     return load
+
+
+def _decoded(array: Any) -> Any:
+    """Text as ``str`` (HDF5 gives bytes): UTF-8, else Latin-1, as :func:`~nx5d_hdf5.tree.text`."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "SO":
+        return array
+    if array.dtype.kind == "O" and not all(isinstance(v, bytes | str) for v in array.reshape(-1)):
+        return array
+    flat = [text(v) if isinstance(v, bytes) else v for v in array.reshape(-1)]
+    return np.array(flat, dtype=str).reshape(array.shape)
 
 
 def _is_nexus(group: h5py.Group, guard: RootGuard) -> bool:
@@ -248,8 +268,14 @@ def _nexus(
             if var not in data_vars and var not in coords:
                 dims = _dims_for(ds.shape, layout, var)
                 if dims[0] != layout.dims[0]:  # aligned along the scan only
-                    dims = [layout.dims[0], *(f"{var}_dim_{i}" for i in range(1, ds.ndim))]
+                    dims = [layout.dims[0], *own_dims(var, ds.ndim)[1:]]
                 data_vars[var] = (dims, load(ds, f"{group.name}/{field_path}"), field_attrs(ds))
+    if main is None and not data_vars and not coords:
+        msg = (
+            f"{path}:{group.name}: no measured data: no NXdata group with a signal or axes and "
+            "no array along a scan (the entry's fields are in scan.metadata)"
+        )
+        raise Hdf5NoDataError(msg)
     try:
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
     except ValueError as exc:

@@ -152,6 +152,10 @@ def summary_fields(group: h5py.Group, *, zone: tzinfo, guard: RootGuard) -> dict
             )
         if layout.convention != "niac2014":
             notes.append(f"data group {main[0].name} read by the {layout.convention} convention")
+    elif nx_class(group):  # NeXus without a data group: nothing was measured
+        notes.append(
+            f"{group.name}: no NXdata group with a signal or axes: no measured data (0 frames)"
+        )
     else:
         frames, note = _largest_dataset_frames(group, guard)
         notes.append(note)
