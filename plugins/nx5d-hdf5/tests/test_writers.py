@@ -139,3 +139,19 @@ def test_an_entry_without_measured_data_has_no_frames_and_no_raw(tmp_path: Path)
     assert any("no measured data" in n for n in scan.summary.notes)
     with pytest.raises(Hdf5NoDataError, match="no measured data"):
         _ = scan.raw
+
+
+def test_bin_edges_become_centres_and_bounds(tmp_path: Path) -> None:
+    """IPNS/SNS histograms (and Mantid's NXdata): an axis of N+1 edges for N bins."""
+    with _file(tmp_path / "p" / "s.nxs") as handle:
+        _, data = _entry(handle)
+        data["counts"] = np.arange(4.0)
+        data["counts"].attrs.update({"signal": 1, "axes": "time_of_flight"})
+        data["time_of_flight"] = np.array([0.0, 10.0, 20.0, 40.0, 80.0])
+        data["time_of_flight"].attrs.update({"units": "microsecond", "axis": 1})
+    raw = _scan(tmp_path).raw
+    assert raw["counts"].dims == ("time_of_flight",)  # the dimension keeps the axis's name
+    np.testing.assert_array_equal(raw["time_of_flight"].values, [5.0, 15.0, 30.0, 60.0])
+    np.testing.assert_array_equal(raw["time_of_flight_bounds"].values[:, 0], [0.0, 10.0, 20.0, 40.0])  # fmt: skip
+    np.testing.assert_array_equal(raw["time_of_flight_bounds"].values[:, 1], [10.0, 20.0, 40.0, 80.0])  # fmt: skip
+    assert raw["time_of_flight"].attrs["units"] == "microsecond"

@@ -216,7 +216,7 @@ def _dim_names(
             and idx[0] < ndim
             and ds.ndim == 1
             and named[idx[0]] is None
-            and ds.shape[0] == shape[idx[0]]
+            and ds.shape[0] in (shape[idx[0]], shape[idx[0]] + 1)  # values, or bin edges
         ):
             named[idx[0]] = name
     fallback = fallback_names(ndim)

@@ -75,6 +75,18 @@ def own_dims(name: str, ndim: int) -> list[str]:
     return [f"{name}_{d}" for d in fallback_names(ndim)] if ndim else []
 
 
+def _bin_edges(name: str, dim: str, edges: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+    """An axis of N+1 bin edges for N bins (IPNS/SNS histograms, Mantid): the bin centres as the
+    coordinate, the edges as a ``<name>_bounds`` coordinate of (N, 2) (CF's bounds)."""
+    edges = np.asarray(edges)
+    centres = (edges[:-1] + edges[1:]) / 2 if edges.dtype.kind in "iuf" else edges[:-1]
+    bounds = np.stack([edges[:-1], edges[1:]], axis=1)
+    return {
+        name: ([dim], centres, {**attrs, "bounds": f"{name}_bounds", "nx5d_from_bin_edges": 1}),
+        f"{name}_bounds": ([dim, "bounds"], bounds, dict(attrs)),
+    }
+
+
 def _read_data_group(
     group: h5py.Group, layout: Layout, *, load: Loader, prefix: str, links: Links
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -111,6 +123,9 @@ def _read_data_group(
             and [layout.shape[i] for i in idx] == list(ds.shape)
         ):
             coords[prefix + name] = ([dims[i] for i in idx], load(ds, access), field_attrs(ds))
+            continue
+        if idx is not None and len(idx) == 1 == ds.ndim and idx[0] < len(dims) and ds.shape[0] == layout.shape[idx[0]] + 1:  # fmt: skip
+            coords.update(_bin_edges(prefix + name, dims[idx[0]], read_dataset(ds), field_attrs(ds)))  # fmt: skip
             continue
         if stored_dims is not None and name != layout.signal:
             var_dims = (
