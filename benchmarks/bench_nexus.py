@@ -3,7 +3,9 @@
 - raw of a 7,201-point scan whose every dataset is stored one element per chunk (as some
   EPICS/LabVIEW writers do) vs plain h5py reading the same datasets (target <= 1.5x);
 - the summary of one scan in a 100-entry file, and the summaries of all 100 (target <= 50 ms
-  for one).
+  for one);
+- open + raw of small real NeXus scans (``shared/data``) vs plain h5py opening the file and
+  reading the datasets ``raw`` holds (target <= 1.5x).
 
 Run: .venv/bin/python benchmarks/bench_nexus.py
 """
@@ -100,6 +102,58 @@ def main() -> None:
         target="(target <= 50 ms)",
     )
     report("summaries of all 100 scans", median_time(all_of_them, repeat=3))
+    small_real_files()
+
+
+def small_real_files() -> None:
+    import nx5d_core
+    from nx5d_core.testing.fixtures import find_real_data
+
+    real = find_real_data(Path(__file__).parent)
+    if real is None:
+        print("small real NeXus files: shared/data/real not found, skipped")
+        return
+    for relative in (
+        "../nexus-conventions/writer_1_3/writer_1_3__niac2014.h5",
+        "APS/9-ID-C_SAXS/2016-06_IN625_775C/nexus-example.hdf5",
+        "SLS/STXM/2021-03-16/Sample_Line_2021-03-16_096.hdf5",
+    ):
+        path = (real / relative).resolve()
+        if not path.is_file():
+            continue
+        scan = nx5d_core.open_repository(str(path), index=False)[path.stem]
+        scan = scan[scan.keys()[0]]
+        read = [f"{scan.summary.entry}/{n}" for n in _paths_read(scan)]
+
+        def adapter(p: Path = path) -> None:
+            proposal = nx5d_core.open_repository(str(p), index=False)[p.stem]
+            _ = proposal[proposal.keys()[0]].raw
+
+        def plain(p: Path = path, names: list[str] = read) -> None:
+            with h5py.File(p, "r") as f:
+                for name in names:
+                    f[name][()]
+
+        t_adapter = median_time(adapter, repeat=7)
+        t_plain = median_time(plain, repeat=7)
+        report(f"open + raw of {path.name} ({len(read)} datasets)", t_adapter)
+        report("  plain h5py opening it and reading the same datasets", t_plain)
+        report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
+
+
+def _paths_read(scan: object) -> list[str]:
+    """The datasets of the scan's entry that raw reads (its variables' sources, by name)."""
+    with h5py.File(scan.file, "r") as f:  # type: ignore[attr-defined]
+        entry = f[scan.summary.entry]  # type: ignore[attr-defined]
+        found: list[str] = []
+        names = {str(n).rsplit(".", 1)[-1] for n in scan.raw.variables}  # type: ignore[attr-defined]
+
+        def visit(name: str, obj: object) -> None:
+            if isinstance(obj, h5py.Dataset) and name.rsplit("/", 1)[-1] in names:
+                found.append(name)
+
+        entry.visititems(visit)
+        return found
 
 
 if __name__ == "__main__":
