@@ -573,3 +573,71 @@ def test_apps_in_one_process_keep_their_own_settings() -> None:
     assert (theirs.response_bytesize_limit, mine.response_bytesize_limit) == (MiB, 256 * MiB)
     assert mine.single_user_api_key == KEY
     assert theirs.single_user_api_key != KEY
+
+
+@pytest.mark.slow
+def test_the_guarantees_hold_on_an_nx5d_serve_process(tmp_path: Path) -> None:
+    """The items above once more, against ``nx5d serve`` as an operator starts it."""
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "r", scans={"20210205": ["091726", "101500"]}, delays=2, loops=1)  # fmt: skip
+    frame = root / "20210205" / "101500" / "image00003.tiff"
+    frame.write_bytes(frame.read_bytes()[:200])
+    port = _free_port()
+    command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--api-key", KEY, "--max-response-mb", "8", "--send-timeout", "1"]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Apikey {KEY}"}
+    try:
+        assert _wait(server, url)
+        with _http() as http:
+            # 1. no route without a key; zarr not mounted even with one
+            assert http.get(f"{url}/zarr/v2/20210205/091726/images/0.0.0").status_code == 404
+            assert http.get(f"{url}/api/v1/array/full/20210205/091726/images?slice=0").status_code == 401  # fmt: skip
+            assert http.get(f"{url}/zarr/v3/20210205/zarr.json", headers=headers).status_code == 404
+            # 3. larger than the limit (42 frames, 16 MB > 8 MiB): 413 before reading
+            assert http.get(f"{url}/api/v1/node/full/20210205/091726", headers=headers).status_code == 413  # fmt: skip
+            assert http.get(f"{url}/api/v1/array/full/20210205/091726/images?slice=0", headers=headers).status_code == 200  # fmt: skip
+            # 4. a bad query is the client's error
+            bad = http.get(f"{url}/api/v1/search/20210205?filter[nosuch][condition][x]=1", headers=headers)  # fmt: skip
+            assert bad.status_code == 400
+            # 5. a scan copied in is listed
+            shutil.copytree(root / "20210205" / "091726", root / "20210205" / "120000")
+            deadline = time.monotonic() + 10
+            while True:
+                listing = http.get(f"{url}/api/v1/search/20210205", headers=headers)
+                assert listing.status_code == 200, listing.text
+                if [d["id"] for d in listing.json()["data"]] == ["091726", "101500", "120000"]:
+                    break
+                assert time.monotonic() < deadline, listing.json()
+                time.sleep(0.5)
+            # 6. no server path in an error
+            broken = http.get(f"{url}/api/v1/array/full/20210205/101500/images?slice=3", headers=headers)  # fmt: skip
+            assert broken.status_code == 422
+            assert "image00003.tiff" in broken.text
+            assert str(tmp_path) not in broken.text
+        # 7. a client that stops reading 20 frames (7.6 MB) is cut off; the server goes on
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        request = f"GET /api/v1/array/full/20210205/091726/images?slice=0:20&format=application/octet-stream HTTP/1.1\r\nHost: x\r\nAuthorization: Apikey {KEY}\r\nAccept-Encoding: identity\r\n\r\n"  # fmt: skip
+        sock.sendall(request.encode())
+        time.sleep(4)
+        received = 0
+        sock.settimeout(10)
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except (ConnectionResetError, TimeoutError):
+            pass
+        sock.close()
+        assert received < 20 * 195 * 487 * 4
+        assert _raw_get(url, "/healthz") == 200
+        client = from_uri(url, api_key=KEY)
+        try:
+            assert list(client["20210205"]) == ["091726", "101500", "120000"]
+        finally:
+            client.context.close()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
