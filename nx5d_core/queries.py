@@ -45,6 +45,8 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "ge": operator.ge,
 }
 _WORD = re.compile(r"\w+", re.UNICODE)
+TIME_FIELDS = frozenset({"time", "end_time"})
+"""Summary fields that hold times: a comparison with text parses it at once."""
 
 
 def parse_time(value: datetime | date | str, *, zone: tzinfo | None = None) -> datetime:
@@ -112,6 +114,8 @@ def _comparable(field: Any, value: Any) -> tuple[Any, Any] | None:
     if field is None or value is None:
         return None
     if isinstance(field, datetime):
+        if isinstance(value, str):
+            return field, parse_time(value)  # a text that is no time is the query's error
         try:
             return field, parse_time(value)
         except (ValueError, TypeError, AttributeError):
@@ -137,6 +141,8 @@ class Comparison(Query):
         if self.op not in _OPS:
             msg = f"comparison operator {self.op!r} on {self.key!r}: use one of {', '.join(_OPS)}"
             raise ValueError(msg)
+        if self.key in TIME_FIELDS and isinstance(self.value, str):
+            parse_time(self.value)  # raises naming the text: never "no scan matches"
 
     def matches(self, fields: dict[str, Any]) -> bool:
         pair = _comparable(_field(fields, self.key), self.value)

@@ -80,6 +80,12 @@ def test_search_without_a_match_or_with_bad_text(
     assert "no scan" in capsys.readouterr().err
     assert main(["search", str(root), "type = 'x'"]) == 2
     assert "cannot read the query" in capsys.readouterr().err
+    # a date that is none is the query's error, never "no scan matches"
+    for text in ("time > '2021-13-45'", "end_time < 'tomorrow-ish'"):
+        assert main(["search", str(root), text]) == 2
+        err = capsys.readouterr().err
+        assert "is not a time" in err
+        assert "no scan" not in err
 
 
 def test_index_command_and_no_index(

@@ -61,8 +61,9 @@ def open_target(args: argparse.Namespace, *, need_store: bool = False) -> Reposi
     store = _spice_spec(args, configured)
     if need_store and store is None:
         msg = (
-            "this command writes spice records and no store is named: give --spice PATH, a "
-            f"'spice:' entry in the named config, or set {SPICE_ENV}"
+            "no spice store is named (an unnamed one is empty: reading it would show nothing, "
+            f"writing to it would lose the record): give --spice PATH, a 'spice:' entry in the "
+            f"named config, or set {SPICE_ENV}"
         )
         raise UsageError(msg)
     from ..options import parse_option
@@ -244,9 +245,9 @@ def _print_record(record: Any) -> None:
 
 def spice(args: argparse.Namespace) -> None:
     """``nx5d spice TARGET PROPOSAL OP ...``."""
-    from .parser import WRITING_OPS
-
-    store = open_target(args, need_store=args.op in WRITING_OPS)[args.proposal].spice
+    # reads need a store as much as writes: an unnamed one is empty, and "{}" would look like
+    # an answer
+    store = open_target(args, need_store=True)[args.proposal].spice
     op = args.op
     if op == "seed":
         _print_record(store.seed(args.handle, _data(args.data), type=args.type, author=args.author))

@@ -6,8 +6,6 @@ import argparse
 
 __all__ = ["build_migrate_parser", "build_parser"]
 
-WRITING_OPS = {"seed", "update", "anchor", "revert", "delete", "import"}
-
 
 def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
     # nested parsers must not overwrite what the outer one parsed: SUPPRESS their defaults
