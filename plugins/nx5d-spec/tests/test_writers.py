@@ -120,3 +120,20 @@ def test_single_space_labels_split_where_the_count_allows_one_way(
     from nx5d_spec.scan_data import split_labels
 
     assert split_labels(labels, width) == expected
+
+
+def test_a_pattern_lists_only_spec_files(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``{proposal}.001#{scan}`` also matches XDI files (APS 13-ID-E names them ``.001`` too)."""
+    from nx5d_spec import SpecFormatError
+    from nx5d_spec.sample import write_spec
+
+    for name in ("fexanes_a", "fexanes_b"):
+        (tmp_path / f"{name}.001").write_text(
+            "# XDI/1.0 GSE/1.0\n# Column.1: energy eV\n7100 0.1\n"
+        )
+    pattern = f"file://{tmp_path}/{{proposal}}.001#{{scan}}"
+    with pytest.raises(SpecFormatError, match="is a SPEC file .*'fexanes_a', 'fexanes_b'"):
+        nx5d_core.open_repository(pattern, adapter="spec").keys()
+    write_spec(tmp_path / "sample.001", scans=(1,))
+    assert nx5d_core.open_repository(pattern, adapter="spec").keys() == ["sample"]
+    assert "2 matching file(s) are not SPEC and are left out: fexanes_a, fexanes_b" in caplog.text

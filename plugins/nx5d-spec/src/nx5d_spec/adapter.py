@@ -25,6 +25,7 @@ from nx5d_core.paths import file_identity
 
 from . import about
 from .block import naive_date, parse_date, read_block, read_header, writer_zone
+from .errors import SpecFormatError
 from .index import SpecIndex, read_index
 from .scan_data import command_motors, points_of, split_labels
 
@@ -119,7 +120,37 @@ class SpecRepository(Repository):
                 self.pattern.format(proposal=self.only_proposal).path, what="a SPEC file"
             )
             return [self.only_proposal]
-        return self.pattern.list_proposals(guard=self.guard)
+        listed = list(self.pattern.list_proposals(guard=self.guard))
+        if not self.pattern.is_local:
+            return listed
+        return self._spec_files_only(listed)
+
+    def _spec_files_only(self, keys: list[str]) -> list[str]:
+        """The keys whose files are SPEC (``#F``/``#E``/``#S`` in their first 4 KB). Files the
+        pattern matches that are not SPEC are left out and named in a warning; when none is
+        SPEC, an error says so (never a listing of files that are not SPEC)."""
+        from .index import looks_like_spec
+
+        spec, other = [], []
+        for key in keys:
+            path = Path(self.pattern.format(proposal=key).path)
+            try:
+                with path.open("rb") as handle:
+                    (spec if looks_like_spec(handle.read(4096)) else other).append(key)
+            except OSError:
+                spec.append(key)  # reading it later reports the problem with the file's name
+        if other and not spec:
+            shown = ", ".join(repr(k) for k in other[:5]) + (" ..." if len(other) > 5 else "")
+            msg = f"no file that {self.pattern.path} matches is a SPEC file (no #F/#E/#S lines): {shown}"  # fmt: skip
+            raise SpecFormatError(msg)
+        if other:
+            logger.warning(
+                "%s: %d matching file(s) are not SPEC and are left out: %s",
+                self.pattern.path,
+                len(other),
+                ", ".join(other[:5]),
+            )
+        return spec
 
 
 class SpecProposal(Proposal):
