@@ -86,7 +86,8 @@ def open_repository(
                 names = ", ".join(sorted(i.name for i in candidates))
                 msg = f"several adapters can open {url!r}: {names}; choose one with adapter=..."
             else:
-                msg = f"no installed adapter recognises {url!r}; pass adapter=... Installed: {listing or 'none'}"
+                held = _what_a_folder_holds(url)
+                msg = f"no installed adapter recognises {url!r}{held}; pass adapter=... Installed: {listing or 'none'}"  # fmt: skip
             raise AdapterGuessError(msg)
         cls = candidates[0].cls
         logger.info("opening %r with adapter %r", url, cls.name)
@@ -99,3 +100,28 @@ def open_repository(
     if index is not None:
         repository.use_index(index)
     return repository
+
+
+def _what_a_folder_holds(url: str) -> str:
+    """`` (a folder holding: a/ 3 .h5; b/ 1 .dat ...)`` for a local folder, else ``""``: so that
+    a folder of several formats is seen as such (an adapter claims one layout, not a mixture)."""
+    from collections import Counter
+    from pathlib import Path
+
+    path = Path(url.removeprefix("file://"))
+    if "://" in str(path) or not path.is_dir():
+        return ""
+
+    def kinds(folder: Path) -> str:
+        found = Counter(p.suffix or "(no suffix)" for p in folder.iterdir() if p.is_file())
+        return ", ".join(f"{n} {suffix}" for suffix, n in found.most_common(3))
+
+    try:
+        listed = sorted(path.iterdir())[:12]
+        parts = [f"files {kinds(path)}"] if any(p.is_file() for p in listed) else []
+        parts += [f"{p.name}/ {kinds(p) or 'no files'}" for p in listed if p.is_dir()][:6]
+    except OSError:
+        return ""
+    if not parts:
+        return ""
+    return f" (a folder holding: {'; '.join(parts)}: one adapter reads one layout, name a part of it)"  # fmt: skip

@@ -212,3 +212,24 @@ def test_paths_are_printed_normalised(tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{tmp_path}/empty/{{proposal}}" in err
     assert "/../" not in err
     assert "//" not in err.replace("file://", "")
+
+
+def test_ls_of_a_folder_of_several_formats_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    """A beamline folder with HDF5 in one folder and SPEC in another is no HDF5 repository: the
+    guess names what the folder holds (it listed the HDF5 folder alone, exit 0); naming the
+    adapter lists the HDF5 folders and warns about the others."""
+    import h5py
+    import numpy as np
+    from nx5d_spec.sample import write_spec
+
+    (tmp_path / "a").mkdir()
+    with h5py.File(tmp_path / "a" / "s.h5", "w") as handle:
+        handle["data"] = np.arange(3.0)
+    write_spec(tmp_path / "b" / "fourc.dat", scans=(1,))
+    assert main(["ls", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "no installed adapter recognises" in err
+    assert "a/ 1 .h5; b/ 1 .dat" in err
+    assert main(["ls", str(tmp_path), "--adapter", "hdf5"]) == 0
+    assert capsys.readouterr().out.split() == ["a"]
+    assert "folders without HDF5 files are not proposals: b" in caplog.text

@@ -86,7 +86,7 @@ class Hdf5Repository(Repository):
         super().__init__(url, spice=spice, allow_outside=allow_outside)
         self._pointed_folder: str | None = None
         if "{" not in url:
-            pointed = point_at(Path(url.removeprefix("file://")))
+            pointed = point_at(Path(url.removeprefix("file://")), strict=False)
             if pointed is None:
                 msg = (
                     f"{url!r} is not an HDF5 file nor a folder of HDF5 files (or of folders of "

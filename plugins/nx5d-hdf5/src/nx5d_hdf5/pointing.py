@@ -10,6 +10,7 @@ where there is one. Anything else keeps the pattern form.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections import Counter
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["HDF5_SUFFIX", "Pointed", "point_at"]
+logger = logging.getLogger(__name__)
 
 HDF5_SUFFIX = re.compile(r"\.(h5|hdf5|hdf|he5|nxs|nx5|nexus)\Z", re.IGNORECASE)
 _SAMPLE = 200  # folder entries looked at to decide what a folder holds
@@ -44,14 +46,26 @@ def _hdf5_files(folder: Path) -> list[str]:
     return out
 
 
+def _has_files(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.is_file() and not e.name.startswith(".") for e in entries)
+    except OSError:
+        return False
+
+
 def _suffix(names: list[str]) -> str | None:
     """The one HDF5 suffix every file has, or ``None`` if they differ (keys are then file names)."""
     found = Counter(HDF5_SUFFIX.search(n).group(0) for n in names)  # type: ignore[union-attr]
     return next(iter(found)) if len(found) == 1 else None
 
 
-def point_at(path: Path) -> Pointed | None:
-    """The pattern for ``path`` (a file, a folder of files, a folder of folders), else ``None``."""
+def point_at(path: Path, *, strict: bool = True) -> Pointed | None:
+    """The pattern for ``path`` (a file, a folder of files, a folder of folders), else ``None``.
+
+    A folder of folders some of which hold files but no HDF5 file is a mixture: ``None`` when
+    ``strict`` (guessing an adapter never claims it), else the HDF5 folders, the others named in
+    a warning (the operator chose the adapter)."""
     if path.is_file():
         found = HDF5_SUFFIX.search(path.name)
         if found is None:
@@ -70,8 +84,13 @@ def point_at(path: Path) -> Pointed | None:
             folders = [Path(e.path) for e in entries if e.is_dir()]
     except OSError:
         return None
-    inner = [name for folder in sorted(folders)[:_SAMPLE] for name in _hdf5_files(folder)]
-    if not inner:
-        return None
+    per_folder = {folder: _hdf5_files(folder) for folder in sorted(folders)[:_SAMPLE]}
+    inner = [name for names in per_folder.values() for name in names]
+    others = [f.name for f, names in per_folder.items() if not names and _has_files(f)]
+    if not inner or (others and strict):
+        return None  # no HDF5 here, or folders of other files beside: not an HDF5 repository
+    if others:
+        logger.warning("%s: folders without HDF5 files are not proposals: %s", path, ", ".join(others[:5]))  # fmt: skip
+
     suffix = _suffix(inner)
     return Pointed(f"{path}/{{proposal}}/{{scan}}{suffix or ''}", None, True)
