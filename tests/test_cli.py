@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,42 @@ def test_ls_of_a_folder_of_several_formats_says_so(tmp_path: Path, capsys: pytes
     assert main(["ls", str(tmp_path), "--adapter", "hdf5"]) == 0
     assert capsys.readouterr().out.split() == ["a"]
     assert "folders without HDF5 files are not proposals: b" in caplog.text
+
+
+def test_options_stand_anywhere_after_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """docs/cli.md: --adapter, --spice, --option and --no-index may stand anywhere after the
+    command, between the positionals too; --version; a busy port is said before "serving"."""
+    from nx5d_udkm.sample import make_repository
+
+    root = str(make_repository(tmp_path / "r", scans={"20210205": ["091726"]}, delays=2, loops=1))
+    opts = ["--adapter", "udkm", "--option", "reduce=2", "--no-index"]
+    placements = {
+        "ls": [
+            [root, "20210205", "091726", *opts],
+            [root, *opts, "20210205", "091726"],
+            [root, "20210205", *opts, "091726"],
+            [*opts, root, "20210205", "091726"],
+            [root, "--option", "reduce=2", "20210205", "--adapter", "udkm", "091726", "--no-index"],
+        ],
+        "show": [[root, "20210205", "091726", *opts], [root, *opts, "20210205", "091726"]],
+        "search": [[root, "num_frames > 1", *opts], [root, *opts, "num_frames > 1"]],
+    }
+    for command, variants in placements.items():
+        outputs = []
+        for argv in variants:
+            assert main([command, *argv]) == 0, (command, argv, capsys.readouterr().err)
+            outputs.append(capsys.readouterr().out)
+        assert all(out == outputs[0] for out in outputs), command
+        assert outputs[0].strip()
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("nx5d_core ")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", root, "--port", str(port), "--api-key", "k3y"]) == 2
+    captured = capsys.readouterr()
+    assert f"cannot listen on 127.0.0.1:{port}" in captured.err
+    assert "serving" not in captured.err

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,23 @@ def _for_the_command_line(message: str) -> str:
     )
 
 
+def parse_intermixed(parser: argparse.ArgumentParser, given: list[str]) -> argparse.Namespace:
+    """``given`` parsed with options anywhere after the command, between or after its
+    positionals (``nx5d ls ROOT --option reduce=2 P S``): argparse alone would stop filling
+    optional positionals at the first option. Commands with their own sub-commands (``spice``)
+    are parsed as they are."""
+    commands: dict[str, argparse.ArgumentParser] = getattr(parser, "nx5d_commands", {})
+    at = next((n for n, a in enumerate(given) if not a.startswith("-")), len(given))
+    name = given[at] if at < len(given) else None
+    leaf = commands.get(name or "")
+    if leaf is None or any(isinstance(a, argparse._SubParsersAction) for a in leaf._actions):
+        return parser.parse_args(given)
+    head = parser.parse_args([*given[:at], "adapters"])  # the global options (-v)
+    args = leaf.parse_intermixed_args(given[at + 1 :])
+    args.verbose, args.command = head.verbose, name
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (errors are printed, not raised): 1 for errors in the
     data or the request, 2 for a command that cannot run as given."""
@@ -41,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             [a for a in given if a not in ("spice", "migrate")][:]
         )
     else:
-        args = build_parser().parse_args(given)
+        args = parse_intermixed(build_parser(), given)
     _configure_logging(args.verbose)
     try:
         args.func(args)

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"nx5d_core {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("adapters", help="list installed adapters").set_defaults(func=commands.adapters)
     sub.add_parser("recipes", help="list installed recipes and their spice types").set_defaults(
@@ -64,13 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     served.set_defaults(func=serve)
 
     ls = repository("ls", "list proposals, the scans of a proposal, or a scan's variables")
-    ls.add_argument("proposal", nargs="?")
-    ls.add_argument("scan", nargs="?")
+    ls.add_argument("proposal", nargs="?", help="a proposal key (default: list the proposals)")
+    ls.add_argument("scan", nargs="?", help="a scan key (default: list the proposal's scans)")
     ls.set_defaults(func=commands.ls)
 
     show = repository("show", "everything about one scan: summary, variables, metadata")
-    show.add_argument("proposal")
-    show.add_argument("scan")
+    show.add_argument("proposal", help="the proposal key")
+    show.add_argument("scan", help="the scan key")
     show.set_defaults(func=commands.show)
 
     index = repository("index", "rebuild the summary index of a repository (every scan read again)")
@@ -91,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(func=commands.search)
 
     cook = repository("cook", "cook many scans in parallel into NeXus files")
-    cook.add_argument("proposal")
+    cook.add_argument("proposal", help="the proposal key")
     cook.add_argument("scans", nargs="*", help="scan keys (default: every scan)")
     cook.add_argument("--out", required=True, help="folder for the NeXus files and summary.tsv")
     cook.add_argument(
@@ -109,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     cook.set_defaults(func=commands.cook)
 
     spice = repository("spice", "the versioned processing parameters of a proposal")
-    spice.add_argument("proposal")
+    spice.add_argument("proposal", help="the proposal key")
     ops = spice.add_subparsers(dest="op", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--author")
@@ -154,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", help="output folder (default: the user cache dir)")
     demo.add_argument("--frames", type=int, default=None, help="frames per sample scan")
     demo.set_defaults(func=commands.demo)
+    parser.nx5d_commands = dict(sub.choices)  # type: ignore[attr-defined]
     return parser
 
 

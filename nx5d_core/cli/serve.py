@@ -16,7 +16,7 @@ def add_serve_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
     )
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     p.add_argument(
         "--api-key", help="the key clients send (default: $NX5D_API_KEY, else a new one, printed)"
     )
@@ -45,6 +45,22 @@ def add_serve_parser(p: argparse.ArgumentParser) -> None:
         default=30.0,
         help="seconds a client may leave a response chunk unread before it is cut off",
     )
+
+
+def _check_free(host: str, port: int) -> None:
+    """A usage error now, before "serving" is printed, when ``port`` cannot be listened on."""
+    import socket
+
+    from .commands import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            msg = f"cannot listen on {host}:{port} ({exc.strerror or exc}): another server uses it; choose another --port"  # fmt: skip
+            raise UsageError(msg) from None
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -96,5 +112,6 @@ def serve(args: argparse.Namespace) -> None:
         include_paths=args.include_paths,
         limits=limits,
     )
+    _check_free(args.host, args.port)
     print(f"serving {repo.url} at http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
