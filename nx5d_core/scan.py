@@ -43,6 +43,7 @@ class Scan(Caches):
         self._summary_digest: str | None = None
         self._summary_json: str | None = None
         self._summary_sources = ""
+        self._summary_seen: Fingerprint | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -122,12 +123,23 @@ class Scan(Caches):
 
     @property
     def summary(self) -> ScanSummary:
-        """The scan's summary (cached). Errors from the adapter are raised as they are."""
+        """The scan's summary, cached while the files it is read from are unchanged (checked by
+        their cheap fingerprint at each access, so a held scan sees its growth). Errors from the
+        adapter are raised as they are."""
+        if self._summary is not None or self._summary_json is not None:
+            current = self._summary_fingerprint()
+            if self._summary_seen is not None and current != self._summary_seen:
+                logger.info("%s: its files changed: the summary is read again", self._where())
+                self._summary = self._summary_json = self._summary_digest = None
+            self._summary_seen = current
         if self._summary is None and self._summary_json is not None:
             from .index.sync import restore  # stored by the summary index, checked by fingerprint
 
             self._summary, self._summary_json = restore(self, self._summary_json), None
         if self._summary is None:
+            self._summary_seen = (
+                self._summary_fingerprint()
+            )  # before the read: a change in it shows
             try:
                 summary = self._get_summary()
             except Exception as exc:
@@ -364,6 +376,7 @@ class Scan(Caches):
         "_summary_digest": lambda: None,
         "_summary_json": lambda: None,
         "_summary_sources": str,
+        "_summary_seen": lambda: None,
     }
 
     def refresh(self) -> None:

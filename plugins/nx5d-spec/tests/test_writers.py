@@ -137,3 +137,22 @@ def test_a_pattern_lists_only_spec_files(tmp_path: Path, caplog: pytest.LogCaptu
     write_spec(tmp_path / "sample.001", scans=(1,))
     assert nx5d_core.open_repository(pattern, adapter="spec").keys() == ["sample"]
     assert "2 matching file(s) are not SPEC and are left out: fexanes_a, fexanes_b" in caplog.text
+
+
+def test_a_held_scan_sees_its_growth_and_a_vanished_scan_says_so(tmp_path: Path) -> None:
+    """SPEC appends a scan's points as they are measured: a scan object held from before sees
+    them in its summary as in raw; a scan gone from a replaced file raises the framework's
+    not-found error naming what exists (it raised a bare KeyError('3'))."""
+    from nx5d_spec.sample import HEADER, scan_text
+
+    path = tmp_path / "s.dat"
+    full = HEADER.format(name="s.dat") + scan_text(3, points=9)
+    path.write_text("".join(full.splitlines(keepends=True)[:-7]))  # three points so far
+    repo = nx5d_core.open_repository(str(path), index=False)
+    scan = repo["s"]["3"]
+    assert (scan.summary.num_frames, scan.raw.sizes["point"]) == (3, 3)
+    path.write_text(full)  # six more points
+    assert (scan.summary.num_frames, scan.raw.sizes["point"]) == (9, 9)
+    path.write_text(HEADER.format(name="s.dat") + scan_text(1, points=3))
+    with pytest.raises(nx5d_core.KeyNotFoundError, match=r"scan '3' not found in .*s.dat; 1 scans exist, e.g. '1'"):  # fmt: skip
+        _ = scan.raw

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nx5d_core.errors import KeyNotFoundError
 from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import SpecFormatError
@@ -79,11 +80,18 @@ class SpecIndex:
         return [s.key for s in self.scans]
 
     def scan(self, key: str) -> ScanEntry:
-        """The entry of scan ``key`` (``KeyError`` if absent)."""
+        """The entry of scan ``key``.
+
+        Raises
+        ------
+        KeyNotFoundError
+            (a ``KeyError``) naming the file and its closest scans: the scan is not (or no
+            longer: the file was replaced) in the file.
+        """
         for entry in self.scans:
             if entry.key == key:
                 return entry
-        raise KeyError(key)
+        raise KeyNotFoundError(key, kind="scan", where=str(self.path), candidates=self.keys())
 
     def lines(self, start: int, end: int) -> list[bytes]:
         """The lines between two byte offsets."""
