@@ -273,3 +273,28 @@ def test_options_stand_anywhere_after_the_command(tmp_path: Path, capsys: pytest
     captured = capsys.readouterr()
     assert f"cannot listen on 127.0.0.1:{port}" in captured.err
     assert "serving" not in captured.err
+
+
+def test_show_prints_a_summary_and_the_rest_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A real SLS STXM scan has 936 metadata entries: show gives the first 20 and says how to
+    see the rest."""
+    import h5py
+    import numpy as np
+
+    (tmp_path / "p").mkdir()
+    with h5py.File(tmp_path / "p" / "s.h5", "w") as handle:
+        entry = handle.create_group("entry")
+        entry.attrs["NX_class"] = "NXentry"
+        data = entry.create_group("data")
+        data.attrs.update({"NX_class": "NXdata", "signal": "counts"})
+        data["counts"] = np.arange(5.0)
+        for n in range(300):
+            entry[f"instrument/motor_{n:03d}"] = float(n)
+    args = ["show", str(tmp_path), "p", "s", "--adapter", "hdf5"]
+    assert main(args) == 0
+    short = capsys.readouterr().out.splitlines()
+    assert len(short) < 60
+    assert "... 280 more: nx5d show ... --metadata" in short[-1]
+    assert main([*args, "--metadata"]) == 0
+    whole = capsys.readouterr().out
+    assert "instrument/motor_299: 299.0" in whole

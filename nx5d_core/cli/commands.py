@@ -216,17 +216,31 @@ def search(args: argparse.Namespace) -> None:
         raise NothingMatched(msg)
 
 
+SHOWN_METADATA = 20
+"""Metadata entries ``nx5d show`` prints without ``--metadata`` (real files hold hundreds)."""
+
+
 def show(args: argparse.Namespace) -> None:
-    """``nx5d show TARGET PROPOSAL SCAN``: summary, every variable with its shape, metadata."""
+    """``nx5d show TARGET PROPOSAL SCAN [--metadata]``: summary, every variable with its shape,
+    the first metadata entries (all of them with ``--metadata``)."""
     scan = open_target(args)[args.proposal][args.scan]
     print("summary:")
     for name, value in scan.summary.model_dump().items():
-        print(f"  {name}: {value}")
+        print(f"  {name}: {_short(value)}")
     _variables(scan, full=True)
     metadata = scan.metadata
-    print(f"metadata ({len(metadata)} entries):")
-    for name, value in metadata.items():
-        print(f"  {name}: {value}")
+    every = getattr(args, "metadata", False)
+    shown = list(metadata.items()) if every else list(metadata.items())[:SHOWN_METADATA]
+    print(f"metadata ({len(metadata)} entries{'' if every or len(shown) == len(metadata) else f', the first {len(shown)}'}):")  # fmt: skip
+    for name, value in shown:
+        print(f"  {name}: {value if every else _short(value)}")
+    if len(shown) < len(metadata):
+        print(f"  ... {len(metadata) - len(shown)} more: nx5d show ... --metadata")
+
+
+def _short(value: Any, *, width: int = 100) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _data(text: str | None) -> dict[str, Any]:

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = repository("show", "everything about one scan: summary, variables, metadata")
     show.add_argument("proposal", help="the proposal key")
     show.add_argument("scan", help="the scan key")
+    show.add_argument(
+        "--metadata",
+        action="store_true",
+        help="every metadata entry, whole (default: the first 20)",
+    )
     show.set_defaults(func=commands.show)
 
     index = repository("index", "rebuild the summary index of a repository (every scan read again)")
