@@ -325,3 +325,21 @@ def test_scan_table_has_one_row_per_point_whatever_the_shapes() -> None:
     assert table.attrs["nx5d_left_out"] == ["b"]
     with pytest.raises(NoTableError, match="scan 'single' of proposal 'p': nothing to tabulate"):
         repo["p"]["single"].table()
+
+
+def test_a_warning_per_scan_is_aggregated(caplog: pytest.LogCaptureFixture) -> None:
+    """20,000 scans without the same file: 3 lines and a count at 10, 100, 1000 and 10,000."""
+    import logging
+
+    from nx5d_core.logs import RepeatFilter
+
+    log = logging.getLogger("nx5d_test_repeats")
+    log.addFilter(RepeatFilter(show=3))
+    with caplog.at_level(logging.WARNING, logger="nx5d_test_repeats"):
+        for n in range(20_000):
+            log.warning("scan %s: parameters.txt unreadable", n)
+        log.warning("another message")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[:3] == [f"scan {n}: parameters.txt unreadable" for n in range(3)]
+    assert [line.split("[")[1] for line in lines[3:-1]] == [f"repeated {n} times so far; the others not shown]" for n in (10, 100, 1000, 10_000)]  # fmt: skip
+    assert lines[-1] == "another message"

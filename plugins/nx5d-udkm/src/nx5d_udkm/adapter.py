@@ -22,6 +22,7 @@ from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, Spice
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_files, fingerprint_names
+from nx5d_core.logs import quiet_repeats
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 
 from . import about
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .remote import RemoteFolder
 
 __all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
-logger = logging.getLogger(__name__)
+logger = quiet_repeats(logging.getLogger(__name__))  # warnings given per scan
 
 _IMAGE = re.compile(r"image(\d+)\.tiff?\Z")
 Roi = tuple[int, int, int, int]
