@@ -46,8 +46,9 @@ class Limits:
     budget_wait_seconds: float = 60.0
     send_timeout_seconds: float = 30.0
     """A response chunk a client has not taken in this time ends the connection."""
-    min_send_rate: float = 1 * MiB
-    """Bytes per second a client must take on average (after the first send timeout)."""
+    min_send_rate: float = MiB / 8
+    """Bytes per second a client must take on average (after the first send timeout): 128 KiB/s
+    (1 Mbit/s) lets a remote user on a slow link finish a full-size response in half an hour."""
 
     def __post_init__(self) -> None:
         if self.max_response_bytes <= 0 or self.read_budget_bytes < self.max_response_bytes:
