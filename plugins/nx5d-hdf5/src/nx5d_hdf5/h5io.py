@@ -22,6 +22,7 @@ __all__ = [
     "H5Array",
     "inspect_link",
     "link_problem",
+    "member",
     "open_file",
     "open_path",
     "read_dataset",
@@ -79,6 +80,21 @@ def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | Non
     """``None`` if ``group[name]`` may be read, else why not (dangling, outside the root, a cycle)."""
     problem = link_problem(group, name, guard=guard)
     return None if problem is None else str(problem)
+
+
+def member(
+    group: h5py.Group, name: str, *, guard: RootGuard
+) -> tuple[Any, OutsideRootError | DanglingLinkError | None]:
+    """``(group[name], None)`` where it may be read, else ``(None, why not)``: one lookup of a
+    hard link (the common case), every hop checked for soft and external ones."""
+    link = group.get(name, getlink=True)
+    if isinstance(link, h5py.HardLink):
+        obj = group.get(name)
+        problem = virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
+    else:
+        problem = link_problem(group, name, guard=guard)
+        obj = group[name] if problem is None else None
+    return (None, problem) if problem is not None else (obj, None)
 
 
 def link_problem(

@@ -1,6 +1,6 @@
 """Walking an HDF5 group safely: members behind checked links, fields outside data groups, text.
 
-Every member goes through :func:`~nx5d_hdf5.h5io.inspect_link` (dangling, outside the root,
+Every member goes through :func:`~nx5d_hdf5.h5io.member` (dangling, outside the root,
 cycles); what is refused is recorded in :class:`Links` and never followed.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from nx5d_core.paths import RootGuard
 
 from .conventions import scalar_text
-from .h5io import inspect_link
+from .h5io import member
 
 __all__ = [
     "Links",
@@ -120,11 +120,11 @@ def members(group: h5py.Group, links: Links) -> dict[str, h5py.HLObject]:
     """The members of ``group`` that may be read; the others are recorded in ``links``."""
     out = {}
     for name in group:
-        problem = inspect_link(group, name, guard=links.guard)
-        if problem:
-            links.problems.append(problem)
+        obj, problem = member(group, name, guard=links.guard)
+        if problem is not None:
+            links.problems.append(str(problem))
             continue
-        out[name] = group[name]
+        out[name] = obj
     return out
 
 
