@@ -59,6 +59,22 @@ def many_entries(path: Path, n: int = 100) -> None:
             data["th"] = np.linspace(0, 1, 101)
 
 
+def read_with_h5py(path: Path, names: list[str]) -> None:
+    """The reference: plain h5py opening ``path`` and reading ``names``."""
+    with h5py.File(path, "r") as f:
+        for name in names:
+            f[name][()]
+
+
+def side_by_side(label: str, adapter: object, plain: object, *, repeat: int) -> None:
+    """Time the adapter's way and h5py's, print both and their ratio."""
+    t_adapter = median_time(adapter, repeat=repeat)  # type: ignore[arg-type]
+    t_plain = median_time(plain, repeat=repeat)  # type: ignore[arg-type]
+    report(label, t_adapter)
+    report("  plain h5py opening it and reading the same datasets", t_plain)
+    report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
+
+
 def main() -> None:
     import nx5d_core
 
@@ -73,16 +89,12 @@ def main() -> None:
         scan.refresh()
         assert scan.raw["counts"].shape == (POINTS,)
 
-    def plain() -> None:
-        with h5py.File(path, "r") as f:
-            for name in names:
-                f[name][()]
-
-    t_adapter = median_time(adapter, repeat=5)
-    t_plain = median_time(plain, repeat=5)
-    report(f"raw, {COUNTERS + 2} datasets x {POINTS} one-element chunks", t_adapter)
-    report("plain h5py reading the same datasets", t_plain)
-    report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
+    side_by_side(
+        f"raw, {COUNTERS + 2} datasets x {POINTS} one-element chunks",
+        adapter,
+        lambda: read_with_h5py(path, names),
+        repeat=5,
+    )
 
     big = folder / "many.nxs"
     many_entries(big)
@@ -129,16 +141,12 @@ def small_real_files() -> None:
             proposal = nx5d_core.open_repository(str(p), index=False)[p.stem]
             _ = proposal[proposal.keys()[0]].raw
 
-        def plain(p: Path = path, names: list[str] = read) -> None:
-            with h5py.File(p, "r") as f:
-                for name in names:
-                    f[name][()]
-
-        t_adapter = median_time(adapter, repeat=7)
-        t_plain = median_time(plain, repeat=7)
-        report(f"open + raw of {path.name} ({len(read)} datasets)", t_adapter)
-        report("  plain h5py opening it and reading the same datasets", t_plain)
-        report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
+        side_by_side(
+            f"open + raw of {path.name} ({len(read)} datasets)",
+            adapter,
+            lambda p=path, names=read: read_with_h5py(p, names),
+            repeat=7,
+        )
 
 
 def _paths_read(scan: object) -> list[str]:

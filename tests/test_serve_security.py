@@ -350,27 +350,33 @@ def test_the_read_budget_makes_a_large_read_wait_and_then_503() -> None:
     assert budget.used == 0
 
 
+def _slow_reader(host: str, port: int, target: str) -> int:
+    """Bytes a client gets that asks for ``target`` and reads nothing for 4 s (tiny buffer)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, port))
+    sock.sendall(
+        f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Apikey {KEY}\r\n"
+        "Accept-Encoding: identity\r\n\r\n".encode()
+    )
+    time.sleep(4)  # never read: the server must give up on us
+    received = 0
+    sock.settimeout(10)
+    try:
+        while chunk := sock.recv(1 << 20):
+            received += len(chunk)
+    except (ConnectionResetError, TimeoutError):
+        pass
+    sock.close()
+    return received
+
+
 def test_a_client_that_stops_reading_is_cut_off_and_others_are_served() -> None:
     repo, _ = _counting_repo(16, (512, 512))  # 1 MiB a frame
     limits = Limits(max_response_bytes=64 * MiB, send_timeout_seconds=1.0, min_send_rate=10 * MiB)
     with running_app(build_app(repo, api_key=KEY, limits=limits)) as url:
         host, port = url.removeprefix("http://").split(":")
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.connect((host, int(port)))
-        sock.sendall(
-            f"GET /api/v1/array/full/p/s/images?format=application/octet-stream HTTP/1.1\r\n"
-            f"Host: {host}\r\nAuthorization: Apikey {KEY}\r\nAccept-Encoding: identity\r\n\r\n".encode()
-        )
-        time.sleep(4)  # never read: the server must give up on us
-        received = 0
-        sock.settimeout(10)
-        try:
-            while chunk := sock.recv(1 << 20):
-                received += len(chunk)
-        except (ConnectionResetError, TimeoutError):
-            pass
-        sock.close()
+        received = _slow_reader(host, int(port), "/api/v1/array/full/p/s/images?format=application/octet-stream")  # fmt: skip
         assert received < 16 * MiB  # the body was never completed
         with _http() as http:  # the server still serves
             ok = http.get(f"{url}/api/v1/array/full/p/s/images?slice=0", headers={"Authorization": f"Apikey {KEY}"})  # fmt: skip
@@ -617,20 +623,7 @@ def test_the_guarantees_hold_on_an_nx5d_serve_process(tmp_path: Path) -> None:
             assert "image00003.tiff" in broken.text
             assert str(tmp_path) not in broken.text
         # 7. a client that stops reading 20 frames (7.6 MB) is cut off; the server goes on
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.connect(("127.0.0.1", port))
-        request = f"GET /api/v1/array/full/20210205/091726/images?slice=0:20&format=application/octet-stream HTTP/1.1\r\nHost: x\r\nAuthorization: Apikey {KEY}\r\nAccept-Encoding: identity\r\n\r\n"  # fmt: skip
-        sock.sendall(request.encode())
-        time.sleep(4)
-        received = 0
-        sock.settimeout(10)
-        try:
-            while chunk := sock.recv(1 << 20):
-                received += len(chunk)
-        except (ConnectionResetError, TimeoutError):
-            pass
-        sock.close()
+        received = _slow_reader("127.0.0.1", port, "/api/v1/array/full/20210205/091726/images?slice=0:20&format=application/octet-stream")  # fmt: skip
         assert received < 20 * 195 * 487 * 4
         assert _raw_get(url, "/healthz") == 200
         client = from_uri(url, api_key=KEY)
