@@ -15,11 +15,6 @@ def _configure_logging(verbose: int) -> None:
     """Our loggers at the asked level; third-party libraries stay at WARNING below -vvv."""
     level = max(logging.WARNING - 10 * verbose, logging.DEBUG)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from ..logs import RepeatFilter
-
-    for handler in logging.getLogger().handlers:  # a warning per scan: the first few, then counts
-        if not any(isinstance(f, RepeatFilter) for f in handler.filters):
-            handler.addFilter(RepeatFilter())
     for name in ("nx5d_core", "nx5d_udkm", "nx5d_hdf5", "nx5d_spec", "nx5d_memory"):
         logging.getLogger(name).setLevel(level)
     if verbose >= 3:
