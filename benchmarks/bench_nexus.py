@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import median_time, report
+from _util import interleaved_times, median_time, report
 
 POINTS = 7201
 COUNTERS = 24
@@ -68,8 +68,7 @@ def read_with_h5py(path: Path, names: list[str]) -> None:
 
 def side_by_side(label: str, adapter: object, plain: object, *, repeat: int) -> None:
     """Time the adapter's way and h5py's, print both and their ratio."""
-    t_adapter = median_time(adapter, repeat=repeat)  # type: ignore[arg-type]
-    t_plain = median_time(plain, repeat=repeat)  # type: ignore[arg-type]
+    t_adapter, t_plain = interleaved_times(adapter, plain, repeat=repeat)  # type: ignore[arg-type]
     report(label, t_adapter)
     report("  plain h5py opening it and reading the same datasets", t_plain)
     report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
@@ -141,20 +140,38 @@ def small_real_files() -> None:
             proposal = nx5d_core.open_repository(str(p), index=False)[p.stem]
             _ = proposal[proposal.keys()[0]].raw
 
-        side_by_side(
-            f"open + raw of {path.name} ({len(read)} datasets)",
+        entry = str(scan.summary.entry)
+        t_adapter, t_plain, t_walk = interleaved_times(
             adapter,
             lambda p=path, names=read: read_with_h5py(p, names),
-            repeat=7,
+            lambda p=path, e=entry, n=read: walk_with_h5py(p, e, n),
+            repeat=21,
         )
+        report(f"open + raw of {path.name} ({len(read)} datasets)", t_adapter)
+        report("  plain h5py opening it and reading the same datasets", t_plain)
+        report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)")
+        report("  plain h5py visiting the entry's objects, then reading them", t_walk)
+        report("  ratio to that", t_adapter / t_walk, unit="x")
+
+
+def walk_with_h5py(path: Path, entry: str, names: list[str]) -> None:
+    """What a reader that is not told the paths does: visit every object of the entry (h5py's
+    ``visititems``, as silx and nexusformat do) to find the datasets, then read them."""
+    with h5py.File(path, "r") as f:
+        shapes: dict[str, object] = {}
+        f[entry].visititems(lambda n, o: shapes.update({n: getattr(o, "shape", None)}))
+        for name in names:
+            f[name][()]
 
 
 def _paths_read(scan: object) -> list[str]:
-    """The datasets of the scan's entry that raw reads (its variables' sources, by name)."""
+    """The datasets of the scan's entry that raw reads: its variables' sources (by name) and the
+    entry's own fields it keeps as attributes."""
     with h5py.File(scan.file, "r") as f:  # type: ignore[attr-defined]
         entry = f[scan.summary.entry]  # type: ignore[attr-defined]
-        found: list[str] = []
-        names = {str(n).rsplit(".", 1)[-1] for n in scan.raw.variables}  # type: ignore[attr-defined]
+        raw = scan.raw  # type: ignore[attr-defined]
+        found = [k for k in raw.attrs if "@" not in k and isinstance(entry.get(k), h5py.Dataset)]
+        names = {str(n).rsplit(".", 1)[-1] for n in raw.variables}
 
         def visit(name: str, obj: object) -> None:
             if isinstance(obj, h5py.Dataset) and name.rsplit("/", 1)[-1] in names:

@@ -11,6 +11,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+from h5py import h5d, h5g, h5l, h5o
 
 from nx5d_core.errors import KeyNotFoundError, OutsideRootError
 from nx5d_core.paths import RootGuard
@@ -20,6 +21,7 @@ from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
 
 __all__ = [
     "H5Array",
+    "each_member",
     "inspect_link",
     "link_problem",
     "member",
@@ -87,14 +89,67 @@ def member(
 ) -> tuple[Any, OutsideRootError | DanglingLinkError | None]:
     """``(group[name], None)`` where it may be read, else ``(None, why not)``: one lookup of a
     hard link (the common case), every hop checked for soft and external ones."""
-    link = group.get(name, getlink=True)
-    if isinstance(link, h5py.HardLink):
-        obj = group.get(name)
-        problem = virtual_problem(obj, guard=guard) if isinstance(obj, h5py.Dataset) else None
+    encoded = name if isinstance(name, bytes) else name.encode("utf-8")
+    kind = group.id.links.get_info(encoded).type
+    return _checked(group, name, encoded, kind, guard=guard, readonly=_read_only(group))
+
+
+def each_member(
+    group: h5py.Group, *, guard: RootGuard
+) -> list[tuple[str, Any, OutsideRootError | DanglingLinkError | None]]:
+    """``(name, object or None, why not or None)`` for every member of ``group``, in h5py's
+    order, from one pass over its links (see :func:`member`)."""
+    found: list[tuple[bytes, int]] = []
+    order = h5py.h5.INDEX_CRT_ORDER if _tracks_order(group) else h5py.h5.INDEX_NAME
+    group.id.links.iterate(lambda n, info: found.append((n, info.type)), idx_type=order, info=True)
+    readonly = _read_only(group)
+    return [
+        (_name(n), *_checked(group, _name(n), n, kind, guard=guard, readonly=readonly))
+        for n, kind in found
+    ]
+
+
+def _read_only(group: h5py.Group) -> bool:
+    """Whether ``group``'s file is open read-only (h5py then caches a dataset's shape)."""
+    return bool(h5py.h5i.get_file_id(group.id).get_intent() == h5py.h5f.ACC_RDONLY)
+
+
+def _tracks_order(group: h5py.Group) -> bool:
+    """Whether ``group`` keeps its links' creation order (h5py then lists them in it)."""
+    gid = h5g.open(group.id, b".") if isinstance(group.id, h5py.h5f.FileID) else group.id
+    return bool(gid.get_create_plist().get_link_creation_order() & h5py.h5p.CRT_ORDER_TRACKED)
+
+
+def _name(encoded: bytes) -> Any:
+    """A member name as h5py gives it: text where it is UTF-8, else the bytes."""
+    try:
+        return encoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return encoded
+
+
+def _checked(
+    group: h5py.Group, name: Any, encoded: bytes, kind: int, *, guard: RootGuard, readonly: bool
+) -> tuple[Any, OutsideRootError | DanglingLinkError | None]:
+    if kind == h5l.TYPE_HARD:
+        oid = h5o.open(group.id, encoded)
+        obj = _high_level(oid, readonly=readonly)
+        virtual = isinstance(oid, h5d.DatasetID) and oid.get_create_plist().get_layout() == h5d.VIRTUAL  # fmt: skip
+        problem = virtual_problem(obj, guard=guard) if virtual else None
     else:
         problem = link_problem(group, name, guard=guard)
         obj = group[name] if problem is None else None
     return (None, problem) if problem is not None else (obj, None)
+
+
+def _high_level(oid: Any, *, readonly: bool) -> Any:
+    """The h5py object of an opened low-level id (what ``group[name]`` gives, without its
+    second lookup of the name)."""
+    if isinstance(oid, h5g.GroupID):
+        return h5py.Group(oid)
+    if isinstance(oid, h5d.DatasetID):
+        return h5py.Dataset(oid, readonly=readonly)
+    return h5py.Datatype(oid)
 
 
 def link_problem(

@@ -12,11 +12,12 @@ from typing import Any
 
 import h5py
 import numpy as np
+from h5py import h5t
 
 from nx5d_core.paths import RootGuard
 
 from .conventions import scalar_text
-from .h5io import member
+from .h5io import each_member
 
 __all__ = [
     "Links",
@@ -119,8 +120,7 @@ class Links:
 def members(group: h5py.Group, links: Links) -> dict[str, h5py.HLObject]:
     """The members of ``group`` that may be read; the others are recorded in ``links``."""
     out = {}
-    for name in group:
-        obj, problem = member(group, name, guard=links.guard)
+    for name, obj, problem in each_member(group, guard=links.guard):
         if problem is not None:
             links.problems.append(str(problem))
             continue
@@ -164,9 +164,23 @@ def class_paths(
                 yield path, f"{classes}{name}"
 
 
+_PLAIN_CLASSES = frozenset({h5t.INTEGER, h5t.FLOAT, h5t.STRING, h5t.ENUM, h5t.BITFIELD})
+
+
 def is_small(dataset: h5py.Dataset) -> bool:
-    """Metadata-sized: at most 16 values of a plain type."""
-    return bool(dataset.size <= METADATA_MAX_SIZE and dataset.dtype.kind in "biufSOU")
+    """Metadata-sized: at most 16 values of a plain type (numbers, text, booleans).
+
+    Asked of HDF5's own dataspace and type class: no NumPy dtype is built for the hundreds of
+    fields a NeXus entry holds.
+    """
+    dsid = dataset.id
+    shape = dsid.shape
+    if shape is None:  # a null dataspace (h5py.Empty)
+        return False
+    size = 1
+    for n in shape:
+        size *= n
+    return size <= METADATA_MAX_SIZE and dsid.get_type().get_class() in _PLAIN_CLASSES
 
 
 def put_small(out: dict[str, Any], path: str, dataset: h5py.Dataset) -> None:
