@@ -155,3 +155,70 @@ def test_bin_edges_become_centres_and_bounds(tmp_path: Path) -> None:
     np.testing.assert_array_equal(raw["time_of_flight_bounds"].values[:, 0], [0.0, 10.0, 20.0, 40.0])  # fmt: skip
     np.testing.assert_array_equal(raw["time_of_flight_bounds"].values[:, 1], [10.0, 20.0, 40.0, 80.0])  # fmt: skip
     assert raw["time_of_flight"].attrs["units"] == "microsecond"
+
+
+def _pyfai_diffmap(path: Path, *, group_axes: bool) -> None:
+    """What pyFAI's diffmap writes for a 1-D integration of a slow x fast map: the integrated
+    patterns ``intensity`` (slow, fast, radial, interpretation="spectrum"), a virtual ``map``
+    (radial, slow, fast) over them as the signal, and an integer ``axes`` on each axis dataset
+    (1-based dimension of ``map``); its axes carry ``unit``."""
+    slow, fast, radial = 3, 4, 5
+    with _file(path) as handle:
+        _, data = _entry(handle)
+        data.attrs["signal"] = "map"
+        if group_axes:
+            data.attrs["axes"] = ["2th", "slow", "fast"]
+        patterns = np.arange(slow * fast * radial, dtype="float32").reshape(slow, fast, radial)
+        data["intensity"] = patterns
+        data["intensity"].attrs["interpretation"] = "spectrum"
+        layout = h5py.VirtualLayout(shape=(radial, slow, fast), dtype="float32")
+        source = h5py.VirtualSource(data["intensity"])
+        for i in range(slow):
+            for j in range(fast):
+                layout[:, i, j] = source[i, j]
+        data.create_virtual_dataset("map", layout, fillvalue=np.nan)
+        data["map"].attrs["interpretation"] = "image"
+        for name, values, number in (
+            ("2th", np.linspace(1.0, 5.0, radial), 1),
+            ("slow", np.arange(slow, dtype=float), 2),
+            ("fast", np.arange(fast, dtype=float), 3),
+        ):
+            data[name] = values
+            data[name].attrs.update({"axes": number, "unit": "deg", "interpretation": "scalar"})
+
+
+@pytest.mark.parametrize("group_axes", [True, False], ids=["group-axes", "dataset-axes-only"])
+def test_pyfai_diffmap_integer_axes_on_the_axis_datasets(tmp_path: Path, group_axes: bool) -> None:  # fmt: skip
+    _pyfai_diffmap(tmp_path / "p" / "s.nxs", group_axes=group_axes)
+    scan = _scan(tmp_path)
+    raw = scan.raw
+    assert raw["map"].dims == ("2th", "slow", "fast")
+    np.testing.assert_array_equal(raw["slow"].values, np.arange(3.0))
+    assert raw["2th"].attrs["units"] == "deg"
+    with h5py.File(tmp_path / "p" / "s.nxs") as handle:  # the map is the patterns transposed
+        patterns = handle["entry/data/intensity"][()]
+    np.testing.assert_array_equal(raw["map"].values, patterns.transpose(2, 0, 1))
+    # 3 x 4 points of the map, each a 5-value pattern (the virtual map only reorders them)
+    assert scan.summary.num_frames == 12
+
+
+def test_numeric_arrays_in_attributes_stay_arrays(tmp_path: Path) -> None:
+    """NXtransformations ``vector``/``offset`` and per-axis calibration arrays (Diamond GDA, ESRF
+    bliss) are arrays of numbers: they stay arrays of their type; a one-element array, as NAPI
+    writes every attribute, is its value."""
+    with _file(tmp_path / "p" / "s.nxs") as handle:
+        entry, data = _entry(handle)
+        entry.attrs["offsets"] = np.array([1.5, 2.5, 3.5])
+        data.attrs.update({"signal": "counts", "axes": ["x"]})
+        data["counts"] = np.arange(5.0)
+        data["x"] = np.arange(5.0)
+        data["x"].attrs.update({"vector": np.array([0, 0, 1], dtype="int32"), "offset": np.array([0.1, 0.2]), "gain": np.array([2.0])})  # fmt: skip
+    raw = _scan(tmp_path).raw
+    assert isinstance(raw.attrs["offsets"], np.ndarray)
+    np.testing.assert_array_equal(raw.attrs["offsets"], [1.5, 2.5, 3.5])
+    vector = raw["x"].attrs["vector"]
+    assert isinstance(vector, np.ndarray)
+    assert vector.dtype == np.int32
+    np.testing.assert_array_equal(vector, [0, 0, 1])
+    np.testing.assert_array_equal(raw["x"].attrs["offset"], [0.1, 0.2])
+    assert raw["x"].attrs["gain"] == 2.0

@@ -9,7 +9,8 @@ Facility archives hold all of these (tried in this order):
     ``signal=1`` (int, ``"1"`` or bytes) on the signal *dataset*, with ``axes="a:b"`` (or
     ``"a,b"``, ``"[a,b]"``) on it, and/or ``axis=N`` (1-based dimension) and ``primary=1`` on
     the axis datasets (NeXus <= 1.3: NAPI writers, the NeXus manual's writer example, old APS);
-    a file whose ``axis`` numbers start at 0 (SOLEIL) counts from 0.
+    a file whose ``axis`` numbers start at 0 (SOLEIL) counts from 0; an integer ``axes=N`` on
+    an axis dataset (pyFAI's diffmap) is read as ``axis=N``.
 ``axis-attributes``
     no signal at all, only ``axis``/``primary`` on the axis datasets (older GDA files): every
     other array along the axis is a variable.
@@ -74,6 +75,18 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _axis_number(dataset: h5py.Dataset) -> int | None:
+    """The dimension an axis dataset declares it belongs to (counted from 1, or from 0 in some
+    files): ``axis=N``, or an integer ``axes=N`` as pyFAI's diffmap writes on its axes (a
+    text ``axes`` on a dataset is the old list of the signal's axes, not a number)."""
+    if "axis" in dataset.attrs:
+        return _int(dataset.attrs["axis"])
+    value = np.asarray(dataset.attrs.get("axes", ""))
+    if value.dtype.kind in "iu" and value.size == 1:
+        return int(value.reshape(-1)[0])
+    return None
+
+
 @dataclass
 class Layout:
     """Where a data group's signal and axes are and what its dimensions are called."""
@@ -89,6 +102,9 @@ class Layout:
     detector_dims: int | None = None
     """How many trailing dimensions belong to the detector (an image: 2), where the file says
     so: the signal's ``interpretation``, ``.`` entries closing ``axes``, axes in pixels."""
+    points: int | None = None
+    """The scan's points where the signal is a virtual view that reorders an acquired dataset
+    (pyFAI's diffmap ``map`` over its ``intensity``): counted on that dataset."""
 
     def sizes(self) -> dict[str, int]:
         """Dimension name -> length."""
@@ -97,6 +113,8 @@ class Layout:
     def scan_length(self) -> int:
         """The scan's points: the product of the dimensions that are not the detector's (a 5 x 5
         map is 25, a line of 10 images 10); 1 for a lone image or a scalar."""
+        if self.points is not None:
+            return self.points
         if not self.shape:
             return 1
         if self.detector_dims is not None:
@@ -114,7 +132,7 @@ def _signal(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> tuple[str |
     flagged = sorted(n for n, d in datasets.items() if _is_one(d.attrs.get("signal", 0)))
     if flagged:
         return flagged[0], "dataset-attributes"
-    if any("axis" in d.attrs for d in datasets.values()):
+    if any("axis" in d.attrs or _axis_number(d) is not None for d in datasets.values()):
         return None, "axis-attributes"
     return None, "scan-aligned"
 
@@ -142,7 +160,7 @@ def _axes_per_dim(
             if name in datasets:
                 axes[name] = [int(i) for i in np.atleast_1d(group.attrs[key]).reshape(-1)]
     by_axis: dict[int, list[tuple[int, str]]] = {}
-    numbered = {n: _int(d.attrs.get("axis")) for n, d in datasets.items() if "axis" in d.attrs}
+    numbered = {n: _axis_number(d) for n, d in datasets.items()}
     first = 0 if 0 in numbered.values() else 1  # NeXus counts from 1; some writers (SOLEIL) from 0
     for name, number in numbered.items():
         if number is not None and number >= first:
@@ -193,6 +211,27 @@ def _detector_dims(
     if ndim and len(listed) >= ndim and all(n != "." and n in datasets for n in listed[:ndim]):
         return 0  # every dimension is a positioner's (a raster of a point detector)
     return None
+
+
+def _points_of_view(signal: h5py.Dataset, datasets: dict[str, h5py.Dataset]) -> int | None:
+    """The points of the acquired dataset a virtual signal only reorders: one source, in this
+    group, of the same size, that says by its ``interpretation`` which dimensions are a frame."""
+    if not signal.is_virtual:
+        return None
+    sources = {(s.file_name, s.dset_name) for s in signal.virtual_sources()}
+    if len(sources) != 1:
+        return None
+    ((file_name, dset_name),) = sources
+    if file_name not in (".", signal.file.filename):
+        return None
+    acquired = next((d for d in datasets.values() if d.name == dset_name), None)
+    if acquired is None or acquired.size != signal.size:
+        return None
+    said = scalar_text(acquired.attrs.get("interpretation", ""))
+    frame = _INTERPRETATION.get(said.strip().lower()) if isinstance(said, str) else None
+    if frame is None:
+        return None
+    return math.prod(acquired.shape[: max(acquired.ndim - frame, 0)])
 
 
 def fallback_names(ndim: int) -> list[str]:
@@ -252,7 +291,8 @@ def find_layout(group: h5py.Group, datasets: dict[str, h5py.Dataset]) -> Layout 
         axes = _axes_per_dim(group, signal, datasets, len(shape), notes)
         dims = _dim_names(len(shape), shape, axes, datasets)
         detector = _detector_dims(group, signal, datasets, axes, len(shape))
-        return Layout(convention, signal_name, dims, shape, axes, notes, detector)
+        points = _points_of_view(signal, datasets)
+        return Layout(convention, signal_name, dims, shape, axes, notes, detector, points)
     axes = _axes_per_dim(group, None, datasets, 0, notes)
     from_axes = _shape_from_axes(axes, datasets)
     if from_axes is not None:
