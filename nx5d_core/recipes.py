@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import AdapterContractError, KeyNotFoundError, Nx5dError
 from .ownership import Owner, Ownership
+from .spice.layers import layered
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -185,14 +186,15 @@ def resolve_params(
     defaults: Mapping[str, Any] | None = None,
 ) -> BaseModel:
     """The parameters for one cook: the recipe's defaults < the adapter's ``defaults`` < the
-    spice record (its ``None`` fields fall through)."""
-    layered: dict[str, Any] = {**recipe.defaults, **(defaults or {})}
+    spice record (its ``None`` fields fall through; nested fields change the ones below them:
+    :func:`~nx5d_core.spice.layers.layered`)."""
+    below = layered(recipe.defaults, defaults or {}, none_falls_through=True)
     if handle in view:
-        layered.update(_set_fields(view[handle]))
+        below = layered(below, _set_fields(view[handle]), none_falls_through=True)
     else:
-        view.note_defaults(handle, json.loads(json.dumps(layered, default=str)))
+        view.note_defaults(handle, json.loads(json.dumps(below, default=str)))
     try:
-        return recipe.model.model_validate(layered)
+        return recipe.model.model_validate(below)
     except ValidationError as exc:
         msg = f"recipe {recipe.name!r} for scan {view.scan!r}: spice {handle!r} with the adapter's defaults is invalid: {exc}"
         raise RecipeError(msg) from None

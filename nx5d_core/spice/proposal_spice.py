@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from ..errors import KeyNotFoundError
 from .errors import InvalidAnchorError, UnknownSpiceHandle
+from .layers import layered
 from .records import START, SpiceRecord
 from .resolve import Resolver
 from .store import SpiceStore
@@ -222,7 +223,7 @@ class ProposalSpice:
         head = self._target(handle, scan=scan, anchor=anchor)
         if base is None:
             base = head.revision
-        new = changes if replace or head.deleted else {**head.data, **_plain(changes)}
+        new = changes if replace or head.deleted else layered(head.data, _plain(changes), none_falls_through=False)  # fmt: skip
         clean = self._serialise(head.type, new, handle=handle)
         return self.store.write(
             proposal=self.proposal.key,
@@ -253,7 +254,8 @@ class ProposalSpice:
             raise self._unknown(handle)
         type_name = type or (previous.type if previous else "")
         start = {} if previous is None or previous.deleted else dict(previous.data)
-        clean = self._serialise(type_name, {**start, **_plain(changes or {})}, handle=handle)
+        merged = layered(start, _plain(changes or {}), none_falls_through=False)
+        clean = self._serialise(type_name, merged, handle=handle)
         return self.store.write(
             proposal=self.proposal.key,
             handle=handle,
@@ -378,4 +380,5 @@ class SpiceHistory(list[SpiceRecord]):
 
 
 def _plain(data: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
-    return data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
+    """The fields a change sets: of a model, the ones its caller gave."""
+    return data.model_dump(mode="json", exclude_unset=True) if isinstance(data, BaseModel) else dict(data)  # fmt: skip

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
     "RSM_DEFAULTS",
     "AreaDetector",
     "Circle",
+    "DetectorChanges",
     "LinearDetector",
     "Normalisation",
     "PointDetector",
@@ -106,6 +107,33 @@ class PointDetector(BaseModel):
 Detector = Annotated[AreaDetector | LinearDetector | PointDetector, Field(discriminator="kind")]
 
 
+class DetectorChanges(BaseModel):
+    """Changes to the detector below this record (no ``kind``): ``{"distance_m": 0.52}`` over
+    the adapter's or an earlier record's detector keeps its other fields."""
+
+    model_config = _STRICT
+
+    signal: str | None = None
+    center_pixel: tuple[float, float] | None = None
+    pixel_size_m: tuple[float, float] | float | None = None
+    distance_m: float | None = Field(None, gt=0)
+    rows_direction: Direction | None = None
+    columns_direction: Direction | None = None
+    pixels: tuple[int, int] | None = None
+    roi: tuple[int, int, int, int] | tuple[int, int] | None = None
+    bad_pixels: tuple[tuple[int, int], ...] | None = None
+    center_channel: float | None = None
+    channels_per_degree: float | None = Field(None, gt=0)
+    direction: Direction | None = None
+    channels: int | None = Field(None, gt=0)
+    bad_channels: tuple[int, ...] | None = None
+
+
+def _detector_or_changes(value: Any) -> Any:
+    """A mapping without ``kind`` changes the detector below; one with ``kind`` is a detector."""
+    return DetectorChanges.model_validate(value) if isinstance(value, dict) and "kind" not in value else value  # fmt: skip
+
+
 class Normalisation(BaseModel):
     """Counts x absorber / absorber_divisor x monitor_reference / (monitor x time), per frame.
 
@@ -135,7 +163,7 @@ class RsmParams(BaseModel):
     beam_direction: Vector | None = None
     inplane_direction: Vector | None = Field(None, description="sample in-plane reference (hkl)")
     surface_normal: Vector | None = Field(None, description="sample surface normal (hkl)")
-    detector: Detector | None = None
+    detector: Annotated[Detector | DetectorChanges | None, BeforeValidator(_detector_or_changes)] = None  # fmt: skip
     normalise: Normalisation | None = None
     group_by: tuple[str, ...] | None = Field(
         None, max_length=1, description="one map per value of this variable; () for one map"
@@ -155,7 +183,13 @@ class RsmParams(BaseModel):
     def _older_records(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = {k: v for k, v in data.items() if k != "block_frames"}  # a speed knob, not physics
+        # None means "not set here" in this form (in the older one, two_theta_deg=None means
+        # the arm at 2 x theta); block_frames is a speed knob, not physics
+        data = {
+            k: v
+            for k, v in data.items()
+            if k != "block_frames" and (v is not None or k in _LEGACY)
+        }
         if not _LEGACY.intersection(data):
             return data
         if not any(v is not None for k, v in data.items() if k not in _LEGACY and k not in _UDKM):
