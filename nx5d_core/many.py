@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +139,13 @@ def cook_many(
             cluster.close()
 
 
+_SCRIPT_HINT = (
+    "the worker processes start by importing the main script: if cook_many runs from a "
+    'script, call it under `if __name__ == "__main__":` (the worker log above says so when '
+    "that is the cause)"
+)
+
+
 def _on_pool(
     items: list[Scan],
     views: dict[int, SpiceView],
@@ -157,8 +165,11 @@ def _on_pool(
             n = futures[future]
             bar.update(1)
             error = future.exception()
+            if isinstance(error, BrokenProcessPool) and _SCRIPT_HINT not in getattr(error, "__notes__", []):  # fmt: skip
+                error.add_note(_SCRIPT_HINT)
             if error is not None:
-                logger.warning("cooking %s failed: %s: %s", labels[n], type(error).__name__, error)
+                notes = "".join(f" ({note})" for note in getattr(error, "__notes__", []))
+                logger.warning("cooking %s failed: %s: %s%s", labels[n], type(error).__name__, error, notes)  # fmt: skip
                 yield labels[n], error
             else:
                 yield labels[n], future.result()

@@ -233,3 +233,34 @@ def test_lazy_cook_streams_a_scan_three_times_a_workers_memory(tmp_path: Path) -
     here = proposal["091726"].cook(lazy=True)  # the same cook in this process
     np.testing.assert_allclose(result["intensity"].values, here["intensity"].values)
     assert float(result["intensity"].sum()) > 0
+
+
+SCRIPT = """
+import logging, sys
+from pathlib import Path
+import nx5d_core
+from nx5d_udkm.sample import make_repository
+
+logging.basicConfig(level=logging.WARNING)
+root = make_repository(Path(sys.argv[1]) / "udkm", scans={"20210205": ["091726"]}, delays=2)
+outcomes = dict(nx5d_core.open_repository(str(root))["20210205"].cook_many(workers=1))
+{tail}
+"""
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_is_told_why_the_pool_broke(tmp_path: Path) -> None:
+    """Workers are spawned and import the main script: unguarded, the pool breaks. The user is
+    told the cause (the guard), and the guarded script cooks."""
+    bare = tmp_path / "bare.py"
+    bare.write_text(SCRIPT.replace("{tail}", "print(sorted(type(v).__name__ for v in outcomes.values()))"))
+    run = subprocess.run([sys.executable, str(bare), str(tmp_path / "a")], capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert "BrokenProcessPool" in run.stdout + run.stderr
+    assert 'if __name__ == "__main__":' in run.stderr
+    guarded = tmp_path / "guarded.py"
+    body = SCRIPT.replace("{tail}", "print(sorted(type(v).__name__ for v in outcomes.values()))")
+    lines = body.strip().splitlines()
+    guarded.write_text("\n".join([*lines[:-2], 'if __name__ == "__main__":', *("    " + line for line in lines[-2:])]))  # fmt: skip
+    run = subprocess.run([sys.executable, str(guarded), str(tmp_path / "b")], capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "['Dataset']" in run.stdout
