@@ -157,6 +157,14 @@ def test_missing_keys_answer_404_with_the_closest(udkm: dict[str, Any]) -> None:
     assert response.status_code == 404
     assert "'101500'" in response.json()["detail"]
     assert "not found in proposal '20210205'" in response.json()["detail"]
+    from nx5d_core.errors import KeyNotFoundError
+    from nx5d_core.remote import open_repository
+
+    with open_repository(udkm["url"], api_key=KEY) as remote:  # the nx5d client says the same
+        with pytest.raises(KeyNotFoundError, match=r"proposal '20210206' not found.*closest: '20210205'"):  # fmt: skip
+            remote["20210206"]
+        with pytest.raises(KeyNotFoundError, match=r"scan '101501' not found in proposal '20210205'.*closest: '101500'"):  # fmt: skip
+            remote["20210205"]["101501"]
 
 
 def test_a_corrupt_frame_answers_422_at_once_and_the_listing_stands(tmp_path: Path) -> None:
