@@ -1,5 +1,6 @@
-"""Progress bars that fit where they run: a widget bar in a notebook with ipywidgets, a console
-bar on a terminal, nothing when output is not interactive (no ``IProgress not found`` noise)."""
+"""Progress bars that fit where they run: a widget bar in a notebook with ipywidgets, a text bar
+in a notebook without them and on a terminal, nothing when output is not interactive and no bar
+was asked for (no ``IProgress not found`` noise)."""
 
 from __future__ import annotations
 
@@ -21,18 +22,35 @@ def _notebook() -> bool:
     return bool(name == "ZMQInteractiveShell")
 
 
+def _has_widgets() -> bool:
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
 def progress_bar(*, total: int, desc: str, unit: str, show: bool | None) -> Any:
-    """A tqdm bar: ``show=None`` shows it for work longer than about a second and only when
-    interactive, ``True`` from the start, ``False`` never."""
-    if _notebook() and importlib.util.find_spec("ipywidgets") is not None:
+    """A tqdm bar: ``show=None`` shows it for work longer than about a second where output is
+    interactive (a terminal or a notebook), ``True`` from the start wherever output goes,
+    ``False`` never.
+
+    A notebook's output is not a terminal, so tqdm's own test would hide the bar there: a
+    notebook gets the widget bar, or tqdm's text bar when ipywidgets is not installed.
+    """
+    notebook = _notebook()
+    if notebook and _has_widgets():
         from tqdm.notebook import tqdm
     else:
         from tqdm.std import tqdm
+    if show is False:
+        disable: bool | None = True
+    elif show or notebook:
+        disable = False
+    else:
+        disable = None  # tqdm: shown on a terminal only
     return tqdm(
         total=total,
         unit=unit,
         desc=desc,
         delay=0.0 if show else 1.0,
-        disable=True if show is False else None,
+        disable=disable,
         leave=bool(show),
+        file=sys.stderr,
     )
