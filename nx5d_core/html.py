@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from .repository import Repository
     from .scan import Scan
     from .search import ScanSelection
+    from .spice.proposal_spice import ProposalSpice
     from .spice.records import SpiceRecord
     from .spice.view import SpiceView
 
 __all__ = [
     "history_html",
     "proposal_html",
+    "proposal_spice_html",
     "repository_html",
     "scan_html",
     "selection_html",
@@ -151,7 +153,13 @@ def scan_html(scan: Scan) -> str:
     sections: list[tuple[str, Callable[[], str], bool]] = [
         ("Variables", lambda: _variables(scan), True),
         ("Metadata", lambda: _pairs(scan.metadata), False),
-        ("Spice", lambda: spice_view_html(scan.spice, wrap=False), False),
+        (
+            "Spice",
+            lambda: spice_view_html(
+                scan.spice, wrap=False, also=[r for r in [scan.default_recipe] if r]
+            ),
+            False,
+        ),
     ]
     for title, build, opened in sections:
         try:
@@ -185,24 +193,74 @@ def _json(value: Any) -> str:
     return json.dumps(plain, sort_keys=True, default=str)
 
 
-def spice_view_html(view: SpiceView, *, wrap: bool = True) -> str:
-    """The parameters that apply to a scan: handle, type, where it comes from, values."""
+def spice_view_html(view: SpiceView, *, wrap: bool = True, also: Iterable[str] = ()) -> str:
+    """The parameters that apply to a scan: per handle its type, record and the values a cook
+    uses, each with its source (recipe default, adapter default, the record), where the view
+    knows its scan; else the fields the record sets. ``also``: recipes to show though no record
+    provides them (a scan's default recipe, cooked with defaults)."""
+    handles = [*view, *(h for h in also if h not in view)]
     rows = []
-    for handle, value in view.items():
+    for handle in handles:
         record = view.records.get(handle)
-        source = (
-            "override"
-            if record is None
-            else f"r{record.revision} from {record.anchor or '(start)'}"
-        )
+        if handle not in view:
+            source = "not seeded: defaults"
+        elif record is None:
+            source = "override"
+        else:
+            source = f"r{record.revision} from {record.anchor or '(start)'}"
         kind = "" if record is None else record.type
-        rows.append(f"<tr>{_cell(handle)}{_cell(kind)}{_cell(source)}{_cell(_json(value))}</tr>")
+        rows.append(f"<tr>{_cell(handle)}{_cell(kind)}{_cell(source)}<td>{_values(view, handle)}</td></tr>")  # fmt: skip
     for handle, value in view.defaults_used.items():
-        rows.append(
-            f"<tr>{_cell(handle)}{_cell('')}{_cell('built-in defaults')}{_cell(_json(value))}</tr>"
-        )
+        if handle not in handles:
+            rows.append(f"<tr>{_cell(handle)}{_cell('')}{_cell('built-in defaults')}{_cell(_json(value))}</tr>")  # fmt: skip
     body = _table(("handle", "type", "from", "values"), rows) if rows else "<i>no parameters</i>"
     return _wrap(f"<b>Spice</b> for scan {escape(view.scan)}", body) if wrap else body
+
+
+def _values(view: SpiceView, handle: str) -> str:
+    """The values a cook of the view's scan uses (with their sources), else the record's set fields."""
+    problem = ""
+    if view.explainer is not None:
+        try:
+            explained = view.explainer(handle)
+        except KeyError:  # not a recipe: a free-form or adapter-specific record
+            explained = None
+        except Exception as exc:  # noqa: BLE001 - a repr shows the problem instead of raising
+            explained, problem = None, _error(exc)
+        if explained is not None:
+            rows = [f"<tr>{_cell(p.path)}{_cell(_json(p.value))}{_cell(p.source)}</tr>" for p in explained]  # fmt: skip
+            return _table(("field", "value", "from"), rows)
+    if handle not in view:
+        return problem or "<i>no record</i>"
+    value = view[handle]
+    plain = (
+        value.model_dump(mode="json", exclude_none=True) if hasattr(value, "model_dump") else value
+    )
+    return problem + escape(json.dumps(plain, sort_keys=True, default=str))
+
+
+def proposal_spice_html(spice: ProposalSpice, heads: Iterable[SpiceRecord]) -> str:
+    """A proposal's spice: every chain (handle, anchor) at its newest revision, in scan order."""
+    order = {key: n for n, key in enumerate(spice.proposal.keys())}
+    ranked = sorted(heads, key=lambda r: (r.handle, -1 if not r.anchor else order.get(r.anchor, len(order))))  # fmt: skip
+    rows = [
+        f"<tr>{_cell(r.handle)}{_cell(r.type)}{_cell(r.anchor or '(start)')}{_cell(r.revision)}"
+        f"{_cell(r.author)}{_cell(r.timestamp.isoformat(timespec='seconds'))}"
+        f"{_cell('deleted' if r.deleted else _json(_set(r.data)))}</tr>"
+        for r in ranked
+    ]
+    header = ("handle", "type", "from scan", "revision", "author", "time", "fields set")
+    body = _table(header, rows, sortable=True) if rows else "<i>no records yet</i>"
+    return _wrap(
+        f"<b>Spice</b> of proposal {escape(spice.proposal.key)} "
+        f"<span class='nx5d-muted'>({escape(spice.store.display)}; {len(rows)} chains)</span>",
+        body,
+    )
+
+
+def _set(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a record sets (``None``: falls through to the layer below), at every depth."""
+    return {k: _set(v) if isinstance(v, Mapping) else v for k, v in data.items() if v is not None}
 
 
 def history_html(records: Iterable[SpiceRecord]) -> str:
@@ -210,7 +268,7 @@ def history_html(records: Iterable[SpiceRecord]) -> str:
     rows = [
         f"<tr>{_cell(r.anchor or '(start)')}{_cell(r.revision)}"
         f"{_cell(r.timestamp.isoformat(timespec='seconds'))}{_cell(r.author)}"
-        f"{_cell('deleted' if r.deleted else '')}{_cell(_json(r.data))}</tr>"
+        f"{_cell('deleted' if r.deleted else '')}{_cell(_json(_set(r.data)))}</tr>"
         for r in records
     ]
     header = ("anchor", "revision", "time", "author", "", "values")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -280,7 +281,11 @@ class Scan(Caches):
     @property
     def spice(self) -> SpiceView:
         """The resolved spice parameters that apply to this scan."""
-        return self.proposal.spice.view(self.key)
+        from .parameters import explain
+
+        view = self.proposal.spice.view(self.key)
+        view.explainer = functools.partial(explain, self, view=view)
+        return view
 
     @property
     def cooked(self) -> xr.Dataset:

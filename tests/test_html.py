@@ -123,6 +123,72 @@ def test_spice_view_and_history_reprs_show_values() -> None:
     assert outline.sortable == 6
 
 
+class _Cells(HTMLParser):
+    """The text of every table row, cell by cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self._cell = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell += data
+
+
+def test_the_spice_view_shows_the_values_a_cook_uses_and_where_each_comes_from(tmp_path: Path) -> None:  # fmt: skip
+    pytest.importorskip("xrayutilities")
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726", "101500"]}, delays=2)
+    proposal = nx5d_core.open_repository(str(root), spice=tmp_path / "spice.sqlite")["20210205"]
+    proposal.spice.seed("rsm", {"grid": [40, 80]}, type="rsm", author="alice")
+    proposal.spice.anchor("rsm", "101500", {"detector": {"distance_m": 0.52}}, author="bob")
+    scan = proposal["101500"]
+    cells = _Cells()
+    cells.feed(scan.spice._repr_html_())
+    fields = {row[0]: row[1:] for row in cells.rows if len(row) == 3}
+    assert fields["detector.distance_m"] == ["0.52", "record r0 from 101500"]
+    assert fields["detector.center_pixel"][1] == "adapter default"
+    assert fields["grid"] == ["[40, 80]", "record r0 from 101500"]
+    assert "null" not in scan.spice._repr_html_()  # no field left as None is shown as a value
+    cooked = scan.cook(recipe="rsm")
+    params = json.loads(cooked.attrs["nx5d_recipe_params"])
+    assert params["detector"]["distance_m"] == 0.52  # what the repr said is what the cook used
+    assert list(params["detector"]["center_pixel"]) == json.loads(fields["detector.center_pixel"][0])  # fmt: skip
+    # an unseeded scan of another proposal: its default recipe shown with the defaults
+    other = make_repository(tmp_path / "u2", scans={"20210206": ["091726"]}, delays=2)
+    lone = nx5d_core.open_repository(str(other), spice=tmp_path / "s2.sqlite")["20210206"]["091726"]
+    cells = _Cells()
+    cells.feed(lone._repr_html_())
+    assert any(row[:1] == ["rsm"] and "not seeded: defaults" in row for row in cells.rows)
+    assert any(row[:1] == ["detector.distance_m"] and row[2] == "adapter default" for row in cells.rows)  # fmt: skip
+
+    # the proposal's spice: every chain at its newest revision, fields the records set
+    cells = _Cells()
+    cells.feed(proposal.spice._repr_html_())
+    chains = [row for row in cells.rows if row]
+    assert [row[2] for row in chains] == ["(start)", "101500"]
+    assert chains[1][4] == "bob"
+    assert json.loads(chains[0][6]) == {"grid": [40, 80]}
+
+    # a map whose bins are mostly empty says where it has data
+    assert "1/angstrom" in cooked.attrs["nx5d_covered"]
+    covered = int((cooked["coverage"] > 0).any("Delay").sum())
+    assert f"{covered:,} of {40 * 80:,} bins" in cooked.attrs["nx5d_covered"]
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 _PROBE = """
 <pre id="result">pending</pre>
@@ -170,7 +236,8 @@ def test_rendered_dom_in_headless_chromium(tmp_path: Path) -> None:
     page.write_text(
         "<!doctype html><html><body>"
         f"<div id='proposal'>{repo['p1']._repr_html_()}</div>"
-        f"<div id='scan'>{repo['p1']['s2']._repr_html_()}</div>{_PROBE}</body></html>",
+        f"<div id='scan'>{repo['p1']['s2']._repr_html_()}</div>"
+        f"<div id='spice'>{repo['p1'].spice._repr_html_()}</div>{_PROBE}</body></html>",
         encoding="utf-8",
     )
     profile = tmp_path / "profile"
@@ -200,3 +267,7 @@ def test_rendered_dom_in_headless_chromium(tmp_path: Path) -> None:
     assert result["ascending"] != result["descending"]
     assert result["byKey"] == ["s1", "s2", "s3", "s4"]  # natural order, not s1, s10, s11
     assert result["failedColor"] == "rgb(187, 0, 0)"
+    spice = done.stdout[done.stdout.index('<div id="spice">') :]
+    cells = _Cells()
+    cells.feed(spice[: spice.index("</table>")])
+    assert [row[:3] for row in cells.rows if row] == [["norm", "free", "(start)"]]  # the proposal's spice renders

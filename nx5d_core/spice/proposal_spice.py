@@ -46,6 +46,11 @@ class ProposalSpice:
     def __repr__(self) -> str:
         return f"<ProposalSpice {self.proposal.key!r} in {self.store.display!r}>"
 
+    def _repr_html_(self) -> str:
+        from ..html import proposal_spice_html
+
+        return proposal_spice_html(self, self.store.heads(proposal=self.proposal.key))
+
     # -- helpers -----------------------------------------------------------------------
     def _resolver(self) -> Resolver:
         return Resolver(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from .errors import UnknownSpiceHandle
+from .layers import layered
 from .records import SpiceRecord
 from .types import SpiceTypeRegistry
 
@@ -47,6 +48,13 @@ class SpiceView(Mapping[str, Any]):
         self._types = types
         self.defaults_used: dict[str, dict[str, Any]] = {}
         """Handles a cook asked for that no record provides, with the defaults it used instead."""
+        self.explainer: Callable[[str], list[Any]] | None = None
+        """Set by :attr:`Scan.spice <nx5d_core.Scan.spice>`: handle -> the values a cook of
+        that scan uses, each with its source (:func:`nx5d_core.parameters.explain`); shown by
+        the HTML repr. Not pickled (a view travels to workers without its scan)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "explainer": None}
 
     @classmethod
     def empty(cls, *, scan: str, types: SpiceTypeRegistry | None = None) -> SpiceView:
@@ -121,7 +129,8 @@ class SpiceView(Mapping[str, Any]):
             if isinstance(change, BaseModel):
                 values[handle] = change
             elif isinstance(change, Mapping):
-                merged = {**(_plain(values[handle]) if handle in values else {}), **change}
+                below = _plain(values[handle]) if handle in values else {}
+                merged = layered(below, change, none_falls_through=False)
                 values[handle] = (
                     self._types.validate(type_name, merged, handle=handle) if type_name else merged
                 )

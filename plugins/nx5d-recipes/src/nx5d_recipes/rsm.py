@@ -256,12 +256,14 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
     dropped = {k: v for k, v in left_out.items() if v}
     if dropped:
         logger.warning("rsm: frames left out of the map: %s", dropped)
+    a_axis, b_axis = coords[a_name][1], coords[b_name][1]
+    covered = _covered(norm.reshape(-1, na, nb).sum(axis=0) > 0, a_axis, b_axis, names=(a_name, b_name))  # fmt: skip
     return xr.Dataset(
         {
             "intensity": (
                 dims,
                 intensity.reshape(shape),
-                {"long_name": "mean normalised counts per bin"},
+                {"long_name": "mean normalised counts per bin", "nx5d_covered": covered},
             ),
             "coverage": (
                 dims,
@@ -270,5 +272,22 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
             ),
         },
         coords=coords,
-        attrs={"nx5d_frames_left_out": json.dumps(dropped, sort_keys=True), "rsm_gridder": kind},
+        attrs={
+            "nx5d_covered": covered,
+            "nx5d_frames_left_out": json.dumps(dropped, sort_keys=True),
+            "rsm_gridder": kind,
+        },
+    )
+
+
+def _covered(mask: np.ndarray, a: np.ndarray, b: np.ndarray, *, names: tuple[str, str]) -> str:
+    """Where the map has data (bins without are NaN, so a printed map starts with ``nan``):
+    ``"qy -0.05 .. 0.04, qz 2.95 .. 3.40 1/angstrom: 1,234 of 22,500 bins (5.5%)"``."""
+    count, total = int(mask.sum()), mask.size
+    if count == 0:
+        return f"no bin has data (0 of {total:,} bins)"
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (
+        f"{names[0]} {a[rows[0]]:.4g} .. {a[rows[-1]]:.4g}, {names[1]} {b[cols[0]]:.4g} .. "
+        f"{b[cols[-1]]:.4g} 1/angstrom: {count:,} of {total:,} bins ({100 * count / total:.1f}%)"
     )
