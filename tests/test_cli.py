@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
 import pytest
 
+import nx5d_core
 from nx5d_core.cli import main
 
 
@@ -202,7 +204,45 @@ def test_demo_shows_the_time_resolved_effect(
     with h5py.File(nexus) as f:
         assert f["entry/data/qz"].attrs["units"] == "1/angstrom"
         assert f["entry/start_time"][()].decode().startswith("2021-02-05T")
+        assert f["entry/data/intensity"].attrs["units"] == "counts"
+        process = f["entry/process"]  # provenance as NeXus keeps it, not only JSON attributes
+        assert process.attrs["NX_class"] == "NXprocess"
+        assert process["program"][()].decode().startswith("nx5d recipe rsm")
+        assert process["version"][()].decode() == f["entry"].attrs["nx5d_recipe_version"]
+        assert json.loads(process["parameters/data"][()])["grid"] == [40, 80]
+        assert process["parameters"].attrs["NX_class"] == "NXnote"
+        assert "101500" in process["spice/data"][()].decode()
     assert next(tmp_path.glob("rsm-*.png")).stat().st_size > 10_000
+
+
+def test_the_demo_figure_explains_itself(tmp_path: Path) -> None:
+    """Every colour scale has a bar, delays read as numbers on the symlog axis, the split line
+    and the grey no-data region are labelled (issue 30, item 11)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from nx5d_udkm.sample import Q_FILM, Q_SUBSTRATE, make_repository
+
+    from nx5d_core.cli.demo import rsm_figure
+
+    root = make_repository(tmp_path / "r", scans={"20210205": ["113045"]}, delays=4, loops=1)
+    scan = nx5d_core.open_repository(str(root), spice=tmp_path / "s.sqlite")["20210205"]["113045"]
+    cooked = scan.cook(recipe="rsm", rsm={"grid": [30, 60], "q_range": [-0.03, 0.03, 3.15, 3.25]})
+    fig = rsm_figure(cooked, split=(Q_FILM + Q_SUBSTRATE) / 2)
+    try:
+        fig.canvas.draw()
+        ax_map, ax_time, ax_cut = fig.axes[:3]
+        bars = [a for a in fig.axes[3:] if a.get_ylabel()]
+        assert sorted(a.get_ylabel() for a in bars) == ["counts", "counts per pixel"]
+        labels = [t.get_text() for t in ax_time.get_xticklabels()]
+        assert "0" in labels
+        assert not any("10^" in t or "$" in t for t in labels), labels
+        assert any("film | substrate" in t.get_text() for t in ax_cut.get_legend().get_texts())
+        assert ax_map.get_facecolor()[:3] != (1.0, 1.0, 1.0)  # no data is grey, not blank
+        assert any("no data" in t.get_text() for t in ax_map.texts)
+    finally:
+        plt.close(fig)
 
 
 def test_paths_are_printed_normalised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,9 @@ Layout: ``/entry`` (NXentry, the Dataset's attrs as attributes) -> ``/entry/data
 coordinate of its own name, else ``.``) and ``AXISNAME_indices`` for every coordinate over the
 signal's dimensions; ``units`` and other attrs are kept. Every field also carries ``nx5d_dims``
 (its dimension names) so that the round trip through this plugin is exact. The file is written
-to a temporary name and renamed: an interrupted write leaves no half-written file.
+to a temporary name and renamed: an interrupted write leaves no half-written file. A cooked
+result (``nx5d_recipe`` in its attrs) also gets ``/entry/process`` (NXprocess: program, version,
+date, and NXnote groups with its parameters, spice revisions and options).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +57,33 @@ def _write_field(
 
 NEXUS_FIELDS = ("start_time", "end_time", "title", "definition", "program_name")
 
+_NOTES = {
+    "parameters": ("nx5d_recipe_params", "the parameters the recipe ran with"),
+    "spice": ("nx5d_spice", "the spice records those parameters came from (handle -> revision)"),
+    "spice_defaults": ("nx5d_spice_defaults", "defaults used where no spice record was seeded"),
+    "options": ("nx5d_options", "the adapter options the raw data was read with"),
+}
+
+
+def _write_process(entry: h5py.Group, attrs: Mapping[str, Any]) -> None:
+    """A cooked result's provenance as NeXus has it: ``/entry/process`` (NXprocess) with the
+    program, its version and the date, and an NXnote (JSON) per part of the provenance."""
+    process = entry.create_group("process")
+    process.attrs["NX_class"] = "NXprocess"
+    process["program"] = f"nx5d recipe {attrs['nx5d_recipe']} ({attrs.get('nx5d_recipe_from', 'nx5d')})"  # fmt: skip
+    process["version"] = str(attrs.get("nx5d_recipe_version", ""))
+    process["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    process["sequence_index"] = 1
+    for name, (key, description) in _NOTES.items():
+        if key not in attrs:
+            continue
+        value = attrs[key]
+        note = process.create_group(name)
+        note.attrs["NX_class"] = "NXnote"
+        note["type"] = "application/json"
+        note["description"] = description
+        note["data"] = value if isinstance(value, str) else json.dumps(value, default=str)
+
 
 def write_nexus(
     dataset: xr.Dataset,
@@ -91,6 +122,8 @@ def write_nexus(
                     group[key] = value  # NeXus keeps these as fields of the entry
                 else:
                     group.attrs[key] = _attr(value)
+            if "nx5d_recipe" in dataset.attrs:
+                _write_process(group, dataset.attrs)
             data = group.create_group("data")
             sig = dataset[signal]
             data.attrs["NX_class"] = "NXdata"

@@ -263,7 +263,13 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
             "intensity": (
                 dims,
                 intensity.reshape(shape),
-                {"long_name": "mean normalised counts per bin", "nx5d_covered": covered},
+                {
+                    "long_name": "mean normalised counts per bin",
+                    "units": "counts/s"
+                    if (params.normalise or Normalisation()).time is not None
+                    else "counts",
+                    "nx5d_covered": covered,
+                },
             ),
             "coverage": (
                 dims,

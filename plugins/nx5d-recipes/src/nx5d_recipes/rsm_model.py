@@ -186,9 +186,7 @@ class RsmParams(BaseModel):
         # None means "not set here" in this form (in the older one, two_theta_deg=None means
         # the arm at 2 x theta); block_frames is a speed knob, not physics
         data = {
-            k: v
-            for k, v in data.items()
-            if k != "block_frames" and (v is not None or k in _LEGACY)
+            k: v for k, v in data.items() if k != "block_frames" and (v is not None or k in _LEGACY)
         }
         if not _LEGACY.intersection(data):
             return data
