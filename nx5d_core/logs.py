@@ -3,7 +3,8 @@
 Listing 20,000 scans that all lack the same file must not print 20,000 lines. A
 :class:`RepeatFilter` lets the first ``show`` records of one message template through, then
 only one at each power of ten (10, 100, 1,000...), marked with the count so far. Attach it to a
-logger that warns per scan (:func:`quiet_repeats`) or to a handler (the CLI does).
+logger that warns per scan (:func:`quiet_repeats`) or to a handler (the CLI does, to the one it
+makes: every plugin's repeated warnings are aggregated there).
 """
 
 from __future__ import annotations

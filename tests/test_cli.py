@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from pathlib import Path
 
@@ -338,3 +339,37 @@ def test_show_prints_a_summary_and_the_rest_when_asked(tmp_path: Path, capsys: p
     assert main([*args, "--metadata"]) == 0
     whole = capsys.readouterr().out
     assert "instrument/motor_299: 299.0" in whole
+
+
+def test_the_cli_aggregates_every_plugins_repeated_warnings_on_its_own_handler_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A warning per scan over 20,000 scans must not print 20,000 lines: the handler the CLI
+    makes lets the first three through, then one per power of ten with the count. A handler
+    somebody else installed (here pytest's capture) keeps every record."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging\n"
+        "from nx5d_core.cli import _configure_logging\n"
+        "_configure_logging(0)\n"
+        "log = logging.getLogger('nx5d_hdf5.adapter')\n"
+        "for n in range(250):\n"
+        "    log.warning('%s: no parameters file', f'scan{n}')\n"
+        "logging.getLogger('nx5d_spec.adapter').warning('another message')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    lines = run.stderr.splitlines()
+    assert len(lines) == 3 + 2 + 1, lines  # three, the 10th and 100th with counts, the other one
+    assert "scan9: no parameters file [repeated 10 times so far" in lines[3]
+    assert "[repeated 100 times so far" in lines[4]
+    assert lines[-1].endswith("another message")
+
+    from nx5d_core.cli import _configure_logging
+
+    with caplog.at_level(logging.WARNING):
+        _configure_logging(0)
+        for n in range(20):
+            logging.getLogger("nx5d_hdf5.adapter").warning("%s: no parameters file", n)
+    assert len([r for r in caplog.records if "no parameters file" in r.getMessage()]) == 20

@@ -14,7 +14,14 @@ __all__ = ["main"]
 def _configure_logging(verbose: int) -> None:
     """Our loggers at the asked level; third-party libraries stay at WARNING below -vvv."""
     level = max(logging.WARNING - 10 * verbose, logging.DEBUG)
+    before = set(logging.getLogger().handlers)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from ..logs import RepeatFilter
+
+    for handler in set(logging.getLogger().handlers) - before:
+        # only the handler made here (a warning per scan: the first few, then counts); one an
+        # embedding program (or pytest's log capture) installed is left as it is
+        handler.addFilter(RepeatFilter())
     for name in ("nx5d_core", "nx5d_udkm", "nx5d_hdf5", "nx5d_spec", "nx5d_memory"):
         logging.getLogger(name).setLevel(level)
     if verbose >= 3:
