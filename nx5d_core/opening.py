@@ -6,6 +6,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdapterGuessError
@@ -87,7 +88,17 @@ def open_repository(
                 msg = f"several adapters can open {url!r}: {names}; choose one with adapter=..."
             else:
                 held = _what_a_folder_holds(url)
-                msg = f"no installed adapter recognises {url!r}{held}; pass adapter=... Installed: {listing or 'none'}"  # fmt: skip
+                names = ", ".join(sorted(registry.view())) or "none"
+                local = Path(url.removeprefix("file://"))
+                if "{" not in url and "://" not in url.removeprefix("file://") and local.exists():
+                    # a real file or folder: its format is not one we read; say so briefly
+                    msg = (
+                        f"no installed adapter recognises {url!r}{held}: its format is not "
+                        f"supported (installed: {names}). To read it, write an adapter "
+                        "(docs/write-an-adapter.md); to force one, pass adapter=NAME"
+                    )
+                else:
+                    msg = f"no installed adapter recognises {url!r}{held}; pass adapter=... Installed: {listing or 'none'}"  # fmt: skip
             raise AdapterGuessError(msg)
         cls = candidates[0].cls
         logger.info("opening %r with adapter %r", url, cls.name)
