@@ -30,6 +30,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         "_key_set": frozenset,
         "_handle_map": lambda: None,
         "_children": OrderedDict,
+        "_listing": lambda: None,
     }
     max_children: ClassVar[int] = 10_000
     """Child objects kept (least recently used dropped beyond this); a child asked for again
@@ -40,6 +41,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         self._key_set: frozenset[str] = frozenset()
         self._handle_map: dict[str, str] | None = None
         self._children: OrderedDict[str, ChildT] = OrderedDict()
+        self._listing: tuple[tuple[str, Any], ...] | None = None
 
     # -- filled in by Repository / Proposal ------------------------------------------------
     def _list_keys(self) -> Iterable[str]:
@@ -55,9 +57,23 @@ class KeyedCollection(Caches, Generic[ChildT]):
         return type(self).__name__
 
     # -- listing -------------------------------------------------------------------------
+    def _listing_pattern(self) -> tuple[Any, str | None] | None:
+        """``(KeyPattern, proposal key or None)`` the keys are listed by, where a change of the
+        listed folder or file can be told (:mod:`nx5d_core.listing`); ``None``: never re-listed
+        without :meth:`relist`."""
+        return None
+
     def keys(self) -> list[str]:
-        """The keys in order: oldest first, so ``[-1]`` is the newest. Cached."""
+        """The keys in order: oldest first, so ``[-1]`` is the newest. Cached, and listed again
+        when the folder (or file) they are listed from changed (a few ``stat`` calls)."""
+        from .listing import listing_start, listing_token, token_changed
+
+        if self._keys is not None and self._listing is not None and token_changed(self._listing):
+            logger.debug("%s: the listing changed on disk: listed again", self._where())
+            self.relist()
         if self._keys is None:
+            where = self._listing_pattern()
+            start = None if where is None else listing_start(where[0], proposal=where[1])
             listed = self._list_keys()
             if isinstance(listed, str | bytes) or not isinstance(listed, Iterable):
                 msg = f"{self._where()}: the {self._kind} listing must be an iterable of keys, got {listed!r}"
@@ -75,6 +91,8 @@ class KeyedCollection(Caches, Generic[ChildT]):
                 raise AdapterContractError(msg)
             self._keys = sorted(keys, key=self._order)
             self._key_set = frozenset(keys)
+            if where is not None:
+                self._listing = listing_token(where[0], proposal=where[1], keys=keys, start=start)
             logger.debug("%s: listed %d %ss", self._where(), len(keys), self._kind)
         return list(self._keys)
 
@@ -181,6 +199,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         self._keys = None
         self._key_set = frozenset()
         self._handle_map = None
+        self._listing = None
 
     def refresh(self) -> None:
         """Drop cached listings and child objects (and the caches declared in ``_caches``)."""

@@ -116,6 +116,10 @@ class Proposal(KeyedCollection["Scan"]):
     def _where(self) -> str:
         return f"proposal {self.key!r} of {self.repository._where()}"
 
+    def _listing_pattern(self) -> tuple[Any, str | None] | None:
+        pattern = self.repository.pattern
+        return None if pattern is None else (pattern, self.key)
+
     @property
     def spice(self) -> ProposalSpice:
         """The spice parameters of this proposal: seed, update, anchor, history, views."""

@@ -127,6 +127,9 @@ class Repository(KeyedCollection["Proposal"]):
     def _order(self, key: str) -> Any:
         return self.proposal_order(key)
 
+    def _listing_pattern(self) -> tuple[Any, str | None] | None:
+        return None if self.pattern is None else (self.pattern, None)
+
     def _where(self) -> str:
         return f"{self.name or type(self).__name__} repository {self.url!r}"
 

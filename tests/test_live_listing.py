@@ -1,0 +1,94 @@
+"""Listings are never stale, without ``refresh()`` (issue 26, item 1): a scan that appears or
+vanishes on disk is seen at the next ``keys()``, ``[key]`` or ``in``, for each way adapters list
+scans (a folder of scan folders with a manifest, a folder of files, scans inside one file). The
+check is a few ``stat`` calls of the listed folder (or file), never a walk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import nx5d_core
+from nx5d_core.errors import KeyNotFoundError
+
+
+def _touch_later(path: Path) -> None:
+    """Move the mtime on by 1 ms, as a coarse-clock filesystem might not."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+def test_a_scan_folder_copied_in_is_listed_once_its_manifest_is_there(tmp_path: Path) -> None:
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726", "101500"]}, delays=2)
+    proposal = nx5d_core.open_repository(str(root), index=False)["20210205"]
+    held = proposal["101500"]
+    assert proposal.keys() == ["091726", "101500"]
+    source, copy = root / "20210205" / "101500", root / "20210205" / "113045"
+    copy.mkdir()
+    for f in sorted(source.iterdir()):
+        if f.name != "manifest.dat":
+            shutil.copy(f, copy / f.name)
+    assert proposal.keys() == ["091726", "101500"]  # no manifest yet: not a scan
+    shutil.copy(source / "manifest.dat", copy / "manifest.dat")
+    assert "113045" in proposal
+    assert proposal[-1].key == "113045"
+    assert proposal["113045"].summary.num_frames == held.summary.num_frames
+    shutil.rmtree(root / "20210205" / "091726")
+    assert proposal.keys() == ["101500", "113045"]
+    with pytest.raises(KeyNotFoundError, match=r"scan '091726' not found.*'101500', '113045'"):
+        proposal["091726"]
+    assert proposal.summaries()[0].key == "101500"  # listings derived from it follow
+
+
+def test_a_scan_appended_to_a_spec_file_is_listed(tmp_path: Path) -> None:
+    from nx5d_spec.sample import scan_text, write_spec
+
+    path = write_spec(tmp_path / "fourc.dat", scans=(1, 2))
+    proposal = nx5d_core.open_repository(str(path), index=False)["fourc"]
+    assert proposal.keys() == ["1", "2"]
+    with path.open("a", encoding="latin-1") as out:
+        out.write(scan_text(3, points=5, seed=3))
+    _touch_later(path)
+    assert proposal.keys() == ["1", "2", "3"]
+    assert proposal["3"].summary.num_frames == 5
+
+
+def test_a_file_added_to_a_folder_of_hdf5_files_is_listed(tmp_path: Path) -> None:
+    h5py = pytest.importorskip("h5py")
+    import numpy as np
+
+    def write(name: str) -> None:
+        with h5py.File(tmp_path / "beamtime" / name, "w") as f:
+            entry = f.create_group("entry")
+            entry.attrs["NX_class"] = "NXentry"
+            data = entry.create_group("data")
+            data.attrs.update({"NX_class": "NXdata", "signal": "y"})
+            data["y"] = np.arange(4.0)
+
+    (tmp_path / "beamtime").mkdir()
+    write("scan_001.nxs")
+    repo = nx5d_core.open_repository(str(tmp_path / "beamtime"), index=False)
+    proposal = repo["beamtime"]
+    assert proposal.keys() == ["scan_001"]
+    write("scan_002.nxs")
+    assert proposal.keys() == ["scan_001", "scan_002"]
+
+
+def test_relisting_costs_a_few_stats_not_a_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": [f"{n:06d}" for n in range(30)]}, delays=2)  # fmt: skip
+    proposal = nx5d_core.open_repository(str(root), index=False)["20210205"]
+    proposal.keys()
+    calls: list[str] = []
+    real = proposal._list_scans
+    monkeypatch.setattr(proposal, "_list_scans", lambda: calls.append("listed") or real())
+    for _ in range(100):
+        proposal.keys()
+        assert "000029" in proposal
+    assert calls == []  # nothing changed: never listed again
