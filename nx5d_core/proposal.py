@@ -116,6 +116,16 @@ class Proposal(KeyedCollection["Scan"]):
     def _where(self) -> str:
         return f"proposal {self.key!r} of {self.repository._where()}"
 
+    def follow(self, *, timeout: float | None = None, poll: float = 0.25) -> Iterator[str]:
+        """Yield scan keys as scans appear, until ``timeout`` seconds (``None``: for ever).
+
+        A wait ends on a change the OS reports for the scans' folder (``watchfiles``) or after
+        ``poll`` seconds; see :mod:`nx5d_core.follow`.
+        """
+        from .follow import follow_proposal
+
+        return follow_proposal(self, timeout=timeout, poll=poll)
+
     def _listing_pattern(self) -> tuple[Any, str | None] | None:
         pattern = self.repository.pattern
         return None if pattern is None else (pattern, self.key)

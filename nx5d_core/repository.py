@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .caching import _Drop
@@ -126,6 +126,15 @@ class Repository(KeyedCollection["Proposal"]):
 
     def _order(self, key: str) -> Any:
         return self.proposal_order(key)
+
+    def follow(
+        self, *, timeout: float | None = None, poll: float = 0.25
+    ) -> Iterator[tuple[str, str]]:
+        """Yield ``(proposal, scan)`` keys as scans appear (in new proposals too), until
+        ``timeout`` seconds (``None``: for ever); see :mod:`nx5d_core.follow`."""
+        from .follow import follow_repository
+
+        return follow_repository(self, timeout=timeout, poll=poll)
 
     def _listing_pattern(self) -> tuple[Any, str | None] | None:
         return None if self.pattern is None else (self.pattern, None)

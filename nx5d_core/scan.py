@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .caching import Caches, _Drop, raw_cache
@@ -286,6 +286,12 @@ class Scan(Caches):
         view = self.proposal.spice.view(self.key)
         view.explainer = functools.partial(explain, self, view=view)
         return view
+
+    def follow(self, *, timeout: float | None = None, poll: float = 0.25) -> Iterator[Scan]:
+        """Yield this scan each time it has more (or fewer) points, until ``timeout``."""
+        from .follow import follow_scan
+
+        return follow_scan(self, timeout=timeout, poll=poll)
 
     @property
     def cooked(self) -> xr.Dataset:

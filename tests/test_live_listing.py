@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,3 +95,106 @@ def test_relisting_costs_a_few_stats_not_a_walk(tmp_path: Path, monkeypatch: pyt
         proposal.keys()
         assert "000029" in proposal
     assert calls == []  # nothing changed: never listed again
+
+
+# -- follow() (issue 26, item 3): a real writer thread, the reader waiting ---------------------
+
+
+def _in_thread(work: Callable[[], None]) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def test_follow_yields_scans_as_a_writer_copies_them_in(tmp_path: Path) -> None:
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726"], "20210206": ["080000"]}, delays=2)  # fmt: skip
+    repo = nx5d_core.open_repository(str(root), index=False)
+    proposal = repo["20210205"]
+    source = root / "20210205" / "091726"
+
+    def writer() -> None:
+        for key in ("101500", "113045"):
+            time.sleep(0.3)
+            target = root / "20210205" / key
+            target.mkdir()
+            for f in sorted(source.iterdir(), key=lambda f: f.name == "manifest.dat"):
+                shutil.copy(f, target / f.name)  # frames first, the manifest last
+
+    thread, errors = _in_thread(writer)
+    seen = []
+    started = time.monotonic()
+    for key in proposal.follow(timeout=30):
+        seen.append((key, time.monotonic() - started))
+        if len(seen) == 2:
+            break
+    thread.join(10)
+    assert not errors
+    assert [k for k, _ in seen] == ["101500", "113045"]
+    assert proposal["113045"].summary.num_frames == proposal["091726"].summary.num_frames
+
+    def another() -> None:
+        time.sleep(0.3)
+        target = root / "20210206" / "090000"
+        shutil.copytree(root / "20210206" / "080000", target)
+
+    thread, errors = _in_thread(another)
+    pairs = repo.follow(timeout=30)
+    assert next(pairs) == ("20210206", "090000")
+    thread.join(10)
+    assert not errors
+
+
+def test_follow_a_spec_file_as_scans_and_points_are_appended(tmp_path: Path) -> None:
+    from nx5d_spec.sample import scan_text, write_spec
+
+    path = write_spec(tmp_path / "fourc.dat", scans=(1,), points=3)
+    proposal = nx5d_core.open_repository(str(path), index=False)["fourc"]
+    lines = scan_text(2, points=6, seed=2).splitlines(keepends=True)
+    data_start = next(i for i, line in enumerate(lines) if line.startswith("#L")) + 1
+
+    def writer() -> None:  # as SPEC writes: the header, then a point at a time
+        time.sleep(0.3)  # after follow() began: it yields the scans that appear after the call
+        with path.open("a", encoding="latin-1") as out:
+            out.writelines(lines[: data_start + 1])
+            out.flush()
+            for line in lines[data_start + 1 :]:
+                time.sleep(0.3)
+                out.write(line)
+                out.flush()
+
+    thread, errors = _in_thread(writer)
+    assert next(proposal.follow(timeout=30)) == "2"
+    scan = proposal["2"]
+    counts = [scan.summary.num_frames]
+    for grown in scan.follow(timeout=30):
+        counts.append(grown.summary.num_frames)
+        if counts[-1] == 6:
+            break
+    thread.join(10)
+    assert not errors
+    assert counts == sorted(counts)
+    assert counts[-1] == 6
+    assert scan.raw.sizes[next(iter(scan.raw.dims))] == 6  # the data agree with the summary
+
+
+def test_follow_stops_at_its_timeout_and_raises_what_goes_wrong(tmp_path: Path) -> None:
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726"]}, delays=2)
+    proposal = nx5d_core.open_repository(str(root), index=False)["20210205"]
+    started = time.monotonic()
+    assert list(proposal.follow(timeout=0.5, poll=0.1)) == []
+    assert 0.4 < time.monotonic() - started < 5
+    shutil.rmtree(root / "20210205")
+    with pytest.raises(KeyNotFoundError, match=r"proposal '20210205' not found.*is gone"):
+        list(proposal.follow(timeout=2, poll=0.1))  # its folder went away: said, not swallowed
