@@ -198,3 +198,22 @@ def test_follow_stops_at_its_timeout_and_raises_what_goes_wrong(tmp_path: Path) 
     shutil.rmtree(root / "20210205")
     with pytest.raises(KeyNotFoundError, match=r"proposal '20210205' not found.*is gone"):
         list(proposal.follow(timeout=2, poll=0.1))  # its folder went away: said, not swallowed
+
+
+def test_nx5d_ls_follow_prints_new_scans_as_they_appear(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726"]}, delays=2)
+    command = [sys.executable, "-m", "nx5d_core", "ls", str(root), "20210205", "--follow", "--timeout", "20"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as ls:
+        assert ls.stdout is not None
+        header = ls.stdout.readline()
+        assert header.startswith("# key")
+        assert ls.stdout.readline().startswith("091726\t")
+        shutil.copytree(root / "20210205" / "091726", root / "20210205" / "101500")
+        line = ls.stdout.readline()  # printed as it appears, not at the end
+        ls.kill()
+    assert line.startswith("101500\t"), line

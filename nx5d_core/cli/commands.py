@@ -147,17 +147,26 @@ def ls(args: argparse.Namespace) -> None:
         _scan_brief(proposal, args.scan)
         return
     entries = proposal.summaries()
-    if not entries:
+    if not entries and not args.follow:
         msg = f"no scans found in proposal {proposal.key!r} of {repo.url}: nothing matched"
         raise NothingMatched(msg)
     print("# key\ttype\tframes\ttime\tdescription")
     for entry in entries:
-        if entry.summary is None:
-            print(f"{entry.key}\tFAILED: {type(entry.error).__name__}: {entry.error}")
-            continue
-        s = entry.summary
-        time = s.time.isoformat(timespec="seconds") if s.time else "-"
-        print(f"{entry.key}\t{s.type}\t{s.num_frames}\t{time}\t{s.description}")
+        _summary_line(entry.key, entry.summary, entry.error)
+    if args.follow:
+        for key in proposal.follow(timeout=args.timeout):
+            try:
+                _summary_line(key, proposal[key].summary, None)
+            except Exception as exc:  # noqa: BLE001 - a broken new scan is listed as FAILED
+                _summary_line(key, None, exc)
+
+
+def _summary_line(key: str, summary: Any, error: BaseException | None) -> None:
+    if summary is None:
+        print(f"{key}\tFAILED: {type(error).__name__}: {error}", flush=True)
+        return
+    time = summary.time.isoformat(timespec="seconds") if summary.time else "-"
+    print(f"{key}\t{summary.type}\t{summary.num_frames}\t{time}\t{summary.description}", flush=True)  # fmt: skip
 
 
 def index(args: argparse.Namespace) -> None:

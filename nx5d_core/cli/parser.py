@@ -69,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     ls = repository("ls", "list proposals, the scans of a proposal, or a scan's variables")
     ls.add_argument("proposal", nargs="?", help="a proposal key (default: list the proposals)")
     ls.add_argument("scan", nargs="?", help="a scan key (default: list the proposal's scans)")
+    ls.add_argument(
+        "--follow",
+        action="store_true",
+        help="after the listing, print each new scan as it appears (until Ctrl-C or --timeout)",
+    )
+    ls.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --follow: stop after this long (default: never)",
+    )
     ls.set_defaults(func=commands.ls)
 
     show = repository("show", "everything about one scan: summary, variables, metadata")
