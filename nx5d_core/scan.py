@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 _COOK_CACHE_SIZE = 4
 
 
+SNAPSHOT = "nx5d_snapshot"
+"""Attribute an adapter sets on ``raw`` read as a consistent snapshot of files a writer is still
+growing (what it had flushed): the read stands though the files changed meanwhile."""
+
+
 class Scan(Caches):
     """One scan. Adapters override :meth:`_get_summary`, :meth:`_get_raw`, and optionally
     :meth:`_get_lazy` and :meth:`_cook`. The constructor does no I/O.
@@ -201,6 +206,11 @@ class Scan(Caches):
         reference = self._observed if self._observes_reads else before
         if reference is not None:
             after = self._fingerprint()
+            if after != reference and SNAPSHOT in raw.attrs:
+                # a consistent snapshot of a file its writer is still growing (HDF5 SWMR): kept
+                # under the identity from before the read, so the next access reads the growth
+                self._seen = reference
+                return raw
             if after != reference:
                 self.refresh()
                 changed = reference.changed(after) if after is not None else []

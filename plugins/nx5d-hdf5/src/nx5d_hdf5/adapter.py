@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +27,10 @@ from nx5d_core.errors import KeyNotFoundError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import valid_keys
 from nx5d_core.paths import RootGuard
+from nx5d_core.scan import SNAPSHOT
 
 from . import about
-from .errors import Hdf5FormatError
+from .errors import Hdf5BusyError, Hdf5FormatError
 from .groups import entry_group
 from .h5io import inspect_link, open_file, open_path, read_dataset, walk_to
 from .pointing import HDF5_SUFFIX as _SUFFIX
@@ -41,6 +43,23 @@ if TYPE_CHECKING:
 
 __all__ = ["Hdf5Proposal", "Hdf5Repository", "Hdf5Scan", "Hdf5Summary"]
 logger = logging.getLogger(__name__)
+
+
+SWMR_ATTEMPTS = 10
+
+
+def growing_together(group: h5py.Group) -> bool:
+    """Whether the datasets of ``group`` a SWMR writer grows (unlimited first dimension) have
+    one length: a writer flushes one after the other, so a read between two flushes would give
+    a signal one point longer than its axis."""
+    lengths = set()
+
+    def visit(_: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset) and obj.maxshape and obj.maxshape[0] is None and obj.ndim:
+            lengths.add(obj.shape[0])
+
+    group.visititems(visit)
+    return len(lengths) <= 1
 
 
 class Hdf5Summary(ScanSummary):
@@ -239,9 +258,18 @@ class Hdf5Scan(Scan):
     def _get_raw(self) -> xr.Dataset:
         from .nexus import build_dataset
 
-        with self._open() as handle:
-            group = self._open_group(handle)
-            return build_dataset(group, path=self.file, lazy=False, guard=self.guard)
+        for attempt in range(SWMR_ATTEMPTS):
+            with self._open() as handle:
+                group = self._open_group(handle)
+                if handle.swmr_mode and not growing_together(group):
+                    time.sleep(0.02 * (attempt + 1))  # the writer is between two flushes
+                    continue
+                raw = build_dataset(group, path=self.file, lazy=False, guard=self.guard)
+                if handle.swmr_mode:  # a writer is growing the file: what it had flushed
+                    raw.attrs[SNAPSHOT] = "read while a SWMR writer was growing the file: the points it had flushed"  # fmt: skip
+                return raw
+        msg = f"{self.file}: its SWMR writer's growing datasets never had one length in {SWMR_ATTEMPTS} reads; read again"  # fmt: skip
+        raise Hdf5BusyError(msg)
 
     def _get_lazy(self) -> xr.Dataset | None:
         from .nexus import build_dataset

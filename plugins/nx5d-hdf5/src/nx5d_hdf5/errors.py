@@ -20,3 +20,8 @@ class MissingFilterError(Hdf5FormatError):
 class Hdf5NoDataError(Hdf5FormatError):
     """A NeXus entry that holds no measured data (no data group with a signal or axes, and no
     array along a scan): geometry only, reflection or mmCIF tables, test files."""
+
+
+class Hdf5BusyError(Hdf5FormatError):
+    """A file another process holds open for writing without SWMR: it cannot be read
+    consistently until the writer closes it (nothing is wrong with the file)."""

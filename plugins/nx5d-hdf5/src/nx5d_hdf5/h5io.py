@@ -17,7 +17,7 @@ from nx5d_core.errors import KeyNotFoundError, OutsideRootError
 from nx5d_core.paths import RootGuard
 
 from .chain import object_problem, virtual_sources_problem
-from .errors import DanglingLinkError, Hdf5FormatError, MissingFilterError
+from .errors import DanglingLinkError, Hdf5BusyError, Hdf5FormatError, MissingFilterError
 
 __all__ = [
     "H5Array",
@@ -66,7 +66,10 @@ def open_file(path: Path, *, guard: RootGuard) -> Iterator[h5py.File]:
         raise FileNotFoundError(msg)
     resolved = guard.file(path, what="an HDF5 file")
     try:
-        handle = h5py.File(resolved, "r")
+        handle = _open(resolved)
+    except Hdf5BusyError as exc:
+        exc.add_note(f"file {path}")
+        raise
     except OSError as exc:
         size = resolved.stat().st_size
         kind = "truncated or damaged" if h5py.is_hdf5(resolved) else "not an HDF5 file"
@@ -76,6 +79,26 @@ def open_file(path: Path, *, guard: RootGuard) -> Iterator[h5py.File]:
         yield handle
     finally:
         handle.close()
+
+
+def _open(path: Path) -> h5py.File:
+    """Read-only; a file a writer holds in SWMR mode (a scan being acquired) is read as a SWMR
+    reader, seeing what the writer has flushed. A file a writer holds without SWMR cannot be
+    read consistently while it writes: :class:`Hdf5BusyError`, not "damaged"."""
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        text = str(exc)
+        if "already open for write" in text:  # the writer's SWMR flag is set
+            try:
+                return h5py.File(path, "r", swmr=True)
+            except OSError as again:
+                busy = f"{path} is open for writing by another process and cannot be read as a SWMR reader: {again}"  # fmt: skip
+                raise Hdf5BusyError(busy) from again
+        if "unable to lock file" in text or "lock" in text.lower() and "errno = 11" in text:
+            busy = f"{path} is open for writing by another process (not in SWMR mode): it can be read once the writer closes it"  # fmt: skip
+            raise Hdf5BusyError(busy) from exc
+        raise
 
 
 def inspect_link(group: h5py.Group, name: str, *, guard: RootGuard) -> str | None:
