@@ -24,9 +24,16 @@ from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_files, fingerprint_names
 from nx5d_core.logs import quiet_repeats
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
+from nx5d_core.scan import SNAPSHOT
 
 from . import about
-from .errors import FrameCountError, ManifestError, MissingFrameError, UdkmFormatError
+from .errors import (
+    CorruptFrameError,
+    FrameCountError,
+    ManifestError,
+    MissingFrameError,
+    UdkmFormatError,
+)
 from .frames import FrameReader, FrameStack
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
@@ -157,6 +164,8 @@ class UdkmScan(Scan):
 
     proposal: UdkmProposal
     summary_model = UdkmSummary
+    _not_yet: tuple[Path, ...] = ()
+    """Frames of the manifest's last rows not on disk yet, at the last read (left out)."""
 
     @cached_property
     def folder(self) -> Path:
@@ -348,6 +357,15 @@ class UdkmScan(Scan):
         with os.scandir(folder) as entries:
             on_disk = {e.name: e for e in entries if _IMAGE.match(e.name)}
         expected = {p.name for p in paths}
+        self._not_yet = ()
+        present = [p.name in on_disk for p in paths]
+        if on_disk.keys() < expected and present[0] and present == sorted(present, reverse=True):
+            # the last rows' frames are not on disk yet (a scan being acquired or copied in):
+            # the complete points are the scan so far; the others are said and read once there
+            k = present.index(False)
+            self._not_yet = tuple(paths[k:])
+            paths = paths[:k]
+            expected = {p.name for p in paths}
         if on_disk.keys() != expected:
             absent = sorted(expected - on_disk.keys())
             extra = sorted(on_disk.keys() - expected)
@@ -386,8 +404,9 @@ class UdkmScan(Scan):
         import xarray as xr
 
         manifest = self.manifest
+        n = int(images.shape[0])  # fewer than the manifest's rows while frames are still coming
         coords: dict[str, Any] = {
-            "frame": np.arange(manifest.num_rows),
+            "frame": np.arange(n),
             "y": np.arange(shape[0])[rows],
             "x": np.arange(shape[1])[cols],
         }
@@ -396,7 +415,7 @@ class UdkmScan(Scan):
             unit = col.unit or {"Delay": "ps", "Theta": "deg"}.get(col.name, "")
             var = (
                 "frame",
-                manifest.values[:, i],
+                manifest.values[:n, i],
                 {"units": unit, "long_name": col.header} if unit else {"long_name": col.header},
             )
             (coords if col.name in {"Delay", "Theta"} else data_vars)[col.name] = var
@@ -405,7 +424,12 @@ class UdkmScan(Scan):
             images,
             {"units": "counts", "bad_pixel_values": [-2, -1]},
         )
-        attrs = {"proposal": self.proposal.key, "scan": self.key, "folder": str(self.folder)}
+        attrs: dict[str, Any] = {"proposal": self.proposal.key, "scan": self.key, "folder": str(self.folder)}  # fmt: skip
+        if n < manifest.num_rows:
+            attrs["nx5d_incomplete"] = (
+                f"{manifest.num_rows - n} of {manifest.num_rows} manifest rows left out: their "
+                f"frames ({self._not_yet[0].name} on) are not on disk yet"
+            )
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     def _read_remote(self, remote: RemoteFolder, reduce: int | None, roi: Roi | None) -> xr.Dataset:
@@ -470,14 +494,29 @@ class UdkmScan(Scan):
         with progress_bar(
             total=len(paths), unit="frame", desc=f"{self.proposal.key}/{self.key}", show=progress
         ) as bar:
-            images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
+            try:
+                images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
+            except CorruptFrameError as exc:
+                if not self._not_yet or len(paths) < 2 or str(paths[-1]) not in str(exc):
+                    raise
+                # the newest frame, the later ones not there yet: still being written
+                self._not_yet = (paths[-1], *self._not_yet)
+                paths, seen = paths[:-1], seen[:-1]
+                images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
         observed = [
             ("manifest.dat", self.manifest.identity),
             ("parameters.txt", params_identity),
             *((p.name, identity or MISSING) for p, identity in zip(paths, seen, strict=True)),
+            *((p.name, _identity_now(p)) for p in self._not_yet),  # their arrival changes it
         ]
         self._observed = Fingerprint(tuple(observed))
-        return self._dataset(images, rows, cols, reader.template.shape)
+        dataset = self._dataset(images, rows, cols, reader.template.shape)
+        if self._not_yet and all(
+            identity is not None and _identity_now(p) == identity
+            for p, identity in zip(paths, seen, strict=True)
+        ):  # every frame read is as it was read: frames arriving meanwhile do not spoil the read
+            dataset.attrs[SNAPSHOT] = "read while frames were arriving: the complete frames so far"
+        return dataset
 
     def _get_raw(self) -> xr.Dataset:
         return self.read()
@@ -513,6 +552,13 @@ class UdkmScan(Scan):
         return run_recipe(
             name, raw=raw, view=view, defaults=self.recipe_defaults.get(name), **tuning
         )
+
+
+def _identity_now(path: Path) -> FileIdentity:
+    try:
+        return file_identity(path.stat())
+    except OSError:
+        return MISSING
 
 
 UdkmRepository.proposal_class = UdkmProposal
