@@ -40,7 +40,10 @@ with h5py.File(path, "w", libver="latest") as f:
 """
 
 
-def _writer(path: Path, points: int, mode: str) -> subprocess.Popen[str]:
+def _writer(tmp_path: Path, name: str, points: int, mode: str) -> subprocess.Popen[str]:
+    """A writer process making ``p/<name>.nxs`` under ``tmp_path``, once it has created it."""
+    (tmp_path / "p").mkdir()
+    path = tmp_path / "p" / f"{name}.nxs"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(points), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -49,9 +52,7 @@ def _writer(path: Path, points: int, mode: str) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_a_swmr_writers_file_reads_as_what_it_flushed_and_grows(tmp_path: Path) -> None:
-    (tmp_path / "p").mkdir()
-    path = tmp_path / "p" / "live.nxs"
-    proc = _writer(path, 300, "swmr")
+    proc = _writer(tmp_path, "live", 300, "swmr")
     try:
         scan = nx5d_core.open_repository(str(tmp_path / "p"), index=False)["p"]["live"]
         seen = []
@@ -80,9 +81,7 @@ def test_a_swmr_writers_file_reads_as_what_it_flushed_and_grows(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_a_file_held_by_a_writer_without_swmr_says_so(tmp_path: Path) -> None:
-    (tmp_path / "p").mkdir()
-    path = tmp_path / "p" / "held.nxs"
-    proc = _writer(path, 5, "plain")
+    proc = _writer(tmp_path, "held", 5, "plain")
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "done"
