@@ -50,6 +50,7 @@ _EXPORTS = {
     "SpecialFileError": "nx5d_core.errors",
     "OutsideRootError": "nx5d_core.errors",
     "NoTableError": "nx5d_core.errors",
+    "RemoteUnavailable": "nx5d_core.errors",
 }
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "Nx5dError",
     "OutsideRootError",
     "Proposal",
+    "RemoteUnavailable",
     "Repository",
     "RootGuard",
     "Scan",
@@ -116,6 +118,7 @@ if TYPE_CHECKING:
         KeyNotFoundError,
         Nx5dError,
         OutsideRootError,
+        RemoteUnavailable,
         SpecialFileError,
         URLPatternError,
     )

@@ -20,6 +20,7 @@ __all__ = [
     "NoTableError",
     "Nx5dError",
     "OutsideRootError",
+    "RemoteUnavailable",
     "SpecialFileError",
     "URLPatternError",
     "closest",
@@ -129,6 +130,12 @@ class SpecialFileError(Nx5dError, OSError):
 
 class FilesChangedError(Nx5dError, RuntimeError):
     """A scan's files changed while they were read, or since a lazy dataset was built."""
+
+
+class RemoteUnavailable(Nx5dError, ConnectionError):
+    """An object store or web server that refused the connection, did not answer within the
+    timeout (``NX5D_REMOTE_TIMEOUT``), or answered with a server error: nothing is wrong with
+    the data, and nothing was read."""
 
 
 def closest(key: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:

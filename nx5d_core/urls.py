@@ -179,7 +179,11 @@ class KeyPattern:
         """The fsspec filesystem of the path."""
         import fsspec
 
-        return fsspec.filesystem(self.protocol, **self.storage_options)
+        from .remote_fs import with_timeouts
+
+        return fsspec.filesystem(
+            self.protocol, **with_timeouts(self.protocol, self.storage_options)
+        )
 
     # -- formatting and matching ---------------------------------------------------------
     def format(self, *, proposal: str, scan: str | None = None) -> Location:
@@ -226,15 +230,22 @@ class KeyPattern:
         if self.is_local:
             hits = self._walked(proposal=proposal, field_name=field_name, guard=guard)
         else:
+            from .remote_fs import as_unavailable, remote_errors
+
             fs = self.fs
-            if not fs.exists(root):
-                msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
-                raise FileNotFoundError(msg)
-            hits = [
-                found
-                for hit in fs.glob(pattern)
-                if (found := self.match_path(hit, proposal=proposal))
-            ]
+            with remote_errors(fs.unstrip_protocol(root)):
+                try:  # not fs.exists(): it reads a refused connection as "does not exist"
+                    fs.info(root)
+                except FileNotFoundError as exc:
+                    if as_unavailable(exc, url=root) is not None:
+                        raise
+                    msg = f"repository root {root!r} does not exist (from URL pattern {self.url!r})"
+                    raise FileNotFoundError(msg) from None
+                hits = [
+                    found
+                    for hit in fs.glob(pattern)
+                    if (found := self.match_path(hit, proposal=proposal))
+                ]
         keys = set(valid_keys((f[field_name] for f in hits), kind=field_name, where=self.url))
         return sorted(keys, key=natural_key)
 

@@ -198,3 +198,93 @@ def test_links_in_remote_files_never_reach_local_files(
             repo.guard.resolve(secret)
     finally:
         fs.rm(name, recursive=True)
+
+
+# -- remote reads bounded in time and consistent (issue 26, item 4) ----------------------------
+
+
+def test_an_object_rewritten_after_lazy_was_built_raises_instead_of_mixing(bucket: str) -> None:
+    import s3fs
+    import tifffile
+
+    from nx5d_core.errors import FilesChangedError
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    scan = nx5d_core.open_repository(f"s3://{bucket}/udkm", adapter="udkm")["20210205"]["091726"]
+    lazy = scan.lazy()["images"]
+    first = lazy[0].values  # a block read before the change is fine
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, np.zeros_like(first))
+    fs.pipe_file(f"{bucket}/udkm/20210205/091726/image00020.tiff", buffer.getvalue())
+    with pytest.raises(FilesChangedError, match="image00020.tiff"):
+        lazy[20].values  # noqa: B018
+    assert scan.lazy()["images"][20].values.max() == 0  # built again: the new object
+
+
+def test_a_refused_connection_and_a_frozen_server_are_said_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import socket
+    import time
+
+    from nx5d_core.errors import RemoteUnavailable
+
+    monkeypatch.setenv("NX5D_REMOTE_TIMEOUT", "1")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    with pytest.raises(RemoteUnavailable, match=r"unavailable: ClientConnectorError"):
+        nx5d_core.open_repository(f"http://127.0.0.1:{port}/udkm", adapter="udkm").keys()  # not "does not exist"
+
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        frozen.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(frozen.accept()[0])  # accepted, never answered
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(RemoteUnavailable, match=r"no answer within 1 s"):
+            nx5d_core.open_repository(f"http://127.0.0.1:{frozen.getsockname()[1]}/udkm", adapter="udkm").keys()  # fmt: skip
+        assert time.monotonic() - started < 15  # not minutes
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        frozen.close()
+
+
+def test_a_server_that_goes_away_mid_read_is_no_corrupt_frame(local_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from nx5d_udkm.errors import CorruptFrameError
+
+    from nx5d_core.errors import RemoteUnavailable
+
+    monkeypatch.setenv("NX5D_REMOTE_TIMEOUT", "2")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(local_root.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/udkm"
+    scan = nx5d_core.open_repository(url, adapter="udkm")["20210205"]["101500"]
+    lazy = scan.lazy()["images"]
+    server.shutdown()
+    server.server_close()
+    thread.join()
+    with pytest.raises(RemoteUnavailable) as caught:
+        lazy[3].values  # noqa: B018
+    assert not isinstance(caught.value, CorruptFrameError)

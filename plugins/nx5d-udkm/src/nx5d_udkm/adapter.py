@@ -463,9 +463,15 @@ class UdkmScan(Scan):
         rows, cols = self._selection(None, None)
         check_roi(self.options.roi, first.shape)
         sliced = first[rows, cols].shape
+        planned = remote.fingerprint(names).identities()  # each block checks these: never mixed frames
         blocks = [
             da.from_delayed(
-                dask.delayed(remote.read_frames)(names[i : i + chunk], rows=rows, cols=cols),
+                dask.delayed(remote.read_frames)(
+                    names[i : i + chunk],
+                    rows=rows,
+                    cols=cols,
+                    expect={n: planned[n] for n in names[i : i + chunk]},
+                ),
                 shape=(len(names[i : i + chunk]), *sliced),
                 dtype=first.dtype,
             )

@@ -10,13 +10,15 @@ from one listing of the scan's folder, so a changed object is read again, as a c
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from nx5d_core.errors import FilesChangedError
 from nx5d_core.fingerprint import MISSING, Fingerprint, remote_identity
 from nx5d_core.paths import FileIdentity
+from nx5d_core.remote_fs import as_unavailable, remote_errors
 
 from .errors import CorruptFrameError, FrameShapeError
 
@@ -58,17 +60,22 @@ class RemoteFolder:
         FileNotFoundError
             Naming the object.
         """
-        try:
-            data: bytes = self.fs.cat_file(self.url(name))
-        except FileNotFoundError:
-            msg = f"{self.fs.unstrip_protocol(self.url(name))} does not exist"
-            raise FileNotFoundError(msg) from None
+        url = self.fs.unstrip_protocol(self.url(name))
+        with remote_errors(url):
+            try:
+                data: bytes = self.fs.cat_file(self.url(name))
+            except FileNotFoundError as exc:
+                if as_unavailable(exc, url=url) is not None:
+                    raise
+                msg = f"{url} does not exist"
+                raise FileNotFoundError(msg) from None
         return data
 
     def listing(self) -> dict[str, FileIdentity]:
         """Name -> identity of every object in the folder (one request; not cached)."""
         self.fs.invalidate_cache(self.folder)
-        entries = self.fs.ls(self.folder, detail=True)
+        with remote_errors(self.fs.unstrip_protocol(self.folder)):
+            entries = self.fs.ls(self.folder, detail=True)
         return {str(e["name"]).rstrip("/").rsplit("/", 1)[-1]: remote_identity(e) for e in entries}
 
     def fingerprint(self, names: Sequence[str]) -> Fingerprint:
@@ -82,6 +89,15 @@ class RemoteFolder:
         if vague:
             found.update(self._infos(vague))
         return Fingerprint(tuple((n, found.get(n, MISSING)) for n in names))
+
+    def _check_unchanged(self, names: Sequence[str], expect: Mapping[str, FileIdentity]) -> None:
+        self.fs.invalidate_cache(self.folder)  # the answer now, not the listing's cached one
+        now = self._infos(names)
+        changed = [n for n in names if n in expect and now.get(n) != expect[n]]
+        if changed:
+            shown = ", ".join(self.fs.unstrip_protocol(self.url(n)) for n in changed[:3])
+            msg = f"{shown}: changed since the lazy dataset was built (planned with their former identity); build it again"  # fmt: skip
+            raise FilesChangedError(msg)
 
     def _infos(self, names: Sequence[str]) -> dict[str, FileIdentity]:
         urls = [self.url(n) for n in names]
@@ -103,6 +119,9 @@ class RemoteFolder:
                     infos.append(self.fs.info(url))
                 except FileNotFoundError as exc:
                     infos.append(exc)
+        for name, info in zip(names, infos, strict=True):
+            if isinstance(info, BaseException) and (down := as_unavailable(info, url=self.url(name))):  # fmt: skip
+                raise down from info  # a server that did not answer is no missing file
         return {
             n: MISSING if isinstance(i, BaseException) else remote_identity(i)
             for n, i in zip(names, infos, strict=True)
@@ -115,14 +134,23 @@ class RemoteFolder:
         rows: slice,
         cols: slice,
         progress: Callable[[int], object] | None = None,
+        expect: Mapping[str, FileIdentity] | None = None,
     ) -> np.ndarray:
         """Every frame of ``names`` (``[rows, cols]`` of each) in one array, fetched block by
         block with concurrent requests.
+
+        ``expect``: the identities the read was planned with (a lazy dataset's); after each
+        block, its objects are asked again (concurrent HEADs) and one that changed raises
+        :class:`~nx5d_core.errors.FilesChangedError` instead of mixing old and new frames.
 
         Raises
         ------
         CorruptFrameError, FrameShapeError
             Naming the frame.
+        FilesChangedError
+            An object changed since ``expect`` was taken.
+        RemoteUnavailable
+            The server refused, reset or did not answer in time.
         """
         first = decode_frame(self.read(names[0]), where=self.url(names[0]))
         shape = first.shape
@@ -130,9 +158,12 @@ class RemoteFolder:
         for start in range(0, len(names), _BLOCK):
             block = list(names[start : start + _BLOCK])
             urls = [self.url(n) for n in block]
-            data = self.fs.cat(urls, on_error="return")
+            with remote_errors(self.fs.unstrip_protocol(self.folder)):
+                data = self.fs.cat(urls, on_error="return")
             for offset, (name, url) in enumerate(zip(block, urls, strict=True)):
                 value = data.get(url, data.get(self.fs._strip_protocol(url)))
+                if isinstance(value, BaseException) and (down := as_unavailable(value, url=url)):
+                    raise down from value  # the server, not the frame
                 if isinstance(value, BaseException) or value is None:
                     msg = f"frame {start + offset}: {url} cannot be read: {value}"
                     raise CorruptFrameError(msg)
@@ -144,6 +175,8 @@ class RemoteFolder:
                     )
                     raise FrameShapeError(msg)
                 out[start + offset] = frame[rows, cols]
+            if expect is not None:
+                self._check_unchanged(block, expect)
             if progress is not None:
                 progress(len(block))
         return out
