@@ -46,7 +46,8 @@ def test_frames_arriving_one_by_one_read_as_the_complete_ones_so_far(tmp_path: P
     writer = threading.Thread(target=copy)
     writer.start()
     sizes = []
-    while True:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         raw = scan.raw
         n = raw.sizes["frame"]
         np.testing.assert_array_equal(raw["images"].values, expected[:n])  # complete frames only
@@ -58,6 +59,7 @@ def test_frames_arriving_one_by_one_read_as_the_complete_ones_so_far(tmp_path: P
             break
         time.sleep(0.005)
     writer.join()
+    assert sizes[-1] == len(frames), sizes  # every frame seen once it was there: no stale read
     assert sizes == sorted(sizes)
     assert "nx5d_incomplete" not in scan.raw.attrs
 

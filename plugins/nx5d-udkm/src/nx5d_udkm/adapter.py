@@ -513,7 +513,9 @@ class UdkmScan(Scan):
             ("manifest.dat", self.manifest.identity),
             ("parameters.txt", params_identity),
             *((p.name, identity or MISSING) for p, identity in zip(paths, seen, strict=True)),
-            *((p.name, _identity_now(p)) for p in self._not_yet),  # their arrival changes it
+            # never equal to a real identity: while frames are missing, each access reads again
+            # (a frame arriving just before this line must not make the short read look whole)
+            *((p.name, NOT_READ) for p in self._not_yet),
         ]
         self._observed = Fingerprint(tuple(observed))
         dataset = self._dataset(images, rows, cols, reader.template.shape)
@@ -558,6 +560,10 @@ class UdkmScan(Scan):
         return run_recipe(
             name, raw=raw, view=view, defaults=self.recipe_defaults.get(name), **tuning
         )
+
+
+NOT_READ: FileIdentity = (-1, -1, -1, -1)
+"""The identity recorded for a frame left out of a read (not there yet, or half written)."""
 
 
 def _identity_now(path: Path) -> FileIdentity:
