@@ -4,6 +4,7 @@ again, missing frames named."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
@@ -85,8 +86,10 @@ def test_changed_object_is_read_again_and_missing_frame_is_named(bucket: str) ->
         _ = fresh.raw
 
 
-@pytest.fixture
-def web_root(local_root: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _web_server(local_root: Path) -> Iterator[str]:
+    """A real web server on loopback serving ``local_root``'s folder; stopped on leaving."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -95,10 +98,18 @@ def web_root(local_root: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/udkm"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/udkm"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def web_root(local_root: Path) -> Iterator[str]:
+    with _web_server(local_root) as url:
+        yield url
 
 
 def test_web_server_repository_equals_the_local_one(web_root: str, local_root: Path) -> None:
@@ -270,21 +281,9 @@ def test_a_server_that_goes_away_mid_read_is_no_corrupt_frame(local_root: Path, 
     from nx5d_core.errors import RemoteUnavailable
 
     monkeypatch.setenv("NX5D_REMOTE_TIMEOUT", "2")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(local_root.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/udkm"
-    scan = nx5d_core.open_repository(url, adapter="udkm")["20210205"]["101500"]
-    lazy = scan.lazy()["images"]
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with _web_server(local_root) as url:
+        scan = nx5d_core.open_repository(url, adapter="udkm")["20210205"]["101500"]
+        lazy = scan.lazy()["images"]
     with pytest.raises(RemoteUnavailable) as caught:
         lazy[3].values  # noqa: B018
     assert not isinstance(caught.value, CorruptFrameError)
