@@ -77,7 +77,9 @@ def unwritten_rows(dataset: h5py.Dataset) -> Unwritten | None:
     step = dataset.chunks[0]
 
     def count(info: Any) -> None:
-        counts[info.chunk_offset[0] // step] += 1
+        row = info.chunk_offset[0] // step
+        if row < counts.size:  # a chunk a SWMR writer added after the shape was read: not ours
+            counts[row] += 1
 
     if hasattr(dataset.id, "chunk_iter"):
         dataset.id.chunk_iter(count)
