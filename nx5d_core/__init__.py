@@ -46,6 +46,11 @@ _EXPORTS = {
     "URLPatternError": "nx5d_core.errors",
     "ConfigError": "nx5d_core.errors",
     "FormatError": "nx5d_core.errors",
+    "MissingFrameError": "nx5d_core.errors",
+    "CorruptFrameError": "nx5d_core.errors",
+    "FrameShapeError": "nx5d_core.errors",
+    "Frame": "nx5d_core.series",
+    "FrameSeriesScan": "nx5d_core.series",
     "FilesChangedError": "nx5d_core.errors",
     "SpecialFileError": "nx5d_core.errors",
     "OutsideRootError": "nx5d_core.errors",
@@ -62,12 +67,17 @@ __all__ = [
     "AdapterOptionError",
     "AdapterRegistry",
     "ConfigError",
+    "CorruptFrameError",
     "FilesChangedError",
     "FormatError",
+    "Frame",
+    "FrameSeriesScan",
+    "FrameShapeError",
     "InvalidKeyError",
     "KeyNotFoundError",
     "KeyPattern",
     "Location",
+    "MissingFrameError",
     "NoTableError",
     "Nx5dError",
     "OutsideRootError",
@@ -112,10 +122,13 @@ if TYPE_CHECKING:
         AdapterNotFoundError,
         AdapterOptionError,
         ConfigError,
+        CorruptFrameError,
         FilesChangedError,
         FormatError,
+        FrameShapeError,
         InvalidKeyError,
         KeyNotFoundError,
+        MissingFrameError,
         Nx5dError,
         OutsideRootError,
         RemoteUnavailable,
@@ -130,6 +143,7 @@ if TYPE_CHECKING:
     from .registry import AdapterInfo, AdapterRegistry
     from .repository import Repository
     from .scan import Scan
+    from .series import Frame, FrameSeriesScan
     from .spice.errors import SpiceConflict
     from .spice.store import SpiceStore
     from .spice.view import SpiceView

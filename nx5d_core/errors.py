@@ -95,6 +95,19 @@ class FormatError(Nx5dError, ValueError):
     """A file that does not hold what its format promises; the message names file and place."""
 
 
+class MissingFrameError(FormatError, FileNotFoundError):
+    """A frame's image file that does not exist (never read as zeros)."""
+
+
+class CorruptFrameError(FormatError):
+    """A frame's file that is truncated or cannot be decoded (its decoded size differs from its
+    header); the message names the file and the frame."""
+
+
+class FrameShapeError(FormatError):
+    """A frame of another shape or type than the scan's first frame."""
+
+
 class NoTableError(Nx5dError, ValueError):
     """A scan whose data has nothing per point to tabulate (only single values)."""
 

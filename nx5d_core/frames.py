@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .buffers import empty
 from .paths import FileIdentity
 
 __all__ = ["FrameFormat", "FrameStack", "read_frames"]
@@ -27,9 +28,12 @@ __all__ = ["FrameFormat", "FrameStack", "read_frames"]
 class FrameFormat(Protocol):
     """How to read one frame of an image format into a buffer (see the module docstring)."""
 
-    shape: tuple[int, int]
-    dtype: np.dtype[Any]
-    workers: int
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+    @property
+    def workers(self) -> int: ...
 
     def read_into(
         self,
@@ -64,7 +68,7 @@ def read_frames(
     """
     ny, nx = fmt.shape
     yr, xr_ = range(ny)[rows], range(nx)[cols]
-    out = np.empty((len(paths), len(yr), len(xr_)), fmt.dtype)
+    out = empty((len(paths), len(yr), len(xr_)), fmt.dtype)  # huge pages, touched by the readers
     whole = len(yr) == ny and len(xr_) == nx and rows.step in (None, 1) and cols.step in (None, 1)
 
     def work(start: int, stop: int) -> int:

@@ -78,6 +78,9 @@ def open_repository(
         cls = registry[adapter].cls
     else:
         candidates = [info for info in registry.view().values() if _claims(info, url)]
+        specific = [info for info in candidates if not info.generic]
+        if len(candidates) > 1 and len(specific) == 1:
+            candidates = specific  # a facility's layout over a reader of its files' format
         if len(candidates) != 1:
             listing = "; ".join(
                 f"{i.name} ({', '.join(i.url_patterns) or 'no patterns'})"

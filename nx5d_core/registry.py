@@ -39,6 +39,9 @@ class AdapterInfo:
     target: str
     builtin: bool = False
     guess_target: str | None = None
+    generic: bool = False
+    """A reader of a format wherever it lies (every image file): it yields to an adapter of a
+    facility's layout that claims the same URL (a UDKM folder holds TIFFs too)."""
     _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -87,13 +90,15 @@ class AdapterRegistry:
         url_patterns: tuple[str, ...] = (),
         version: str = "0",
         guess: str | None = None,
+        generic: bool = False,
     ) -> None:
         """Register a :class:`~nx5d_core.Repository` subclass under its ``name``.
 
         ``cls`` may be a dotted path ``"package.module:Class"`` with ``name``, ``description``,
         ``url_patterns`` and ``version`` given here: the module is imported only when the
         adapter is used, so ``nx5d adapters`` stays fast. ``guess`` is then the dotted path of a
-        light function ``(url) -> bool`` that stands in for ``guess_can_open``.
+        light function ``(url) -> bool`` that stands in for ``guess_can_open``. A ``generic``
+        adapter reads a format wherever it lies and yields to a specific one claiming the same URL.
 
         Raises
         ------
@@ -148,13 +153,14 @@ class AdapterRegistry:
             target=target,
             builtin=owner.builtin,
             guess_target=guess,
+            generic=generic,
             _loaded=loaded,
         )
 
     def add_described(self, target: str, about: ModuleType, *, overwrite: bool = False) -> None:
         """Register the adapter class at ``target`` ("package.module:Class") by the description
         in its plugin's light ``about`` module: ``NAME``, ``DESCRIPTION``, ``URL_PATTERNS``,
-        ``VERSION`` and, if present, ``guess_can_open``. Nothing heavy is imported."""
+        ``VERSION`` and, if present, ``guess_can_open`` and ``GENERIC``. Nothing heavy is imported."""
         self.add(
             target,
             overwrite=overwrite,
@@ -163,6 +169,7 @@ class AdapterRegistry:
             url_patterns=tuple(about.URL_PATTERNS),
             version=about.VERSION,
             guess=f"{about.__name__}:guess_can_open" if hasattr(about, "guess_can_open") else None,
+            generic=bool(getattr(about, "GENERIC", False)),
         )
 
     def view(self) -> Mapping[str, AdapterInfo]:

@@ -1,0 +1,252 @@
+"""Detector image files as a repository: a folder is a proposal, a numbered series (or one
+multi-frame file, or one image) a scan.
+
+Pointing at a folder of image files opens it as the one proposal; a folder of such folders is a
+repository; one file is a proposal with that file's series. A scan's ``raw`` holds the frames as
+``images`` (frame, y, x), the file counters as ``frame_number``, and the header values that
+change from frame to frame (motors as coordinates, counters and other keys as variables); the
+values that do not change are attributes and metadata. Frames decode through fabio, are checked
+in shape and type against the first, and a file fabio finds short raises
+:class:`~nx5d_core.errors.CorruptFrameError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, KeyPattern, Proposal, Repository
+from nx5d_core.caching import _Drop
+from nx5d_core.errors import CorruptFrameError, Nx5dError, URLPatternError
+from nx5d_core.paths import FileIdentity, file_identity
+from nx5d_core.series import FrameFile
+from nx5d_core.spice import SpiceStore
+from nx5d_core.summary import ScanSummary
+
+from . import about, decode
+from .headers import HeaderTable, header_table
+from .series import Series, group_series
+
+__all__ = ["ImagesRepository", "ImagesScan"]
+
+Roi = tuple[int, int, int, int]
+
+
+class ImagesSummary(ScanSummary):
+    """Summary of a series; ``notes`` say what is missing (gaps in the numbering)."""
+
+    files: int = 0
+    notes: list[str] = Field(default_factory=list)
+
+
+class ImagesScan(FrameSeriesScan):
+    """One series of image files (or one multi-frame file)."""
+
+    proposal: ImagesProposal
+    summary_model = ImagesSummary
+    series_type = "image series"
+
+    @property
+    def series(self) -> Series:
+        """The scan's files and their counters."""
+        found = self.proposal.series().get(self.key)
+        if found is None:
+            raise KeyNotFoundError(self.key, kind="scan", where=self.proposal._where(), candidates=list(self.proposal.series()))  # fmt: skip
+        return found
+
+    def _paths(self) -> list[Path]:
+        folder = self.proposal.folder
+        return [folder / name for name in self.series.names]
+
+    def _headers(self) -> list[tuple[Path, list[dict[str, Any]]]]:
+        return [(p, self.proposal.headers(p)) for p in self._paths()]
+
+    def _frames(self) -> Sequence[Frame]:
+        return [Frame(path, i) for path, frames in self._headers() for i in range(len(frames))]
+
+    @staticmethod
+    def decode_frame(stream: BinaryIO, *, member: int) -> np.ndarray:
+        return decode.decode(stream, member=member)
+
+    def _table(self) -> HeaderTable:
+        return header_table([h for _, frames in self._headers() for h in frames])
+
+    def _frame_values(self, frames: Sequence[Frame]) -> tuple[dict[str, Any], dict[str, Any]]:
+        coords, data_vars = self._table().split()
+        numbers = self.series.numbers
+        if numbers and len(numbers) == len(frames):
+            coords["frame_number"] = ("frame", np.array(numbers), {"long_name": "file counter"})
+        coords["file"] = ("frame", np.array([f.path.name for f in frames], dtype=str))
+        return coords, data_vars
+
+    def _series_attrs(self) -> dict[str, Any]:
+        table = self._table()
+        attrs = {k: v for k, v in table.constant.items() if k not in ("proposal", "scan")}
+        notes = [*table.notes, *([self.series.describe_gaps()] if self.series.gaps else [])]
+        if notes:
+            attrs["nx5d_notes"] = notes
+        return attrs
+
+    def _get_summary(self) -> ImagesSummary:
+        base = super()._get_summary()
+        series = self.series
+        notes = [series.describe_gaps()] if series.gaps else []
+        kind = about.image_kind(self.proposal.folder / series.names[0]) or "image"
+        return ImagesSummary(
+            **{
+                **base.model_dump(),
+                "type": f"{kind} {'series' if len(series.names) > 1 else 'file'}",
+            },
+            files=len(series.names),
+            notes=notes,
+        )
+
+    def _get_metadata(self) -> dict[str, Any]:
+        return dict(self._table().constant)
+
+
+class ImagesProposal(Proposal):
+    """A folder of image files; scans are its series, in natural order of their keys."""
+
+    repository: ImagesRepository
+    scan_class = ImagesScan
+
+    _series: tuple[FileIdentity, dict[str, Series]] | None = None
+    _header_cache: dict[str, tuple[FileIdentity, list[dict[str, Any]]]]
+
+    def __init__(self, *, repository: Repository, key: str) -> None:
+        super().__init__(repository=repository, key=key)
+        self._header_cache = {}
+
+    @property
+    def folder(self) -> Path:
+        """The proposal's folder."""
+        pattern = self.repository.pattern
+        assert pattern is not None
+        return Path(pattern.format(proposal=self.key, scan="-").path).parent
+
+    def series(self) -> dict[str, Series]:
+        """The folder's series by key, listed again when the folder changed."""
+        folder = self.repository.guard.folder(self.folder)
+        identity = file_identity(folder.stat())
+        if self._series is None or self._series[0] != identity:
+            with os.scandir(folder) as entries:
+                names = sorted(
+                    e.name for e in entries if not e.name.startswith(".") and e.is_file()
+                )
+            grouped = group_series(names)
+            # by content: the first file of each group must be an image (then every frame decodes)
+            kept = {k: s for k, s in grouped.items() if about.image_kind(folder / s.names[0])}
+            self._series = (identity, kept)
+        return self._series[1]
+
+    def headers(self, path: Path) -> list[dict[str, Any]]:
+        """The frame headers of the file ``path``, read once per identity of the file."""
+        key = os.fspath(path)
+        with FrameFile(path, guard=self.repository.guard, what="an image file") as stream:
+            identity = stream.identity()
+            cached = self._header_cache.get(key)
+            if cached is not None and cached[0] == identity:
+                return cached[1]
+            try:
+                found = decode.headers(stream)
+            except CorruptFrameError as exc:
+                msg = f"{path}: {exc}"
+                raise CorruptFrameError(msg) from exc
+            except (OSError, Nx5dError):
+                raise
+            except Exception as exc:
+                msg = f"{path}: not a readable image file: {type(exc).__name__}: {exc}"
+                raise CorruptFrameError(msg) from exc
+        self._header_cache[key] = (identity, found)
+        return found
+
+    def _list_scans(self) -> Iterable[str]:
+        if self.repository.only_scan is not None:
+            return [self.repository.only_scan]
+        return list(self.series())
+
+    _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
+        "_series": lambda: None,
+        "_header_cache": dict,
+    }
+
+
+class ImagesRepository(Repository):
+    """Image files: a folder of them, a folder of such folders, or one file.
+
+    Parameters
+    ----------
+    url
+        The folder (or file) pointed at.
+    reduce
+        Keep every ``reduce``-th pixel in both directions in ``raw`` and ``lazy()``.
+    roi
+        ``(row_start, row_stop, col_start, col_stop)`` detector region kept.
+    workers
+        Reader threads (default: the cores, at most 8).
+    progress
+        Progress bar while reading frames (``None``: for reads over about a second).
+    allow_outside
+        Folders outside the root that symlinked files may lead to.
+    """
+
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
+    proposal_class = ImagesProposal
+    data_options = ("reduce", "roi")
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        reduce: int = 1,
+        roi: Roi | None = None,
+        workers: int | None = None,
+        progress: bool | None = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        if reduce < 1:
+            msg = f"reduce must be >= 1, got {reduce}"
+            raise ValueError(msg)
+        self.reduce, self.roi, self.workers, self.progress = reduce, roi, workers, progress
+        self.only_scan: str | None = None
+        self._pointed: str | None = None
+        if "{" not in url:
+            url = self._point(Path(url.removeprefix("file://")))
+        self.pattern = KeyPattern.parse(url)
+
+    def _point(self, path: Path) -> str:
+        if path.is_file() and about.image_kind(path):
+            series = group_series([path.name])
+            self.only_proposal, self.only_scan = path.parent.name, next(iter(series))
+            self._pointed = str(path.parent)
+            return f"{path.parent.parent}/{{proposal}}/{{scan}}"
+        if path.is_dir() and about.image_files(path, limit=50):
+            self.only_proposal, self._pointed = path.name, str(path)
+            return f"{path.parent}/{{proposal}}/{{scan}}"
+        if path.is_dir():
+            return f"{path}/{{proposal}}/{{scan}}"
+        msg = f"{path} is not an image file nor a folder of image files (or of folders of them)"
+        raise URLPatternError(msg)
+
+    def _boundary(self) -> str:
+        return self._pointed or super()._boundary()
+
+    def _list_proposals(self) -> Iterable[str]:
+        if self.only_proposal is not None:
+            return [self.only_proposal]
+        pattern = self.pattern
+        assert pattern is not None
+        root = Path(pattern.boundary)
+        keys = pattern.list_proposals(guard=self.guard)
+        return [k for k in keys if about.image_files(root / k, limit=50)]
