@@ -23,7 +23,25 @@ CASES = {
         "email": "j.obrien@example.org",
         "description": 'The "best" beamline\'s adapter: ÅÄÖ, quotes & dashes',
     },
+    "frame-series": {"layout": "frame-series"},
 }
+
+
+def _statement_lines(source: str) -> int:
+    """Lines of code: statements other than imports and docstrings (a def/class header is one)."""
+    import ast
+
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.stmt) or isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            lines.add(node.lineno)
+        else:
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return len(lines)
 
 
 def _run(
@@ -55,6 +73,9 @@ def test_baked_package_installs_passes_and_is_listed(case: str, tmp_path: Path) 
         if line.strip() and not line.strip().startswith("#")
     ]
     assert len(code_lines) < 51, f"the generated adapter has {len(code_lines)} lines (v1 had 51)"
+    if case == "frame-series":  # a folder of numbered images: the frame-series base does the rest
+        statements = _statement_lines(adapter.read_text())
+        assert statements <= 20, f"the frame-series adapter has {statements} lines of code"
     assert "facility" in meta
     # installed into a private --target folder, never into the shared environment: other test
     # processes must not see this plugin

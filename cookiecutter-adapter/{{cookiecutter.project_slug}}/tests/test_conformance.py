@@ -14,6 +14,9 @@ from {{ cookiecutter.package_name }}.sample import make_sample
 
 
 class TestConformance(AdapterConformance):
+{%- if cookiecutter.layout == "frame-series" %}
+    corrupt_reads = ("raw",)  # the summary is the listing: a damaged frame shows when read
+{%- endif %}
     @pytest.fixture
     def repository(self, tmp_path: Path) -> FacilityRepository:
         return FacilityRepository(str(make_sample(tmp_path)))
@@ -22,7 +25,12 @@ class TestConformance(AdapterConformance):
     def corrupt(self) -> Callable[[Scan], None]:
         def damage(scan: Scan) -> None:
             assert isinstance(scan, FacilityScan)
+{%- if cookiecutter.layout == "frame-series" %}
+            frame = scan._frames()[-1].path
+            frame.write_bytes(frame.read_bytes()[:40])  # a truncated TIFF
+{%- else %}
             (scan.folder / "counters.csv").write_text("")
+{%- endif %}
 
         return damage
 
@@ -32,7 +40,17 @@ def test_reads_the_sample(tmp_path: Path) -> None:
     scan = repo["2024-05-01"][-1]
     assert scan.key == "r10"
     assert scan.raw["images"].shape == (4, 8, 10)
+{%- if cookiecutter.layout != "frame-series" %}
     assert scan.cooked["normalised"].shape == (8, 10)
+{%- endif %}
+    assert scan.lazy()["images"][1].values.tolist() == scan.raw["images"][1].values.tolist()
+
+
+def test_the_plain_folder_is_recognised(tmp_path: Path) -> None:
+    import nx5d_core
+
+    repo = nx5d_core.open_repository(str(make_sample(tmp_path)), index=False)
+    assert isinstance(repo, FacilityRepository)
 
 
 def test_the_recipe_sums_the_roi_with_parameters_from_spice(tmp_path: Path) -> None:

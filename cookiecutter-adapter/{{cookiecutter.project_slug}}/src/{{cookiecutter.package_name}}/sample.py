@@ -15,11 +15,13 @@ def make_sample(root: Path, *, frames: int = 4, shape: tuple[int, int] = (8, 10)
         for scan in ("r1", "r2", "r10"):
             folder = root / proposal / scan
             folder.mkdir(parents=True, exist_ok=True)
+{%- if cookiecutter.layout != "frame-series" %}
             theta = np.linspace(10.0, 11.0, frames)
             monitor = rng.uniform(0.9, 1.1, frames)
             rows = [f"{t:.4f},{m:.6f}" for t, m in zip(theta, monitor, strict=True)]
             lines = ["theta,monitor", *rows]
             (folder / "counters.csv").write_text("\n".join(lines) + "\n")
+{%- endif %}
             for i in range(frames):
                 frame = rng.poisson(5, shape).astype(np.uint16)
                 tifffile.imwrite(folder / f"frame_{i:05d}.tif", frame)
