@@ -68,6 +68,20 @@ class Scan(Caches):
         """Return a dask-backed Dataset, or ``None`` to let the framework build one from ``_get_raw``."""
         return None
 
+    def _get_layout(self) -> xr.Dataset | None:
+        """``raw``'s variables, dimensions, coordinates and attributes without its bulk data
+        (bulk variables as :func:`nx5d_core.lazy.placeholder` arrays), or ``None``.
+
+        Used by the framework's ``lazy()`` for adapters without ``_get_lazy``: with a layout it
+        reads nothing until a variable is computed; without one it must read the scan once to
+        learn the layout.
+        """
+        return None
+
+    layout_needs_data: ClassVar[bool] = False
+    """``True`` where the layout is known only by reading the whole scan (a small text file
+    parsed in one pass): the conformance suite then does not ask ``lazy()`` to read nothing."""
+
     summary_model: ClassVar[type[ScanSummary]] = ScanSummary
     """The class ``_get_summary`` returns; the summary index stores and restores it."""
 
@@ -243,8 +257,8 @@ class Scan(Caches):
         """The raw data as a dask-backed :class:`xarray.Dataset`; nothing bulk is read yet.
 
         Adapters that implement ``_get_lazy`` read only what is computed. Otherwise the framework
-        reads the scan once to learn its layout and builds delayed arrays that read again on
-        ``compute()``.
+        builds delayed arrays from ``_get_layout`` (or, without a layout, from one read of the
+        scan) that read the scan on ``compute()``.
         """
         import xarray as xr
 
@@ -254,7 +268,9 @@ class Scan(Caches):
             from .lazy import delayed_dataset
 
             return delayed_dataset(
-                self._get_raw, name=f"nx5d-raw-{self.repository.url}-{self._where()}"
+                self._get_raw,
+                name=f"nx5d-raw-{self.repository.url}-{self._where()}",
+                layout=self._get_layout(),
             )
         if not isinstance(lazy, xr.Dataset):
             msg = f"{type(self).__name__}._get_lazy() returned {type(lazy).__name__}, not xarray.Dataset"

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from _pytest.outcomes import Failed
 
-from nx5d_core import Proposal, Repository, Scan, ScanSummary
+from nx5d_core import AdapterContractError, Proposal, Repository, Scan, ScanSummary
 from nx5d_core.testing import AdapterConformance
 
 
@@ -137,3 +137,52 @@ def test_unregistered_adapter_is_caught() -> None:
         AdapterConformance().test_adapter_is_registered_through_its_entry_point(
             Repo("buggy://x", scans=["r1"])
         )
+
+
+def test_lazy_reading_the_scan_for_its_layout_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+
+    class Laid(Good):
+        def _get_raw(self) -> xr.Dataset:
+            reads.append(self.key)
+            return super()._get_raw()
+
+        def _get_layout(self) -> xr.Dataset:
+            from nx5d_core.lazy import placeholder
+
+            return xr.Dataset({"c": ("frame", placeholder((2,), np.arange(2).dtype))})
+
+    class LaidProp(Prop):
+        def _scan(self, key: str) -> Scan:
+            return Laid(proposal=self, key=key)
+
+    class LaidRepo(Repo):
+        def _proposal(self, key: str) -> Proposal:
+            return LaidProp(repository=self, key=key)
+
+    with pytest.raises(AssertionError, match="lazy\\(\\) read the whole scan.*_get_layout"):
+        AdapterConformance().test_lazy_reads_no_bulk_data(Repo("buggy://x", scans=["r1"]), monkeypatch)  # fmt: skip
+    AdapterConformance().test_lazy_reads_no_bulk_data(LaidRepo("buggy://x", scans=["r1"]), monkeypatch)  # fmt: skip
+    scan = LaidRepo("buggy://x", scans=["r1"])["p1"]["r1"]
+    lazy = scan.lazy()
+    assert reads == [], "a layout: lazy() reads nothing"
+    np.testing.assert_array_equal(lazy["c"].values, np.arange(2))
+    assert reads == ["r1"], "one read per compute"
+
+    class Lying(Laid):
+        def _get_layout(self) -> xr.Dataset:
+            from nx5d_core.lazy import placeholder
+
+            return xr.Dataset({"c": ("frame", placeholder((3,), np.float32))})
+
+    class LyingProp(Prop):
+        def _scan(self, key: str) -> Scan:
+            return Lying(proposal=self, key=key)
+
+    class LyingRepo(Repo):
+        def _proposal(self, key: str) -> Proposal:
+            return LyingProp(repository=self, key=key)
+
+    lying = LyingRepo("buggy://x", scans=["r1"])["p1"]["r1"].lazy()
+    with pytest.raises(AdapterContractError, match="layout promised"):
+        lying["c"].values  # noqa: B018

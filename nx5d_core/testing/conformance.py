@@ -207,6 +207,29 @@ class AdapterConformance:
             )
             xr.testing.assert_identical(lazy.compute(), raw)
 
+    def test_lazy_reads_no_bulk_data(
+        self, repository: Repository, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for scan in _scans(repository):
+            cls = type(scan)
+            if cls.layout_needs_data:
+                pytest.skip(f"{cls.__qualname__}.layout_needs_data: its layout is known only by reading the scan")  # fmt: skip
+            calls: list[str] = []
+            original = cls._get_raw
+
+            def spy(self: Scan, _original: Any = original, _calls: list[str] = calls) -> Any:
+                _calls.append(self.key)
+                return _original(self)
+
+            monkeypatch.setattr(cls, "_get_raw", spy)
+            scan.refresh()
+            scan.lazy()
+            monkeypatch.undo()
+            assert not calls, (
+                f"{cls.__qualname__}: lazy() read the whole scan (_get_raw) to learn its layout; "
+                "give _get_lazy, or _get_layout (shapes and dtypes without bulk data)"
+            )
+
     def test_scans_pickle(self, repository: Repository) -> None:
         for scan in _scans(repository):
             clone = pickle.loads(pickle.dumps(scan))

@@ -48,6 +48,7 @@ class XdiScan(Scan):
 
     proposal: XdiProposal
     summary_model = XdiSummary
+    layout_needs_data = True  # a text file of a few MB: the column count is in its data lines
 
     @property
     def file(self) -> Path:
