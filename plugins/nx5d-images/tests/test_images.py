@@ -217,3 +217,35 @@ def test_a_udkm_folder_of_tiffs_stays_udkm(tmp_path: Path) -> None:
     # one scan folder alone is only images: the generic adapter reads it
     scan_folder = next(s for s in proposal.iterdir() if s.is_dir())
     assert type(nx5d_core.open_repository(str(scan_folder), index=False)).name == "images"
+
+
+def _edf_block(data: np.ndarray, fields: dict[str, str]) -> bytes:
+    """One EDF block as ESRF writers lay it out: the header padded to 512 bytes, then the data."""
+    text = "{\n" + "".join(f"{k} = {v} ;\n" for k, v in fields.items())
+    head = text.encode() + b" " * (-(len(text) + 2) % 512) + b"}\n"
+    return head + data.tobytes()
+
+
+def test_the_fast_edf_path_equals_fabio_big_endian_and_multi_frame(tmp_path: Path) -> None:
+    frames = [frame_data(i, dtype=">i4") for i in range(3)]
+    def fields(i: int, f: np.ndarray) -> dict[str, str]:
+        return {
+            "HeaderID": f"EH:{i + 1:06d}:000000:000000", "ByteOrder": "HighByteFirst",
+            "DataType": "SignedInteger", "Dim_1": "12", "Dim_2": "16", "Size": str(f.nbytes),
+            "Image": str(i + 1), "counter_mne": "mon", "counter_pos": str(10 + i),
+        }  # fmt: skip
+
+    body = b"".join(_edf_block(f, fields(i, f)) for i, f in enumerate(frames))
+    path = tmp_path / "p" / "multi.edf"
+    path.parent.mkdir()
+    path.write_bytes(body)
+    image = fabio.open(str(path))
+    expected = np.stack([image.getframe(i).data for i in range(image.nframes)])
+    raw = nx5d_core.open_repository(str(path), index=False)[0]["multi"].raw
+    np.testing.assert_array_equal(raw["images"].values, expected)
+    assert raw["images"].dtype == np.dtype("int32")  # native order
+    assert list(raw["mon"].values) == [10.0, 11.0, 12.0]
+    assert list(raw["edf_header_number"].values) == [1.0, 2.0, 3.0]
+    path.write_bytes(body[:-10])
+    with pytest.raises(CorruptFrameError, match="frame 2 is incomplete"):
+        nx5d_core.open_repository(str(path), index=False)[0]["multi"].raw  # noqa: B018

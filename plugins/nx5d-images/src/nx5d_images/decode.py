@@ -12,14 +12,18 @@ import bz2
 import contextlib
 import gzip
 import logging
+import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from nx5d_core.errors import CorruptFrameError
+
+from . import edf
 
 __all__ = ["MAX_DECOMPRESSED", "decode", "headers"]
 
@@ -80,8 +84,36 @@ def _open(stream: BinaryIO) -> Any:
     return fabio.open(_plain(stream))
 
 
+_BLOCKS: OrderedDict[tuple[str, tuple[int, ...]], list[edf.Block]] = OrderedDict()
+_BLOCKS_LOCK = threading.Lock()
+
+
+def _edf_blocks(stream: BinaryIO) -> list[edf.Block] | None:
+    """The blocks of an uncompressed EDF file (cached per file identity: a multi-frame file is
+    parsed once, not once per frame), or ``None`` where fabio must read it."""
+    head = stream.read(64)
+    stream.seek(0)
+    text = head.lstrip()
+    if not text.startswith(b"{") or b"HEADER_BYTES" in text:
+        return None
+    st = os.fstat(stream.fileno())
+    key = (str(getattr(stream, "name", "")), (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))  # fmt: skip
+    with _BLOCKS_LOCK:
+        found = _BLOCKS.get(key)
+    if found is None:
+        found = edf.blocks(stream)
+        with _BLOCKS_LOCK:
+            _BLOCKS[key] = found
+            while len(_BLOCKS) > 64:
+                _BLOCKS.popitem(last=False)
+    return found
+
+
 def headers(stream: BinaryIO) -> list[dict[str, Any]]:
     """The header of each frame of the image file ``stream`` (one for one-frame files)."""
+    blocks = _edf_blocks(stream)
+    if blocks is not None:
+        return [dict(b.header) for b in blocks]
     image = _open(stream)
     count = int(getattr(image, "nframes", 1) or 1)
     short = [i for i, f in enumerate(getattr(image, "_frames", None) or []) if getattr(f, "incomplete_data", False)]  # fmt: skip
@@ -96,6 +128,9 @@ def headers(stream: BinaryIO) -> list[dict[str, Any]]:
 
 def decode(stream: BinaryIO, *, member: int) -> np.ndarray:
     """Frame ``member`` of the image file ``stream``; raise where fabio found it short or damaged."""
+    blocks = _edf_blocks(stream)
+    if blocks is not None and member < len(blocks) and blocks[member].shape is not None:
+        return edf.read_block(stream, blocks[member])
     with _listening() as heard:
         image = _open(stream)
         if member:
