@@ -45,6 +45,7 @@ _DTYPES = {
 _TYPE_SIZE = {1: 1, 3: 2, 4: 4, 16: 8}
 _FORMAT = {1: "B", 3: "H", 4: "I", 16: "Q"}
 _DEFLATE = {8, 32946}
+_WHOLE_READ = 4 * 1024 * 1024  # compressed files up to this size are read in one call
 
 
 @dataclass(frozen=True)
@@ -178,11 +179,11 @@ def _check_declared_size(
         raise CorruptFrameError(msg)
 
 
-def _decoder() -> Callable[[bytes, np.ndarray], None]:
+def _decoder() -> Callable[[bytes | memoryview, np.ndarray], None]:
     """Deflate (zlib format) decoding into ``out``: libdeflate through imagecodecs, as tifffile does."""
     import imagecodecs
 
-    def decode(data: bytes, out: np.ndarray) -> None:
+    def decode(data: bytes | memoryview, out: np.ndarray) -> None:
         imagecodecs.deflate_decode(data, out=out.reshape(-1).view(np.uint8))
 
     return decode
@@ -297,7 +298,13 @@ class FrameReader:
                 raise FilesChangedError(msg)
             if self._header is not None:
                 known, layout = self._header
-                if os.pread(fd, len(known), 0) == known:
+                if layout.compression != 1 and before[1] <= _WHOLE_READ:
+                    # compressed frames are small: one read of the whole file, header and strips
+                    whole = os.pread(fd, before[1], 0)
+                    if whole.startswith(known):
+                        self._decode_strips(whole, layout, out, path)
+                        return
+                elif os.pread(fd, len(known), 0) == known:
                     self._read_strips(fd, layout, out, path)
                     return
             layout = _ifd(fd, path, before[1])
@@ -342,6 +349,22 @@ class FrameReader:
                 except Exception as exc:  # imagecodecs raises its own error types
                     msg = f"{path}: strip {n} does not decode ({type(exc).__name__}: {exc})"
                     raise CorruptFrameError(msg) from exc
+
+    def _decode_strips(self, whole: bytes, layout: _Layout, out: np.ndarray, path: Path) -> None:
+        flat = out.reshape(-1)
+        row_items = layout.shape[1]
+        view = memoryview(whole)
+        for n, (offset, count) in enumerate(zip(layout.offsets, layout.counts, strict=True)):
+            first = n * layout.rows_per_strip * row_items
+            part = flat[first : min(first + layout.rows_per_strip * row_items, flat.size)]
+            if offset + count > len(whole):
+                msg = f"{path}: truncated: strip {n} ends at byte {offset + count} of {len(whole)}"
+                raise CorruptFrameError(msg)
+            try:
+                self._decode(view[offset : offset + count], part)
+            except Exception as exc:  # imagecodecs raises its own error types
+                msg = f"{path}: strip {n} does not decode ({type(exc).__name__}: {exc})"
+                raise CorruptFrameError(msg) from exc
 
     def _read_tifffile(self, fd: int, path: Path, out: np.ndarray, index: int) -> None:
         import tifffile
