@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nx5d_core.buffers import empty
 from nx5d_core.errors import FilesChangedError
 from nx5d_core.fingerprint import MISSING, Fingerprint, remote_identity
 from nx5d_core.paths import FileIdentity
@@ -154,7 +155,7 @@ class RemoteFolder:
         """
         first = decode_frame(self.read(names[0]), where=self.url(names[0]))
         shape = first.shape
-        out = np.empty((len(names), *first[rows, cols].shape), dtype=first.dtype)
+        out = empty((len(names), *first[rows, cols].shape), first.dtype)  # huge pages
         for start in range(0, len(names), _BLOCK):
             block = list(names[start : start + _BLOCK])
             urls = [self.url(n) for n in block]
