@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +42,16 @@ from .summary import ScanSummary
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["Frame", "FrameDecoder", "FrameFile", "FrameSeriesScan", "SeriesFormat"]
+__all__ = [
+    "Frame",
+    "FrameDecoder",
+    "FrameFile",
+    "FrameSeriesScan",
+    "SeriesFormat",
+    "lazy_series",
+    "read_series",
+    "series_format",
+]
 logger = logging.getLogger(__name__)
 
 
@@ -215,69 +224,33 @@ class FrameSeriesScan(Scan):
         if not frames:
             msg = f"{self._where()} has no frames"
             raise MissingFrameError(msg)
-        decode, guard = type(self).decode_frame, self.repository.guard
-        first = frames[0]
-        with FrameFile(first.path, guard=guard, what="frame 0") as stream:
-            try:
-                data = np.asarray(decode(stream, member=first.member))
-            except FormatError as exc:
-                if os.fspath(first.path) in str(exc):
-                    raise
-                msg = f"frame 0: {first.path}: {exc}"
-                raise type(exc)(msg) from exc
-            except (OSError, Nx5dError):
-                raise
-            except Exception as exc:
-                msg = f"frame 0: {first.path} cannot be decoded: {type(exc).__name__}: {exc}"
-                raise CorruptFrameError(msg) from exc
-        if data.ndim != 2:
-            msg = f"frame 0: {first.path} decodes to {data.ndim} dimensions, not an image (2)"
-            raise FrameShapeError(msg)
-        return SeriesFormat(
-            shape=(int(data.shape[0]), int(data.shape[1])), dtype=data.dtype, workers=workers,
-            decode=decode, guard=guard, members=tuple(f.member for f in frames),
-        )  # fmt: skip
+        return series_format(frames, decode=type(self).decode_frame, guard=self.repository.guard, workers=workers)  # fmt: skip
 
     def _workers(self) -> int:
         workers = getattr(self.options, "workers", None)
         return int(workers or min(8, os.cpu_count() or 1))
 
     def _get_raw(self) -> xr.Dataset:
-        from .frames import read_frames
         from .progress import progress_bar
 
         frames = self._frames()
         extra = [(os.fspath(p), _identity(p)) for p in self._extra_files()]
         fmt = self._format(frames, workers=self._workers())
         rows, cols = self._selection()
-        seen: list[FileIdentity | None] = [None] * len(frames)
         show = getattr(self.options, "progress", None)
         desc = f"{self.proposal.key}/{self.key}"
         with progress_bar(total=len(frames), unit="frame", desc=desc, show=show) as bar:
-            images = read_frames(
-                fmt, [f.path for f in frames], rows=rows, cols=cols, progress=bar.update, seen=seen
-            )
-        files = {os.fspath(f.path): s or MISSING for f, s in zip(frames, seen, strict=True)}
+            images, files = read_series(fmt, frames, rows=rows, cols=cols, progress=bar.update)
         self._observed = Fingerprint((*files.items(), *extra))
         return self._dataset(images, frames, shape=fmt.shape)
 
     def _get_lazy(self) -> xr.Dataset:
-        import dask.array as da
-
-        from .frames import FrameStack
-
         frames = self._frames()
         fmt = self._format(frames, workers=1)
         rows, cols = self._selection()
         known = self._seen.identities() if self._seen is not None else {}
-        identities = [known.get(os.fspath(f.path)) for f in frames]
-        stack = FrameStack([f.path for f in frames], fmt, rows=rows, cols=cols, identities=identities)  # fmt: skip
-        images = da.from_array(  # type: ignore[no-untyped-call]
-            stack,
-            chunks=(self.frame_chunk, *stack.shape[1:]),
-            name=f"nx5d-series-{self.repository.url}-{self._where()}-{rows}-{cols}-{identities}",
-            meta=np.empty((0, 0, 0), stack.dtype),
-        )
+        name = f"nx5d-series-{self.repository.url}-{self._where()}"
+        images = lazy_series(fmt, frames, rows=rows, cols=cols, identities=known, chunk=self.frame_chunk, name=name)  # fmt: skip
         return self._dataset(images, frames, shape=fmt.shape)
 
     def _dataset(self, images: Any, frames: Sequence[Frame], *, shape: tuple[int, int]) -> xr.Dataset:  # fmt: skip
@@ -294,6 +267,77 @@ class FrameSeriesScan(Scan):
         data_vars = {**data_vars, self.image_variable: (("frame", "y", "x"), images, dict(self.image_attrs))}  # fmt: skip
         attrs = {"proposal": self.proposal.key, "scan": self.key, **self._series_attrs()}
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def series_format(
+    frames: Sequence[Frame], *, decode: FrameDecoder, guard: RootGuard, workers: int
+) -> SeriesFormat:
+    """The format of ``frames`` (at least one): every frame must look like the first, decoded now."""
+    first = frames[0]
+    with FrameFile(first.path, guard=guard, what="frame 0") as stream:
+        try:
+            data = np.asarray(decode(stream, member=first.member))
+        except FormatError as exc:
+            if os.fspath(first.path) in str(exc):
+                raise
+            msg = f"frame 0: {first.path}: {exc}"
+            raise type(exc)(msg) from exc
+        except (OSError, Nx5dError):
+            raise
+        except Exception as exc:
+            msg = f"frame 0: {first.path} cannot be decoded: {type(exc).__name__}: {exc}"
+            raise CorruptFrameError(msg) from exc
+    if data.ndim != 2:
+        msg = f"frame 0: {first.path} decodes to {data.ndim} dimensions, not an image (2)"
+        raise FrameShapeError(msg)
+    return SeriesFormat(
+        shape=(int(data.shape[0]), int(data.shape[1])), dtype=data.dtype, workers=workers,
+        decode=decode, guard=guard, members=tuple(f.member for f in frames),
+    )  # fmt: skip
+
+
+def read_series(
+    fmt: SeriesFormat,
+    frames: Sequence[Frame],
+    *,
+    rows: slice = slice(None),
+    cols: slice = slice(None),
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, dict[str, FileIdentity]]:
+    """``frames`` read now into one (frames, rows, cols) array, and the identity of each file
+    as it was read (path -> identity), for the scan's fingerprint."""
+    from .frames import read_frames
+
+    seen: list[FileIdentity | None] = [None] * len(frames)
+    images = read_frames(fmt, [f.path for f in frames], rows=rows, cols=cols, progress=progress, seen=seen)  # fmt: skip
+    return images, {os.fspath(f.path): s or MISSING for f, s in zip(frames, seen, strict=True)}
+
+
+def lazy_series(
+    fmt: SeriesFormat,
+    frames: Sequence[Frame],
+    *,
+    rows: slice = slice(None),
+    cols: slice = slice(None),
+    identities: Mapping[str, FileIdentity],
+    chunk: int = 64,
+    name: str,
+) -> Any:
+    """``frames`` as a dask array, one chunk per ``chunk`` frames; each read checks the files
+    against ``identities`` (path -> identity, as the files were when the array was planned)."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    from .frames import FrameStack
+
+    known = [identities.get(os.fspath(f.path)) for f in frames]
+    stack = FrameStack([f.path for f in frames], fmt, rows=rows, cols=cols, identities=known)
+    return da.from_array(  # type: ignore[no-untyped-call]
+        stack,
+        chunks=(chunk, *stack.shape[1:]),
+        name=f"{name}-{tokenize(rows, cols, known, [f.member for f in frames])}",
+        meta=np.empty((0, 0, 0), stack.dtype),
+    )
 
 
 def _identity(path: Path) -> FileIdentity:
