@@ -337,13 +337,13 @@ def test_lazy_reads_nothing_until_computed(tmp_path: Path, monkeypatch: pytest.M
 
     scan = _proposal(write_spec(tmp_path / "s.dat", scans=(1,)))["1"]
     calls = []
-    original = SpecScan._get_raw
+    original = SpecScan._load_columns  # what lazy() reads the columns with, on compute
 
     def counting(self):  # type: ignore[no-untyped-def]
         calls.append(self.key)
         return original(self)
 
-    monkeypatch.setattr(SpecScan, "_get_raw", counting)
+    monkeypatch.setattr(SpecScan, "_load_columns", counting)
     lazy = scan.lazy()
     assert calls == []
     assert lazy["Detector"].chunks is not None

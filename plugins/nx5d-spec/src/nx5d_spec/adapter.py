@@ -26,6 +26,7 @@ from nx5d_core.paths import file_identity
 from . import about
 from .block import naive_date, parse_date, read_block, read_header, writer_zone
 from .errors import SpecFormatError
+from .frames import check_frames_pattern, frame_paths, frames_variable
 from .index import SpecIndex, read_index
 from .scan_data import command_motors, points_of, split_labels
 
@@ -79,7 +80,13 @@ class SpecRepository(Repository):
         ``"America/Chicago"`` (daylight saving time included). Default: the UTC offset the
         file's header gives (its ``#E`` epoch against its ``#D`` date); without one a scan has
         no time (and a note), never a time guessed to be UTC.
+    frames
+        Where the scans' detector frames are, one image file per point, relative to the SPEC
+        file's folder: ``"{proposal}/images/{scan}/img_{point:05d}.edf"`` (see
+        :mod:`nx5d_spec.frames`). They become ``images`` (point, y, x).
     """
+
+    data_options = ("frames",)
 
     name = about.NAME
     description = about.DESCRIPTION
@@ -92,9 +99,11 @@ class SpecRepository(Repository):
         *,
         spice: SpiceStore | str | os.PathLike[str] | None = None,
         timezone: str | None = None,
+        frames: str | None = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self.frames = None if frames is None else check_frames_pattern(frames)
         if "{" not in url:
             path = Path(url.removeprefix("file://"))
             if not path.is_file():
@@ -222,7 +231,30 @@ class SpecScan(Scan):
             from nx5d_core.fingerprint import fingerprint_remote
 
             return fingerprint_remote(pattern.fs, [str(self.proposal.file)])
-        return fingerprint_files([self.proposal.file])
+        return fingerprint_files([self.proposal.file, *self._frame_paths()])
+
+    def _frame_paths(self, points: int | None = None) -> list[Path]:
+        """The frame file of each point, where the repository has a ``frames`` pattern."""
+        repository = self.proposal.repository
+        if repository.frames is None:
+            return []
+        if not repository.pattern.is_local:
+            msg = f"{self._where()}: frames= is for SPEC files on this machine"
+            raise URLPatternError(msg)
+        if points is None:
+            index, block, _ = self._parts()
+            points = len(points_of(block, path=index.path)[1]) if block.data else 0
+        folder = Path(self.proposal.file).parent
+        number = self.proposal.index.scan(self.key).number
+        return frame_paths(repository.frames, folder=folder, proposal=self.proposal.key, scan=self.key, number=number, points=points)  # fmt: skip
+
+    def _with_frames(self, ds: xr.Dataset, *, lazy: bool) -> xr.Dataset:
+        paths = self._frame_paths(ds.sizes.get("point", 0))
+        if not paths:
+            return ds
+        known = self._seen.identities() if self._seen is not None else {}
+        images, _ = frames_variable(paths, guard=self.repository.guard, lazy=lazy, identities=known, name=f"nx5d-spec-{self.proposal.file}-{self.key}")  # fmt: skip
+        return ds.assign(images=(("point", "y", "x"), images, {"units": "counts"}))
 
     def _get_summary(self) -> SpecSummary:
         index, block, header = self._parts()
@@ -247,6 +279,10 @@ class SpecScan(Scan):
             named = len(split_labels(labels, None))
             if int(declared.split()[0]) != named:
                 notes.append(f"#N says {declared.split()[0]} columns, #L names {named}")
+        frame_files = self._frame_paths(points)
+        missing = sum(1 for p in frame_files if not p.is_file())
+        if missing:
+            notes.append(f"{missing} of {len(frame_files)} frame files are not there ({self.repository.frames})")  # fmt: skip
         return SpecSummary(
             key=self.key,
             type=command["type"] or "spec",
@@ -266,13 +302,20 @@ class SpecScan(Scan):
         from .dataset import build_dataset
 
         index, block, header = self._parts()
-        return build_dataset(block, header, path=index.path, key=self.key)
+        return self._with_frames(build_dataset(block, header, path=index.path, key=self.key), lazy=False)  # fmt: skip
 
     def _get_lazy(self) -> xr.Dataset:
         from .dataset import lazy_dataset
 
         index, block, header = self._parts()
-        return lazy_dataset(block, header, path=index.path, key=self.key, load=self._get_raw)
+        lazy = lazy_dataset(block, header, path=index.path, key=self.key, load=self._load_columns)
+        return self._with_frames(lazy, lazy=True)
+
+    def _load_columns(self) -> xr.Dataset:
+        from .dataset import build_dataset
+
+        index, block, header = self._parts()
+        return build_dataset(block, header, path=index.path, key=self.key)
 
     def _get_metadata(self) -> dict[str, Any]:
         from .dataset import scan_metadata
