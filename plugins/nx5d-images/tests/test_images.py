@@ -249,3 +249,14 @@ def test_the_fast_edf_path_equals_fabio_big_endian_and_multi_frame(tmp_path: Pat
     path.write_bytes(body[:-10])
     with pytest.raises(CorruptFrameError, match="frame 2 is incomplete"):
         nx5d_core.open_repository(str(path), index=False)[0]["multi"].raw  # noqa: B018
+
+
+def test_the_flatfield_recipe_on_the_real_id16_dark_flat_and_projection(nx5d_real_data: Path) -> None:  # fmt: skip
+    folder = _real(nx5d_real_data, "ESRF/ID16/diatomee")
+    proposal = nx5d_core.open_repository(str(folder), index=False)[0]
+    cooked = proposal.cook(["dark", "flat", "data"], recipe="flatfield", flatfield={"dark_scan": "dark", "flat_scan": "flat"})  # fmt: skip
+    dark, flat, data = (fabio.open(str(folder / f"{k}.edf")).data.astype(float) for k in ("dark", "flat", "data"))  # fmt: skip
+    expected = (data - dark) / (flat - dark)
+    expected[(flat - dark) <= 0] = np.nan
+    np.testing.assert_allclose(cooked["corrected"].values[0], expected, rtol=1e-6)  # float32 result
+    assert cooked.attrs["nx5d_scans"] == '["dark", "flat", "data"]'

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
@@ -50,6 +51,7 @@ class ImagesScan(FrameSeriesScan):
     proposal: ImagesProposal
     summary_model = ImagesSummary
     series_type = "image series"
+    recipe_defaults = MappingProxyType({"flatfield": {"signal": "images"}, "rsm": {"signal": "images"}})  # fmt: skip
 
     @property
     def series(self) -> Series:
