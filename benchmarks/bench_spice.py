@@ -19,7 +19,7 @@ from _util import median_time, report
 
 WRITER = """
 import sys
-from nx5d_core.spice import SpiceConflict
+from nx5d_core.spice import SpiceConflictError
 from nx5d_core.spice.store import open_store
 store, done = open_store(sys.argv[1]), 0
 while done < int(sys.argv[2]):
@@ -27,7 +27,7 @@ while done < int(sys.argv[2]):
     try:
         store.write(proposal="w", handle="c", type="free", anchor="", data={"n": done}, base=head.revision)
         done += 1
-    except SpiceConflict:
+    except SpiceConflictError:
         pass
 """
 

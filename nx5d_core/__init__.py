@@ -34,7 +34,8 @@ _EXPORTS = {
     "natural_key": "nx5d_core.keys",
     "SpiceStore": "nx5d_core.spice.store",
     "SpiceView": "nx5d_core.spice.view",
-    "SpiceConflict": "nx5d_core.spice.errors",
+    "SpiceConflictError": "nx5d_core.spice.errors",
+    "SpiceConflict": "nx5d_core.spice.errors",  # the name before 0.2
     "Nx5dError": "nx5d_core.errors",
     "KeyNotFoundError": "nx5d_core.errors",
     "InvalidKeyError": "nx5d_core.errors",
@@ -55,7 +56,8 @@ _EXPORTS = {
     "SpecialFileError": "nx5d_core.errors",
     "OutsideRootError": "nx5d_core.errors",
     "NoTableError": "nx5d_core.errors",
-    "RemoteUnavailable": "nx5d_core.errors",
+    "RemoteUnavailableError": "nx5d_core.errors",
+    "RemoteUnavailable": "nx5d_core.errors",  # the name before 0.2
 }
 
 __all__ = [
@@ -82,13 +84,13 @@ __all__ = [
     "Nx5dError",
     "OutsideRootError",
     "Proposal",
-    "RemoteUnavailable",
+    "RemoteUnavailableError",
     "Repository",
     "RootGuard",
     "Scan",
     "ScanSummary",
     "SpecialFileError",
-    "SpiceConflict",
+    "SpiceConflictError",
     "SpiceStore",
     "SpiceView",
     "SummaryEntry",
@@ -131,7 +133,7 @@ if TYPE_CHECKING:
         MissingFrameError,
         Nx5dError,
         OutsideRootError,
-        RemoteUnavailable,
+        RemoteUnavailableError,
         SpecialFileError,
         URLPatternError,
     )
@@ -144,7 +146,7 @@ if TYPE_CHECKING:
     from .repository import Repository
     from .scan import Scan
     from .series import Frame, FrameSeriesScan
-    from .spice.errors import SpiceConflict
+    from .spice.errors import SpiceConflictError
     from .spice.store import SpiceStore
     from .spice.view import SpiceView
     from .summary import ScanSummary, SummaryEntry

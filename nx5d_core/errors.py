@@ -20,7 +20,7 @@ __all__ = [
     "NoTableError",
     "Nx5dError",
     "OutsideRootError",
-    "RemoteUnavailable",
+    "RemoteUnavailableError",
     "SpecialFileError",
     "URLPatternError",
     "closest",
@@ -145,7 +145,7 @@ class FilesChangedError(Nx5dError, RuntimeError):
     """A scan's files changed while they were read, or since a lazy dataset was built."""
 
 
-class RemoteUnavailable(Nx5dError, ConnectionError):
+class RemoteUnavailableError(Nx5dError, ConnectionError):
     """An object store or web server that refused the connection, did not answer within the
     timeout (``NX5D_REMOTE_TIMEOUT``), or answered with a server error: nothing is wrong with
     the data, and nothing was read."""
@@ -188,3 +188,7 @@ class KeyNotFoundError(Nx5dError, KeyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+# the names before error names ended in Error, kept so that existing code still imports
+RemoteUnavailable = RemoteUnavailableError

@@ -49,7 +49,7 @@ def nx5d_register_spice_types(registry: SpiceTypeRegistry) -> None:
     :param registry: call ``registry.add("rsm", RsmParams)``.
 
     Failure: as for :func:`nx5d_register_adapters`; a clash of type names raises
-    :class:`~nx5d_core.spice.errors.SpiceTypeConflict` outside plugin loading and is settled
+    :class:`~nx5d_core.spice.errors.SpiceTypeConflictError` outside plugin loading and is settled
     with a warning while plugins load.
     """
 

@@ -60,7 +60,7 @@ class Proposal(KeyedCollection["Scan"]):
     def synced(self) -> bool:
         """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
         ``False`` when there is no usable index."""
-        from .index import IndexUnavailable, index_of, sync_proposal
+        from .index import IndexUnavailableError, index_of, sync_proposal
 
         index = index_of(self.repository)
         if index is None:
@@ -68,7 +68,7 @@ class Proposal(KeyedCollection["Scan"]):
         if not self._index_synced:
             try:
                 sync_proposal(self, index, entries=False)
-            except IndexUnavailable as exc:
+            except IndexUnavailableError as exc:
                 logger.warning("%s; searching without it", exc)
                 return False
             self._index_synced = True
@@ -143,13 +143,13 @@ class Proposal(KeyedCollection["Scan"]):
         With the summary index on (:mod:`nx5d_core.index`), scans whose files did not change
         since their summary was stored are not read.
         """
-        from .index import IndexUnavailable, index_of, sync_proposal
+        from .index import IndexUnavailableError, index_of, sync_proposal
 
         index = index_of(self.repository)
         if index is not None:
             try:
                 entries = sync_proposal(self, index)
-            except IndexUnavailable as exc:
+            except IndexUnavailableError as exc:
                 logger.warning("%s; reading every summary of %s", exc, self._where())
             else:
                 self._index_synced = True

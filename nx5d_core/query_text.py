@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from .errors import Nx5dError
 from .queries import Comparison, Contains, FullText, In, Query, Regex, TimeRange
 
 __all__ = ["QuerySyntaxError", "parse_query"]
@@ -30,7 +31,7 @@ _HELP = (
 )
 
 
-class QuerySyntaxError(ValueError):
+class QuerySyntaxError(Nx5dError, ValueError):
     """The text is not a query of this grammar; the message shows the grammar."""
 
 

@@ -4,7 +4,7 @@ Every fsspec file system nx5d makes for a repository gets connect and read timeo
 (``NX5D_REMOTE_TIMEOUT`` seconds, default 30; the repository's own ``storage_options`` win),
 so a frozen server ends a read within them instead of after minutes. Errors that are about the
 connection (refused, reset, timed out, a 5xx answer) become
-:class:`~nx5d_core.errors.RemoteUnavailable` naming the URL: never "does not exist", never a
+:class:`~nx5d_core.errors.RemoteUnavailableError` naming the URL: never "does not exist", never a
 corrupt frame.
 """
 
@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import RemoteUnavailable
+from .errors import RemoteUnavailableError
 
 __all__ = ["as_unavailable", "remote_errors", "timeout_seconds", "with_timeouts"]
 
@@ -59,12 +59,12 @@ def with_timeouts(protocol: str, storage_options: dict[str, Any]) -> dict[str, A
 _CONNECTION = {"HTTPClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"}  # fmt: skip
 
 
-def as_unavailable(exc: BaseException, *, url: str) -> RemoteUnavailable | None:
-    """The :class:`RemoteUnavailable` that ``exc`` (raised reading ``url``) means, or ``None``
+def as_unavailable(exc: BaseException, *, url: str) -> RemoteUnavailableError | None:
+    """The :class:`RemoteUnavailableError` that ``exc`` (raised reading ``url``) means, or ``None``
     if it is about the data (not found, forbidden, a decoding error)."""
     if isinstance(exc, FileNotFoundError) and exc.__cause__ is not None:
         return as_unavailable(exc.__cause__, url=url)  # fsspec's HTTP reads any failure so
-    if isinstance(exc, FileNotFoundError | PermissionError | RemoteUnavailable):
+    if isinstance(exc, FileNotFoundError | PermissionError | RemoteUnavailableError):
         return None
     names = {cls.__name__ for cls in type(exc).__mro__}
     module = type(exc).__module__
@@ -80,12 +80,12 @@ def as_unavailable(exc: BaseException, *, url: str) -> RemoteUnavailable | None:
         why = f"{type(exc).__name__}: {exc}"
     else:
         return None
-    return RemoteUnavailable(f"{url}: the server is unavailable: {why}")
+    return RemoteUnavailableError(f"{url}: the server is unavailable: {why}")
 
 
 @contextlib.contextmanager
 def remote_errors(url: str) -> Iterator[None]:
-    """Turn connection errors inside the block into :class:`RemoteUnavailable` naming ``url``."""
+    """Turn connection errors inside the block into :class:`RemoteUnavailableError` naming ``url``."""
     try:
         yield
     except Exception as exc:

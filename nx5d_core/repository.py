@@ -189,16 +189,16 @@ class Repository(KeyedCollection["Proposal"]):
 
         Raises
         ------
-        IndexUnavailable
+        IndexUnavailableError
             There is no usable index (turned off, unwritable, locked).
         """
-        from .index import IndexUnavailable, index_of
+        from .index import IndexUnavailableError, index_of
         from .index.sync import forget_repository
 
         index = index_of(self)
         if index is None:
             msg = f"{self._where()} has no summary index (turned off or nothing on disk)"
-            raise IndexUnavailable(msg)
+            raise IndexUnavailableError(msg)
         forget_repository(self, index)
         self.refresh()
         total = 0

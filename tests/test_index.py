@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import nx5d_core
-from nx5d_core.index import INDEX_ENV, IndexUnavailable
+from nx5d_core.index import INDEX_ENV, IndexUnavailableError
 from nx5d_core.queries import (
     Contains,
     FullText,
@@ -195,7 +195,7 @@ def test_index_that_cannot_be_created_falls_back(
     assert len(repo["20210205"].summaries()) == 20
     assert "cannot be used" in caplog.text
     assert len(repo.search(FullText("InP"))) == 12
-    with pytest.raises(IndexUnavailable, match="cannot be used"):
+    with pytest.raises(IndexUnavailableError, match="cannot be used"):
         repo.reindex()
 
 

@@ -236,14 +236,14 @@ def test_a_refused_connection_and_a_frozen_server_are_said_within_the_timeout(mo
     import socket
     import time
 
-    from nx5d_core.errors import RemoteUnavailable
+    from nx5d_core.errors import RemoteUnavailableError
 
     monkeypatch.setenv("NX5D_REMOTE_TIMEOUT", "1")
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    with pytest.raises(RemoteUnavailable, match=r"unavailable: ClientConnectorError"):
+    with pytest.raises(RemoteUnavailableError, match=r"unavailable: ClientConnectorError"):
         nx5d_core.open_repository(f"http://127.0.0.1:{port}/udkm", adapter="udkm").keys()  # not "does not exist"
 
     frozen = socket.socket()
@@ -264,7 +264,7 @@ def test_a_refused_connection_and_a_frozen_server_are_said_within_the_timeout(mo
     thread.start()
     try:
         started = time.monotonic()
-        with pytest.raises(RemoteUnavailable, match=r"no answer within 1 s"):
+        with pytest.raises(RemoteUnavailableError, match=r"no answer within 1 s"):
             nx5d_core.open_repository(f"http://127.0.0.1:{frozen.getsockname()[1]}/udkm", adapter="udkm").keys()  # fmt: skip
         assert time.monotonic() - started < 15  # not minutes
     finally:
@@ -278,12 +278,12 @@ def test_a_refused_connection_and_a_frozen_server_are_said_within_the_timeout(mo
 def test_a_server_that_goes_away_mid_read_is_no_corrupt_frame(local_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from nx5d_udkm.errors import CorruptFrameError
 
-    from nx5d_core.errors import RemoteUnavailable
+    from nx5d_core.errors import RemoteUnavailableError
 
     monkeypatch.setenv("NX5D_REMOTE_TIMEOUT", "2")
     with _web_server(local_root) as url:
         scan = nx5d_core.open_repository(url, adapter="udkm")["20210205"]["101500"]
         lazy = scan.lazy()["images"]
-    with pytest.raises(RemoteUnavailable) as caught:
+    with pytest.raises(RemoteUnavailableError) as caught:
         lazy[3].values  # noqa: B018
     assert not isinstance(caught.value, CorruptFrameError)

@@ -16,8 +16,8 @@ from nx5d_core.spice import (
     SpiceStore,
     SpiceStoreError,
     SpiceValidationError,
-    UnknownSpiceHandle,
-    UnknownSpiceType,
+    UnknownSpiceHandleError,
+    UnknownSpiceTypeError,
 )
 from nx5d_core.spice.transfer import NX5D_VERSION
 
@@ -174,13 +174,13 @@ def test_nx5d_import_reports_bad_files_and_writes_nothing(tmp_path: Path) -> Non
 def test_unknown_handle_and_bad_anchor_name_what_exists() -> None:
     spice = _repo()["p1"].spice
     spice.seed("norm", {"factor": 1}, type="free")
-    with pytest.raises(UnknownSpiceHandle, match="spice handle 'nrom' not found.*closest: 'norm'"):
+    with pytest.raises(UnknownSpiceHandleError, match="spice handle 'nrom' not found.*closest: 'norm'"):
         spice.update("nrom", {"factor": 2})
     with pytest.raises(
         InvalidAnchorError, match=r"anchor 'r13' not found in proposal 'p1'.*closest: .*'r12'"
     ):
         spice.anchor("norm", "r13")
-    with pytest.raises(UnknownSpiceHandle):
+    with pytest.raises(UnknownSpiceHandleError):
         _ = spice.view("r1")["other"]
 
 
@@ -195,7 +195,7 @@ def test_validation_error_names_the_field_and_writes_nothing(typed: None) -> Non
         spice.seed("settings", {"img_center": (1, 2), "distance": float("nan")}, type="settings")
     assert spice.handles() == []
     with pytest.raises(
-        UnknownSpiceType,
+        UnknownSpiceTypeError,
         match=r"spice type 'rsm2' is not registered \(registered: .*settings\).*'free'",
     ):
         spice.seed("rsm", {}, type="rsm2")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nx5d_core.spice import SpiceConflict, SpiceStore
+from nx5d_core.spice import SpiceConflictError, SpiceStore
 from nx5d_core.spice.store import open_store
 
 
@@ -38,11 +38,11 @@ def test_conflicts_history_anchors_revert(store_url: str) -> None:
     spice.seed("norm", {"factor": 1}, type="free")
     spice.update("norm", {"factor": 2}, base=0)
     with pytest.raises(
-        SpiceConflict, match="started from revision 0 but revision 1 is current"
+        SpiceConflictError, match="started from revision 0 but revision 1 is current"
     ) as info:
         spice.update("norm", {"factor": 3}, base=0)
     assert (info.value.base, info.value.current) == (0, 1)
-    with pytest.raises(SpiceConflict, match="already exists"):
+    with pytest.raises(SpiceConflictError, match="already exists"):
         spice.seed("norm", {"factor": 9}, type="free")
     spice.anchor("norm", "r10", {"factor": 10})
     assert spice.view("r9")["norm"] == {"factor": 2}
@@ -93,7 +93,7 @@ def test_export_import_round_trip_between_stores(store_url: str, tmp_path: Path)
 WORKER = textwrap.dedent(
     """
     import sys
-    from nx5d_core.spice import SpiceConflict
+    from nx5d_core.spice import SpiceConflictError
     from nx5d_core.spice.store import open_store
     store = open_store(sys.argv[1])
     worker, wanted, done = int(sys.argv[2]), int(sys.argv[3]), 0
@@ -104,7 +104,7 @@ WORKER = textwrap.dedent(
             store.write(proposal="p1", handle="counter", type="free", anchor="", data=data,
                         base=head.revision, author=f"w{worker}")
             done += 1
-        except SpiceConflict:
+        except SpiceConflictError:
             pass
     """
 )

@@ -35,7 +35,7 @@ class UsageError(Nx5dError):
     """The command cannot run as given (exit code 2)."""
 
 
-class NothingMatched(Nx5dError):
+class NothingMatchedError(Nx5dError):
     """A listing found nothing where something was expected (exit code 1)."""
 
 
@@ -135,7 +135,7 @@ def ls(args: argparse.Namespace) -> None:
         if not keys:
             where = repo.pattern.url if repo.pattern is not None else repo.url
             msg = f"no proposals found: searched {where} and nothing matched the pattern"
-            raise NothingMatched(msg)
+            raise NothingMatchedError(msg)
         for key in keys:
             print(key)
         return
@@ -149,7 +149,7 @@ def ls(args: argparse.Namespace) -> None:
     entries = proposal.summaries()
     if not entries and not args.follow:
         msg = f"no scans found in proposal {proposal.key!r} of {repo.url}: nothing matched"
-        raise NothingMatched(msg)
+        raise NothingMatchedError(msg)
     print("# key\ttype\tframes\ttime\tdescription")
     for entry in entries:
         _summary_line(entry.key, entry.summary, entry.error)
@@ -222,7 +222,7 @@ def search(args: argparse.Namespace) -> None:
         print(f"{scan.proposal.key}\t{s.key}\t{s.type}\t{s.num_frames}\t{time}\t{s.description}")
     if not scans:
         msg = f"no scan of {repo.url} matches {query!r}"
-        raise NothingMatched(msg)
+        raise NothingMatchedError(msg)
 
 
 SHOWN_METADATA = 20
@@ -346,7 +346,7 @@ def migrate(args: argparse.Namespace) -> None:
     )
 
 
-class SomeFailed(Nx5dError):
+class SomeFailedError(Nx5dError):
     """Some items of a batch failed (exit code 1); the others were done."""
 
 
@@ -414,7 +414,7 @@ def cook(args: argparse.Namespace) -> None:
     failed = [k for k, (status, _) in rows.items() if status != "ok"]
     if failed:
         msg = f"{len(failed)} of {len(keys)} scans failed ({', '.join(failed[:5])}); see {out / 'summary.tsv'}"
-        raise SomeFailed(msg)
+        raise SomeFailedError(msg)
 
 
 def demo(args: argparse.Namespace) -> None:

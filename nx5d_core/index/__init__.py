@@ -8,12 +8,12 @@ again. ``NX5D_INDEX`` names the file (``off`` turns it off); ``index=False`` on
 
 from __future__ import annotations
 
-from .store import INDEX_ENV, IndexUnavailable, SummaryIndex, default_index_path
+from .store import INDEX_ENV, IndexUnavailableError, SummaryIndex, default_index_path
 from .sync import SyncCounts, index_of, sync_proposal
 
 __all__ = [
     "INDEX_ENV",
-    "IndexUnavailable",
+    "IndexUnavailableError",
     "SummaryIndex",
     "SyncCounts",
     "default_index_path",

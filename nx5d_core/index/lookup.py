@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from .sql import translate
-from .store import IndexUnavailable
+from .store import IndexUnavailableError
 from .sync import _repo_id, index_of
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def indexed_matches(
             where=translation.where,
             params=translation.params,
         )
-    except IndexUnavailable as exc:
+    except IndexUnavailableError as exc:
         logger.warning("%s; searching without it", exc)
         return None
     found: dict[str, dict[str, float | None]] = {}

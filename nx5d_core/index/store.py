@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import Nx5dError
 
-__all__ = ["INDEX_ENV", "IndexRow", "IndexUnavailable", "SummaryIndex", "default_index_path"]
+__all__ = ["INDEX_ENV", "IndexRow", "IndexUnavailableError", "SummaryIndex", "default_index_path"]
 logger = logging.getLogger(__name__)
 
 INDEX_ENV = "NX5D_INDEX"
@@ -60,7 +60,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS scan_words USING fts5 (words, tokenize = "asc
 """
 
 
-class IndexUnavailable(Nx5dError):
+class IndexUnavailableError(Nx5dError):
     """The index cannot be used now (locked for too long, unwritable); summaries are computed."""
 
 
@@ -158,7 +158,7 @@ class SummaryIndex:
 
         Raises
         ------
-        IndexUnavailable
+        IndexUnavailableError
             The file cannot be created or opened (read-only folder, locked).
         """
         if self._conn is not None:
@@ -183,13 +183,13 @@ class SummaryIndex:
                 conn = self._connect()
                 if not self._usable(conn):
                     msg = f"{self.path}: could not create a summary index"
-                    raise IndexUnavailable(msg)
+                    raise IndexUnavailableError(msg)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except (OSError, sqlite3.OperationalError) as exc:
             msg = f"summary index {self.path} cannot be used: {exc}"
-            raise IndexUnavailable(msg) from exc
+            raise IndexUnavailableError(msg) from exc
         self._conn = conn
         return conn
 
@@ -210,7 +210,7 @@ class SummaryIndex:
 
         Raises
         ------
-        IndexUnavailable
+        IndexUnavailableError
             Locked beyond the timeout, unwritable or corrupt.
         """
         with self._lock:
@@ -218,11 +218,11 @@ class SummaryIndex:
                 yield self.connection()
             except sqlite3.OperationalError as exc:
                 msg = f"summary index {self.path} cannot be used now: {exc}"
-                raise IndexUnavailable(msg) from exc
+                raise IndexUnavailableError(msg) from exc
             except sqlite3.DatabaseError as exc:
                 self._move_aside(f"corrupt ({exc})")
                 msg = f"summary index {self.path} was corrupt and is rebuilt: {exc}"
-                raise IndexUnavailable(msg) from exc
+                raise IndexUnavailableError(msg) from exc
 
     # -- rows ----------------------------------------------------------------------------
     def repository_id(self, *, identity: str, url: str, adapter: str, version: str) -> int:

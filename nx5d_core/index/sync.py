@@ -15,14 +15,20 @@ from pydantic import ValidationError
 from ..fingerprint import Fingerprint, fingerprint_files
 from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
-from .store import IndexUnavailable, SummaryIndex, default_index_path, dumps, shared_index
+from .store import IndexUnavailableError, SummaryIndex, default_index_path, dumps, shared_index
 
 if TYPE_CHECKING:
     from ..proposal import Proposal
     from ..repository import Repository
     from ..scan import Scan
 
-__all__ = ["IndexUnavailable", "SyncCounts", "index_of", "repository_identity", "sync_proposal"]
+__all__ = [
+    "IndexUnavailableError",
+    "SyncCounts",
+    "index_of",
+    "repository_identity",
+    "sync_proposal",
+]
 logger = logging.getLogger(__name__)
 
 
@@ -154,7 +160,7 @@ def sync_proposal(
 
     Raises
     ------
-    IndexUnavailable
+    IndexUnavailableError
         The index cannot be used; the caller computes the summaries itself.
     """
     repo = _repo_id(index, proposal.repository)

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import Nx5dError
+
 __all__ = ["MIN_SECRET_KEY_LENGTH", "WeakSecretError", "check_secrets", "load_authentication"]
 
 MIN_SECRET_KEY_LENGTH = 32
 _PLACEHOLDER = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
-class WeakSecretError(ValueError):
+class WeakSecretError(Nx5dError, ValueError):
     """An authentication setting a server must not start with (each problem listed)."""
 
     def __init__(self, *, where: str, problems: list[str]) -> None:

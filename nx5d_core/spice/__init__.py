@@ -2,12 +2,12 @@
 
 from .errors import (
     InvalidAnchorError,
-    SpiceConflict,
+    SpiceConflictError,
     SpiceError,
     SpiceStoreError,
     SpiceValidationError,
-    UnknownSpiceHandle,
-    UnknownSpiceType,
+    UnknownSpiceHandleError,
+    UnknownSpiceTypeError,
 )
 from .records import FREE_FORM, START, SpiceRecord
 from .store import SpiceStore, open_store
@@ -18,7 +18,7 @@ __all__ = [
     "FREE_FORM",
     "START",
     "InvalidAnchorError",
-    "SpiceConflict",
+    "SpiceConflictError",
     "SpiceError",
     "SpiceRecord",
     "SpiceStore",
@@ -26,7 +26,7 @@ __all__ = [
     "SpiceTypeRegistry",
     "SpiceValidationError",
     "SpiceView",
-    "UnknownSpiceHandle",
-    "UnknownSpiceType",
+    "UnknownSpiceHandleError",
+    "UnknownSpiceTypeError",
     "open_store",
 ]

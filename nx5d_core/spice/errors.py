@@ -6,13 +6,13 @@ from ..errors import KeyNotFoundError, Nx5dError
 
 __all__ = [
     "InvalidAnchorError",
-    "SpiceConflict",
+    "SpiceConflictError",
     "SpiceError",
     "SpiceStoreError",
-    "SpiceTypeConflict",
+    "SpiceTypeConflictError",
     "SpiceValidationError",
-    "UnknownSpiceHandle",
-    "UnknownSpiceType",
+    "UnknownSpiceHandleError",
+    "UnknownSpiceTypeError",
 ]
 
 
@@ -20,7 +20,7 @@ class SpiceError(Nx5dError):
     """Base class of spice errors."""
 
 
-class SpiceConflict(SpiceError):
+class SpiceConflictError(SpiceError):
     """An update based on a revision that is no longer the newest one.
 
     Attributes
@@ -57,15 +57,15 @@ class SpiceValidationError(SpiceError, ValueError):
     """Data that its registered type rejects, or that cannot be stored faithfully."""
 
 
-class SpiceTypeConflict(SpiceError, ValueError):
+class SpiceTypeConflictError(SpiceError, ValueError):
     """Two models registered under one spice type name, or a reserved name taken."""
 
 
-class UnknownSpiceType(SpiceError, LookupError):
+class UnknownSpiceTypeError(SpiceError, LookupError):
     """A record type that no plugin registered."""
 
 
-class UnknownSpiceHandle(KeyNotFoundError, SpiceError):
+class UnknownSpiceHandleError(KeyNotFoundError, SpiceError):
     """A handle that has no record in a proposal."""
 
 
@@ -75,3 +75,10 @@ class InvalidAnchorError(KeyNotFoundError, SpiceError):
 
 class SpiceStoreError(SpiceError, OSError):
     """The store cannot be opened or read (e.g. a corrupt database file)."""
+
+
+# the names before error names ended in Error, kept so that existing code still imports
+SpiceConflict = SpiceConflictError
+SpiceTypeConflict = SpiceTypeConflictError
+UnknownSpiceType = UnknownSpiceTypeError
+UnknownSpiceHandle = UnknownSpiceHandleError

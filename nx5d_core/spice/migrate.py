@@ -43,7 +43,7 @@ def migrate(*, source: SpiceStore, target: SpiceStore) -> MigrationReport:
 
     Raises
     ------
-    SpiceConflict
+    SpiceConflictError
         The target holds a different record at a revision the source has; nothing is copied.
     SpiceStoreError
         The copy does not match the source (count or checksum); the message says which.

@@ -3,7 +3,7 @@
 The same interface and guarantees as the SQLite store: every write is one transaction that reads
 the chain's newest revision and inserts the next; the unique constraint on (proposal, handle,
 anchor, revision) lets only one of two concurrent writers win, and the loser gets
-:class:`~nx5d_core.spice.SpiceConflict`. The schema is created on first use and versioned
+:class:`~nx5d_core.spice.SpiceConflictError`. The schema is created on first use and versioned
 (``nx5d_spice_meta``); later versions add migrations. The password of the URL never appears in
 ``repr``, errors, logs or provenance.
 """

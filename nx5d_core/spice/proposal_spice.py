@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..errors import KeyNotFoundError
-from .errors import InvalidAnchorError, UnknownSpiceHandle
+from .errors import InvalidAnchorError, UnknownSpiceHandleError
 from .layers import layered
 from .records import START, SpiceRecord
 from .resolve import Resolver
@@ -64,8 +64,8 @@ class ProposalSpice:
             )
         return key
 
-    def _unknown(self, handle: str) -> UnknownSpiceHandle:
-        return UnknownSpiceHandle(
+    def _unknown(self, handle: str) -> UnknownSpiceHandleError:
+        return UnknownSpiceHandleError(
             handle,
             kind="spice handle",
             where=f"spice of proposal {self.proposal.key!r} ({self.store.display})",
@@ -223,7 +223,7 @@ class ProposalSpice:
         """Write a new revision of the chain that governs ``scan`` (or of ``anchor``).
 
         ``changes`` are merged into the current data unless ``replace``. ``base`` is the revision
-        the caller started from; if another writer got there first, :class:`SpiceConflict`.
+        the caller started from; if another writer got there first, :class:`SpiceConflictError`.
         """
         head = self._target(handle, scan=scan, anchor=anchor)
         if base is None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import SpiceConflict, SpiceStoreError, SpiceValidationError
+from .errors import SpiceConflictError, SpiceStoreError, SpiceValidationError
 from .records import SpiceRecord, validate_handle
 
 __all__ = ["SpiceStore", "open_store"]
@@ -320,7 +320,7 @@ class SpiceStore:
 
         Raises
         ------
-        SpiceConflict
+        SpiceConflictError
             If ``base`` is not the newest revision (someone else wrote first).
         """
         validate_handle(handle)
@@ -334,7 +334,7 @@ class SpiceStore:
             with self._transaction(write=True) as conn:
                 current, parent = self._head(conn, proposal, handle, anchor)
                 if current != base:
-                    raise SpiceConflict(
+                    raise SpiceConflictError(
                         proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
                     )
                 record = SpiceRecord(
@@ -354,7 +354,7 @@ class SpiceStore:
         except _Duplicate:  # the database's unique constraint: another writer was first
             with self._transaction(write=False) as conn:
                 current, _ = self._head(conn, proposal, handle, anchor)
-            raise SpiceConflict(
+            raise SpiceConflictError(
                 proposal=proposal, handle=handle, anchor=anchor, base=base, current=current
             ) from None
         logger.info(
@@ -382,7 +382,7 @@ class SpiceStore:
         """Insert whole records (import); all or nothing. Records whose uuid exists are skipped.
 
         Returns the number inserted. A different record at a taken revision raises
-        :class:`SpiceConflict` and nothing is written.
+        :class:`SpiceConflictError` and nothing is written.
         """
         count = 0
         records = list(records)
@@ -432,8 +432,8 @@ class SpiceStore:
         )
 
 
-def _taken(record: SpiceRecord) -> SpiceConflict:
-    return SpiceConflict(
+def _taken(record: SpiceRecord) -> SpiceConflictError:
+    return SpiceConflictError(
         proposal=record.proposal,
         handle=record.handle,
         anchor=record.anchor,

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..ownership import Owner, Ownership
-from .errors import SpiceTypeConflict, SpiceValidationError, UnknownSpiceType
+from .errors import SpiceTypeConflictError, SpiceValidationError, UnknownSpiceTypeError
 from .records import FREE_FORM
 
 __all__ = ["SpiceTypeRegistry"]
@@ -36,13 +36,13 @@ class SpiceTypeRegistry:
 
         Raises
         ------
-        SpiceTypeConflict
+        SpiceTypeConflictError
             The name is reserved, or taken by another model and ``overwrite`` is false (while
             plugins load, clashes are settled by :mod:`nx5d_core.ownership` with a warning).
         """
         if name == FREE_FORM:
             msg = f"spice type name {FREE_FORM!r} is reserved for free-form records"
-            raise SpiceTypeConflict(msg)
+            raise SpiceTypeConflictError(msg)
         if name in self.ownership.contested:
             self.ownership.contested[name].append(self.ownership.current.distribution)
             return
@@ -53,7 +53,7 @@ class SpiceTypeRegistry:
                 name=name,
                 old=self._owners.get(name, Owner()),
                 overwrite=overwrite,
-                error=SpiceTypeConflict,
+                error=SpiceTypeConflictError,
             )
             if not replace:
                 if name in self.ownership.contested:
@@ -75,13 +75,13 @@ class SpiceTypeRegistry:
         except KeyError:
             contested = self.ownership.contested_message(kind="spice type", name=name)
             if contested is not None:
-                raise SpiceTypeConflict(contested) from None
+                raise SpiceTypeConflictError(contested) from None
             known = ", ".join(sorted(self._types)) or "none"
             msg = (
                 f"spice type {name!r} is not registered (registered: {known}); install the plugin "
                 f"that defines it, or store the data as the free-form type {FREE_FORM!r}"
             )
-            raise UnknownSpiceType(msg) from None
+            raise UnknownSpiceTypeError(msg) from None
 
     def validate(
         self, name: str, data: Mapping[str, Any] | BaseModel, *, handle: str

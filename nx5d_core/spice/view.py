@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .errors import UnknownSpiceHandle
+from .errors import UnknownSpiceHandleError
 from .layers import layered
 from .records import SpiceRecord
 from .types import SpiceTypeRegistry
@@ -65,7 +65,7 @@ class SpiceView(Mapping[str, Any]):
         try:
             return self._values[handle]
         except KeyError:
-            raise UnknownSpiceHandle(
+            raise UnknownSpiceHandleError(
                 handle,
                 kind="spice handle",
                 where=f"the spice view of scan {self.scan!r}",

@@ -150,7 +150,7 @@ class RemoteFolder:
             Naming the frame.
         FilesChangedError
             An object changed since ``expect`` was taken.
-        RemoteUnavailable
+        RemoteUnavailableError
             The server refused, reset or did not answer in time.
         """
         first = decode_frame(self.read(names[0]), where=self.url(names[0]))
