@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check nx5d_core
 
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	$(BIN)/mypy nx5d_core $(addsuffix /src,$(PLUGINS))
 
 $(XU_SDIST): | $(STAMP)
 	-$(BIN)/python -m pip download --quiet --no-deps --no-binary xrayutilities xrayutilities==1.8.0 -d $(SDIST_CACHE)

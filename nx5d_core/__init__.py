@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "hookimpl": "nx5d_core._markers",
     "Repository": "nx5d_core.repository",
+    "FileRepository": "nx5d_core.repository",
     "Proposal": "nx5d_core.proposal",
     "Scan": "nx5d_core.scan",
     "ScanSummary": "nx5d_core.summary",
@@ -70,6 +71,7 @@ __all__ = [
     "AdapterRegistry",
     "ConfigError",
     "CorruptFrameError",
+    "FileRepository",
     "FilesChangedError",
     "FormatError",
     "Frame",
@@ -143,7 +145,7 @@ if TYPE_CHECKING:
     from .plugins import get_adapter, get_plugin_manager, list_adapters, refresh_plugins
     from .proposal import Proposal
     from .registry import AdapterInfo, AdapterRegistry
-    from .repository import Repository
+    from .repository import FileRepository, Repository
     from .scan import Scan
     from .series import Frame, FrameSeriesScan
     from .spice.errors import SpiceConflictError

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .summary import ScanSummary
     from .urls import KeyPattern
 
-__all__ = ["Repository"]
+__all__ = ["FileRepository", "Repository"]
 
 
 class Repository(KeyedCollection["Proposal"]):
@@ -260,3 +260,10 @@ class Repository(KeyedCollection["Proposal"]):
         "_guard": lambda: None,
         "_index_repo": lambda: None,
     }
+
+
+class FileRepository(Repository):
+    """A repository of files: the base of adapters whose constructor parses a URL pattern into
+    :attr:`pattern`, which is then never ``None`` (its root is the security boundary)."""
+
+    pattern: KeyPattern

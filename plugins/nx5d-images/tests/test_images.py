@@ -228,6 +228,7 @@ def _edf_block(data: np.ndarray, fields: dict[str, str]) -> bytes:
 
 def test_the_fast_edf_path_equals_fabio_big_endian_and_multi_frame(tmp_path: Path) -> None:
     frames = [frame_data(i, dtype=">i4") for i in range(3)]
+
     def fields(i: int, f: np.ndarray) -> dict[str, str]:
         return {
             "HeaderID": f"EH:{i + 1:06d}:000000:000000", "ByteOrder": "HighByteFirst",

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 import tifffile
-from nx5d_core import Frame, FrameSeriesScan, KeyPattern, Proposal, Repository, natural_key
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, KeyPattern, Proposal, natural_key
 
 from . import about
 
@@ -33,7 +33,7 @@ class FacilityProposal(Proposal):
     scan_class = FacilityScan
 
 
-class FacilityRepository(Repository):
+class FacilityRepository(FileRepository):
     name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
     url_patterns = about.URL_PATTERNS
     proposal_class = FacilityProposal
@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 import xarray as xr
-from nx5d_core import Frame, FrameSeriesScan, KeyPattern, Proposal, Repository, SpiceView
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, KeyPattern, Proposal, SpiceView
 
 from . import about
 
@@ -95,7 +95,7 @@ class FacilityProposal(Proposal):
     scan_class = FacilityScan
 
 
-class FacilityRepository(Repository):
+class FacilityRepository(FileRepository):
     name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
     url_patterns = about.URL_PATTERNS
     proposal_class = FacilityProposal

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary
+from nx5d_core import FileRepository, KeyPattern, Proposal, Scan, ScanSummary
 from nx5d_core.errors import MissingFrameError, URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.series import lazy_series, read_series, series_format
@@ -184,7 +184,7 @@ class FioProposal(Proposal):
         return [k for k in keys if about.is_fio(Path(pattern.format(proposal=self.key, scan=k).path))]  # fmt: skip
 
 
-class FioRepository(Repository):
+class FioRepository(FileRepository):
     """FIO files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}.fio``.
 

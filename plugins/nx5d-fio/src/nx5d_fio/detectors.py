@@ -79,7 +79,8 @@ def decode_hdf5(stream: BinaryIO, *, member: int) -> np.ndarray:
     import h5py
 
     with h5py.File(stream, "r") as handle:
-        return np.asarray(_data(handle, str(getattr(stream, "name", "")))[member])
+        frame: np.ndarray = np.asarray(_data(handle, str(getattr(stream, "name", "")))[member])
+        return frame
 
 
 def decode_image(stream: BinaryIO, *, member: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -84,6 +85,7 @@ def _convert(column: FioColumn, values: list[str], *, where: str, lines: list[in
         raise FioFormatError(msg)
     if kind is np.str_:
         return np.array(values, dtype=str)
+    out: list[Any]
     if kind is np.bool_:
         truth = {"1": True, "0": False, "true": True, "false": False}
         out = [truth.get(v.lower()) for v in values]

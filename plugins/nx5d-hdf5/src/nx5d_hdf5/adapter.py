@@ -15,9 +15,9 @@ import h5py
 from pydantic import Field
 
 from nx5d_core import (
+    FileRepository,
     KeyPattern,
     Proposal,
-    Repository,
     Scan,
     ScanSummary,
     SpiceStore,
@@ -78,7 +78,7 @@ class Hdf5Summary(ScanSummary):
     notes: list[str] = Field(default_factory=list)
 
 
-class Hdf5Repository(Repository):
+class Hdf5Repository(FileRepository):
     """HDF5/NeXus files reached through a URL pattern, or a file or folder pointed at.
 
     Patterns: ``file:///d/{proposal}/{scan}.h5`` (file per scan),

@@ -231,7 +231,8 @@ def _points_of_view(signal: h5py.Dataset, datasets: dict[str, h5py.Dataset]) -> 
     frame = _INTERPRETATION.get(said.strip().lower()) if isinstance(said, str) else None
     if frame is None:
         return None
-    return math.prod(acquired.shape[: max(acquired.ndim - frame, 0)])
+    points: int = math.prod(acquired.shape[: max(acquired.ndim - frame, 0)])
+    return points
 
 
 def fallback_names(ndim: int) -> list[str]:

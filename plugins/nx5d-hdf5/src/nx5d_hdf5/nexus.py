@@ -189,7 +189,7 @@ def _loader(*, path: Path, lazy: bool, guard: RootGuard, seen: set[Any], partial
             import dask.array as da
 
             array = H5Array(path, access, shape=ds.shape, dtype=ds.dtype, guard=guard)
-            data = da.from_array(
+            data = da.from_array(  # type: ignore[no-untyped-call]
                 array,
                 chunks=dask_chunks(ds),
                 name=f"h5-{path}-{access}",
@@ -239,7 +239,8 @@ def build_dataset(group: h5py.Group, *, path: Path, lazy: bool, guard: RootGuard
         )
     if unique:
         result.attrs["nx5d_dangling_links"] = unique
-    return keep_written(result, partial, path=f"{path}:{group.name}")
+    kept: xr.Dataset = keep_written(result, partial, path=f"{path}:{group.name}")
+    return kept
 
 
 def _nexus(
@@ -256,34 +257,34 @@ def _nexus(
         prefix = other.name.rsplit("/", 1)[-1] + "."
         o_vars, o_coords = _read_data_group(other, layout, load=load, prefix=prefix, links=links)
         rename = {d: prefix + d for d, n in layout.sizes().items() if d in sizes and sizes[d] != n}
-        for name, (dims, data, attrs) in {**o_vars, **o_coords}.items():
+        for name, (dims, data, var_attrs) in {**o_vars, **o_coords}.items():
             dims = [rename.get(d, d) for d in dims]
             plain_name = name.removeprefix(prefix)
             if name in o_coords and plain_name in coords and coords[plain_name][0] == dims:
                 continue
             target = coords if name in o_coords and dims == [plain_name] else data_vars
-            target[name] = (dims, data, attrs)
+            target[name] = (dims, data, var_attrs)
     attrs: dict[str, Any] = {
         k: text(v) for k, v in group.attrs.items() if k not in {"NX_class", "default"}
     }
-    layout = main[1] if main is not None and main[1].shape else None
+    main_layout = main[1] if main is not None and main[1].shape else None
     for field_path, ds in fields(group, links=links):
         if is_small(ds):
             if "/" not in field_path:  # the entry's own fields; the rest is in scan.metadata
                 put_small(attrs, field_path, ds)
         elif (
-            layout is not None
+            main_layout is not None
             and ds.id not in seen
             and ds.ndim >= 1
-            and ds.shape[0] == layout.shape[0]
+            and ds.shape[0] == main_layout.shape[0]
             and ds.size <= SCAN_ALIGNED_MAX_SIZE
             and ds.dtype.kind in "biuf"
         ):
             var = field_path.replace("/", ".")
             if var not in data_vars and var not in coords:
-                dims = _dims_for(ds.shape, layout, var)
-                if dims[0] != layout.dims[0]:  # aligned along the scan only
-                    dims = [layout.dims[0], *own_dims(var, ds.ndim)[1:]]
+                dims = _dims_for(ds.shape, main_layout, var)
+                if dims[0] != main_layout.dims[0]:  # aligned along the scan only
+                    dims = [main_layout.dims[0], *own_dims(var, ds.ndim)[1:]]
                 data_vars[var] = (dims, load(ds, f"{group.name}/{field_path}"), field_attrs(ds))
     if main is None and not data_vars and not coords:
         msg = (

@@ -103,7 +103,7 @@ def write_nexus(
     if not dataset.data_vars:
         msg = "write_nexus needs a Dataset with at least one data variable (the NeXus signal)"
         raise ValueError(msg)
-    signal = signal or max(dataset.data_vars, key=lambda n: dataset[n].ndim)
+    signal = signal or str(max(dataset.data_vars, key=lambda n: dataset[n].ndim))
     if signal not in dataset.data_vars:
         msg = f"signal {signal!r} is not a data variable; variables: {sorted(map(str, dataset.data_vars))}"
         raise KeyError(msg)

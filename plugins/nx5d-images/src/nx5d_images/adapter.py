@@ -21,7 +21,15 @@ from typing import Any, BinaryIO, ClassVar
 import numpy as np
 from pydantic import Field
 
-from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, KeyPattern, Proposal, Repository
+from nx5d_core import (
+    FileRepository,
+    Frame,
+    FrameSeriesScan,
+    KeyNotFoundError,
+    KeyPattern,
+    Proposal,
+    Repository,
+)
 from nx5d_core.caching import _Drop
 from nx5d_core.errors import CorruptFrameError, Nx5dError, URLPatternError
 from nx5d_core.paths import FileIdentity, file_identity
@@ -179,7 +187,7 @@ class ImagesProposal(Proposal):
     }
 
 
-class ImagesRepository(Repository):
+class ImagesRepository(FileRepository):
     """Image files: a folder of them, a folder of such folders, or one file.
 
     Parameters

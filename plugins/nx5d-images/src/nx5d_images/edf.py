@@ -57,7 +57,7 @@ def _header(stream: BinaryIO, offset: int) -> tuple[dict[str, str], int] | None:
         msg = f"no EDF header block at byte {offset}"
         raise CorruptFrameError(msg)
     data_start = end + 1
-    while data_start < len(text) and text[data_start : data_start + 1] in (b"\r", b"\n"):
+    while data_start < len(text) and bytes(text[data_start : data_start + 1]) in (b"\r", b"\n"):
         data_start += 1
         if text[data_start - 1 : data_start] == b"\n":
             break
@@ -118,7 +118,8 @@ def read_block(stream: BinaryIO, block: Block) -> np.ndarray:
         raise CorruptFrameError(msg)
     out = np.empty(block.shape, block.dtype)
     stream.seek(block.start)
-    got = stream.readinto(memoryview(out.reshape(-1).view(np.uint8)))
+    reader: Any = stream  # a binary file: it reads straight into the array
+    got = reader.readinto(out.reshape(-1).view(np.uint8).data)
     if got != out.nbytes:
         msg = f"the data is incomplete: {got} of {out.nbytes} bytes"
         raise CorruptFrameError(msg)

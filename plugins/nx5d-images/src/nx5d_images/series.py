@@ -55,8 +55,8 @@ def group_series(names: Iterable[str]) -> dict[str, Series]:
         if match and match["prefix"] and not match["prefix"][-1].isdigit():
             groups[(match["prefix"], match["ext"].lower())].append((int(match["number"]), name))
         else:
-            ext = _SUFFIX.search(name)
-            suffix = ext["ext"] if ext else ""
+            tail = _SUFFIX.search(name)
+            suffix = tail["ext"] if tail else ""
             single.append((name[: len(name) - len(suffix)] or name, name))
     found: list[tuple[str, str, tuple[str, ...], tuple[int, ...]]] = []
     for (prefix, ext), members in groups.items():

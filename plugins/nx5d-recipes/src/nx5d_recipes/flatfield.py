@@ -84,7 +84,7 @@ def cook_flatfield(raw: xr.Dataset, params: FlatFieldParams) -> xr.Dataset:
     safe = np.where(span_ok, span, np.float32(np.nan))  # dask stays dask (NEP 18)
     corrected = (projections - dark32) / safe
     frame_coords: dict[str, Any] = {
-        name: (dim, np.asarray(coord.values)[roles == PROJECTION], dict(coord.attrs))
+        str(name): (dim, np.asarray(coord.values)[roles == PROJECTION], dict(coord.attrs))
         for name, coord in raw.coords.items()
         if coord.dims == (dim,)
     }

@@ -131,8 +131,8 @@ def q_values(
             roi=[r0, r1, c0, c1],
         )
         rows, cols = pixels.rows - r0, pixels.cols - c0
-        every = rows.size == r1 - r0 and cols.size == c1 - c0 and bool((rows == np.arange(rows.size)).all()) and bool((cols == np.arange(cols.size)).all())  # fmt: skip
-        pick = None if every else np.ix_(np.arange(len(sets)), rows, cols)
+        whole = rows.size == r1 - r0 and cols.size == c1 - c0 and bool((rows == np.arange(rows.size)).all()) and bool((cols == np.arange(cols.size)).all())  # fmt: skip
+        pick: Any = None if whole else np.ix_(np.arange(len(sets)), rows, cols)
         return _two(hxrd.Ang2Q.area(*angles, delta=delta), params=params, pick=pick, n=len(sets))
     if isinstance(det, LinearDetector):
         first, end = int(pixels.channels.min()), int(pixels.channels.max()) + 1
@@ -145,7 +145,7 @@ def q_values(
             chpdeg=det.channels_per_degree,
             roi=[first, end],
         )
-        pick = (slice(None), pixels.channels - first)
+        pick = (slice(None), pixels.channels - first)  # rows as they are, the channels kept
         return _two(hxrd.Ang2Q.linear(*angles, delta=delta), params=params, pick=pick, n=len(sets))
     return _two(hxrd.Ang2Q(*angles, delta=delta), params=params, pick=None, n=len(sets))
 

@@ -24,6 +24,7 @@ from .gridding import axis, set_matrices
 from .rsm_model import (
     RSM_DEFAULTS,
     Circle,
+    DetectorChanges,
     Normalisation,
     RsmParams,
 )
@@ -91,7 +92,7 @@ def _blocks(data: Any, size: int) -> Iterator[tuple[int, np.ndarray]]:
         return
     import os
 
-    import dask
+    import dask.base
 
     if hasattr(data, "chunks") and data.chunks and len(data.chunks[0]) > 1:
         size = int(max(data.chunks[0]))
@@ -101,7 +102,7 @@ def _blocks(data: Any, size: int) -> Iterator[tuple[int, np.ndarray]]:
     starts = list(range(0, n, size))
     for g in range(0, len(starts), group):
         chunk_starts = starts[g : g + group]
-        blocks = dask.compute(*[data[s : s + size] for s in chunk_starts])
+        blocks = dask.base.compute(*[data[s : s + size] for s in chunk_starts])  # type: ignore[no-untyped-call]
         yield from zip(chunk_starts, (np.asarray(b) for b in blocks), strict=True)
 
 
@@ -188,6 +189,7 @@ def cook_rsm(raw: xr.Dataset, params: RsmParams, *, block_frames: int = 64) -> x
     _required(params)
     det = params.detector
     assert det is not None
+    assert not isinstance(det, DetectorChanges), "a full detector after the defaults were applied"
     assert params.grid is not None
     assert params.q_axes is not None
     assert params.sample_circles is not None

@@ -11,13 +11,22 @@ import logging
 import os
 import re
 from collections.abc import Iterable
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore
+from nx5d_core import (
+    FileRepository,
+    KeyPattern,
+    Proposal,
+    Repository,
+    Scan,
+    ScanSummary,
+    SpiceStore,
+)
 from nx5d_core.errors import URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.keys import natural_key
@@ -68,7 +77,7 @@ def _split_name(name: str) -> tuple[str, str]:
     return base, tail
 
 
-class SpecRepository(Repository):
+class SpecRepository(FileRepository):
     """SPEC files through a pattern ``.../{proposal}<suffix>#{scan}``, or one file.
 
     Parameters
@@ -140,7 +149,8 @@ class SpecRepository(Repository):
         SPEC, an error says so (never a listing of files that are not SPEC)."""
         from .index import looks_like_spec
 
-        spec, other = [], []
+        spec: list[str] = []
+        other: list[str] = []
         for key in keys:
             path = Path(self.pattern.format(proposal=key).path)
             try:
@@ -259,7 +269,7 @@ class SpecScan(Scan):
     def _get_summary(self) -> SpecSummary:
         index, block, header = self._parts()
         notes = list(block.notes)
-        zone = self.proposal.repository.timezone
+        zone: tzinfo | None = self.proposal.repository.timezone
         if zone is None:
             zone = writer_zone(header, notes=notes)
             if zone is not None and block.first("D") and naive_date(block.first("D") or "") is not None:  # fmt: skip

@@ -30,7 +30,7 @@ def _floats(text: str) -> list[float] | str:
 
 
 def _motor_names(block: Block, header: Header) -> list[str]:
-    own = []
+    own: list[str] = []
     n = 0
     while f"O{n}" in block.header_lines:
         own.extend(
@@ -58,8 +58,8 @@ def scan_metadata(block: Block, header: Header) -> dict[str, Any]:
     for tag, lines in block.header_lines.items():
         if tag in {"L", "N", "S"} or (tag[:1] in {"P", "O"} and tag[1:].isdigit()):
             continue
-        values = [_floats(v) for v in lines]
-        out[tag] = values[0] if len(values) == 1 else values
+        parsed: list[Any] = [_floats(v) for v in lines]
+        out[tag] = parsed[0] if len(parsed) == 1 else parsed
     for tag, lines in header.lines.items():
         out[f"file/{tag}"] = lines[0] if len(lines) == 1 else lines
     return out
@@ -154,15 +154,15 @@ def build_dataset(block: Block, header: Header, *, path: Path, key: str) -> xr.D
         channel_coords = _mca_coords(block, name, array.shape[1])
         coords.update(channel_coords)
         data_vars[mca] = ((*dims, f"{mca}_channel"), array.reshape(*shape, array.shape[1]), {})
-    attrs = {
+    scan_attrs: dict[str, Any] = {
         "spec_file": str(path),
         "spec_scan": key,
         "spec_command": block.command,
         "spec_line": block.line,
     }
     if notes:
-        attrs["nx5d_notes"] = notes
-    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+        scan_attrs["nx5d_notes"] = notes
+    return xr.Dataset(data_vars, coords=coords, attrs=scan_attrs)
 
 
 def lazy_dataset(block: Block, header: Header, *, path: Path, key: str, load: Any) -> xr.Dataset:
@@ -171,8 +171,8 @@ def lazy_dataset(block: Block, header: Header, *, path: Path, key: str, load: An
     The layout comes from a template: the scan's first data line (and first spectra) repeated,
     so nothing but one line is converted before ``compute()``.
     """
-    import dask
     import dask.array as da
+    from dask.delayed import delayed
 
     if not block.data:
         build_dataset(block, header, path=path, key=key)  # raises SpecNoDataError
@@ -195,11 +195,11 @@ def lazy_dataset(block: Block, header: Header, *, path: Path, key: str, load: An
         notes=list(block.notes),
     )
     layout = build_dataset(template, header, path=path, key=key)
-    whole = dask.delayed(load, pure=True)(dask_key_name=f"spec-{path}-{key}")
+    whole = delayed(load, pure=True)(dask_key_name=f"spec-{path}-{key}")
 
     def lazy(name: str, var: xr.Variable) -> xr.Variable:
-        part = dask.delayed(lambda ds, n: ds[n].values, pure=True)(whole, name)
-        array = da.from_delayed(part, shape=var.shape, dtype=var.dtype)
+        part = delayed(lambda ds, n: ds[n].values, pure=True)(whole, name)
+        array = da.from_delayed(part, shape=var.shape, dtype=var.dtype)  # type: ignore[no-untyped-call]
         return xr.Variable(var.dims, array, var.attrs)
 
     data_vars = {n: lazy(str(n), v.variable) for n, v in layout.data_vars.items()}

@@ -18,7 +18,15 @@ import numpy as np
 from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
 from pydantic import Field
 
-from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+from nx5d_core import (
+    FileRepository,
+    KeyPattern,
+    Proposal,
+    Scan,
+    ScanSummary,
+    SpiceStore,
+    SpiceView,
+)
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_files, fingerprint_names
@@ -88,7 +96,7 @@ class UdkmSummary(ScanSummary):
     missing: list[str] = Field(default_factory=list)
 
 
-class UdkmRepository(Repository):
+class UdkmRepository(FileRepository):
     """A UDKM data folder.
 
     Parameters
@@ -453,8 +461,8 @@ class UdkmScan(Scan):
         return self._dataset(images, rows, cols, shape)
 
     def _lazy_remote(self, remote: RemoteFolder, chunk: int) -> xr.Dataset:
-        import dask
         import dask.array as da
+        from dask.delayed import delayed
 
         from .remote import decode_frame
 
@@ -463,10 +471,12 @@ class UdkmScan(Scan):
         rows, cols = self._selection(None, None)
         check_roi(self.options.roi, first.shape)
         sliced = first[rows, cols].shape
-        planned = remote.fingerprint(names).identities()  # each block checks these: never mixed frames
+        planned = remote.fingerprint(
+            names
+        ).identities()  # each block checks these: never mixed frames
         blocks = [
-            da.from_delayed(
-                dask.delayed(remote.read_frames)(
+            da.from_delayed(  # type: ignore[no-untyped-call]
+                delayed(remote.read_frames)(
                     names[i : i + chunk],
                     rows=rows,
                     cols=cols,
@@ -477,7 +487,7 @@ class UdkmScan(Scan):
             )
             for i in range(0, len(names), chunk)
         ]
-        return self._dataset(da.concatenate(blocks), rows, cols, first.shape)
+        return self._dataset(da.concatenate(blocks), rows, cols, first.shape)  # type: ignore[no-untyped-call]
 
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
@@ -541,7 +551,7 @@ class UdkmScan(Scan):
         files = self._seen.identities() if self._seen is not None else None
         identities = None if files is None else [files.get(p.name) for p in paths]
         stack = FrameStack(paths, reader, rows=rows, cols=cols, identities=identities)
-        images = da.from_array(
+        images = da.from_array(  # type: ignore[no-untyped-call]
             stack,
             chunks=(chunk, *stack.shape[1:]),
             name=f"udkm-{self.folder}-{rows}-{cols}",

@@ -184,7 +184,7 @@ def _decoder() -> Callable[[bytes | memoryview, np.ndarray], None]:
     import imagecodecs
 
     def decode(data: bytes | memoryview, out: np.ndarray) -> None:
-        imagecodecs.deflate_decode(data, out=out.reshape(-1).view(np.uint8))
+        imagecodecs.deflate_decode(data, out=out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
 
     return decode
 
@@ -337,7 +337,7 @@ class FrameReader:
             last = min(first + layout.rows_per_strip * row_items, flat.size)
             part = flat[first:last]
             if layout.compression == 1:
-                view = memoryview(part.view(np.uint8))
+                view = part.view(np.uint8).data
                 got = os.preadv(fd, [view], offset)
                 if got != part.nbytes:
                     msg = f"{path}: truncated: strip {n} has {got} of {part.nbytes} bytes"

@@ -37,7 +37,7 @@ def decode_frame(data: bytes, *, where: str) -> np.ndarray:
             if len(tif.pages) != 1:
                 msg = f"{where}: {len(tif.pages)} pages; one frame per file is expected"
                 raise CorruptFrameError(msg)
-            return tif.pages[0].asarray()  # type: ignore[union-attr]
+            return tif.pages[0].asarray()
     except (tifffile.TiffFileError, ValueError, EOFError, OSError) as exc:
         msg = f"{where}: not a readable TIFF frame: {exc}"
         raise CorruptFrameError(msg) from None

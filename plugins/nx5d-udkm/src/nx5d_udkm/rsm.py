@@ -31,7 +31,8 @@ def cook_rsm(raw: xr.Dataset, *, params: RsmParams, block_frames: int = 64) -> x
     """The ``rsm`` recipe's function (no provenance; ``scan.cooked`` adds it)."""
     from nx5d_recipes.rsm import cook_rsm as cook
 
-    return cook(raw, params, block_frames=block_frames)
+    cooked: xr.Dataset = cook(raw, params, block_frames=block_frames)
+    return cooked
 
 
 def q_maps(
@@ -47,7 +48,8 @@ def q_maps(
             circles.append(np.asarray(thetas, dtype=float) * circle.scale)
         else:
             circles.append(np.full(len(thetas), float(circle.angle)))
-    return area_q(np.column_stack(circles), params=params, rows=rows, cols=cols)
+    qy, qz = area_q(np.column_stack(circles), params=params, rows=rows, cols=cols)
+    return np.asarray(qy), np.asarray(qz)
 
 
 def reference_cook(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
@@ -77,9 +79,12 @@ def reference_cook(raw: xr.Dataset, *, params: RsmParams) -> xr.Dataset:
         )
         data = part["images"].values.astype(np.float64)
         data[data < 0] = np.nan
+        assert params.grid is not None
         gridder = xu.FuzzyGridder2D(*params.grid)
         gridder.dataRange(*extent, fixed=True)
         gridder(qy, qz, data)
         return xr.DataArray(gridder.data, dims=("qy", "qz"))
 
-    return raw.groupby(group).map(per_delay).to_dataset(name="intensity")
+    mapped: Any = raw.groupby(group).map(per_delay)  # type: ignore[arg-type]  # a DataArray per group
+    result: xr.Dataset = mapped.to_dataset(name="intensity")
+    return result

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import KeyPattern, Proposal, Repository, Scan, ScanSummary
+from nx5d_core import FileRepository, KeyPattern, Proposal, Scan, ScanSummary
 from nx5d_core.errors import URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.spice import SpiceStore
@@ -156,7 +156,7 @@ class XdiProposal(Proposal):
         return [k for k in keys if about.is_xdi(Path(pattern.format(proposal=self.key, scan=k).path))]  # fmt: skip
 
 
-class XdiRepository(Repository):
+class XdiRepository(FileRepository):
     """XDI files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}``. Times without a zone are read in ``timezone`` if given,
     else left out of the summary with a note (never labelled UTC)."""
