@@ -129,7 +129,7 @@ def test_third_party_cannot_take_a_builtin_adapter_name(
     add_entry_point("aaa_impostor", _IMPOSTOR.format(name="udkm"))  # sorts before 'udkm'
     with pytest.warns(RuntimeWarning) as seen:
         info = nx5d_core.get_adapter("udkm")
-    assert info.cls.__module__ == "nx5d_udkm.adapter"
+    assert info.cls.__module__ == "nx5d_udkm.repository"
     assert info.builtin
     message = " ".join(str(w.message) for w in seen)
     assert "the built-in keeps it" in message

@@ -5,26 +5,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
-from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
-from pydantic import Field
 
 from nx5d_core import (
-    FileRepository,
-    KeyPattern,
-    Proposal,
     Scan,
-    ScanSummary,
-    SpiceStore,
     SpiceView,
 )
 from nx5d_core.caching import DROP
@@ -34,7 +25,6 @@ from nx5d_core.logs import quiet_repeats
 from nx5d_core.paths import FileIdentity, describe_mode, file_identity
 from nx5d_core.scan import SNAPSHOT
 
-from . import about
 from .errors import (
     CorruptFrameError,
     FrameCountError,
@@ -45,6 +35,9 @@ from .errors import (
 from .frames import FrameReader, FrameStack
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
+from .remote_scan import lazy_remote, read_remote, remote_names
+from .repository import IMAGE, Roi, UdkmProposal, UdkmRepository, check_roi
+from .scan_summary import UdkmSummary, key_time, scan_summary
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -53,118 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
 logger = quiet_repeats(logging.getLogger(__name__))  # warnings given per scan
-
-_IMAGE = re.compile(r"image(\d+)\.tiff?\Z")
-Roi = tuple[int, int, int, int]
-
-
-def check_roi(roi: Roi | None, shape: tuple[int, int] | None = None) -> Roi | None:
-    """``roi`` if it is a non-empty region (inside ``shape`` when given), else ``ValueError``."""
-    if roi is None:
-        return None
-    values = tuple(roi)
-    if len(values) != 4 or not all(isinstance(v, int | np.integer) for v in values):
-        msg = f"roi must be four integers (row_start, row_stop, col_start, col_stop), got {roi!r}"
-        raise ValueError(msg)
-    r0, r1, c0, c1 = (int(v) for v in values)
-    if not (0 <= r0 < r1 and 0 <= c0 < c1):
-        msg = f"roi {roi!r} is empty or inverted: need 0 <= row_start < row_stop and 0 <= col_start < col_stop"
-        raise ValueError(msg)
-    if shape is not None and (r1 > shape[0] or c1 > shape[1]):
-        msg = f"roi {roi!r} reaches beyond the detector's {shape[0]}x{shape[1]} pixels"
-        raise ValueError(msg)
-    return (r0, r1, c0, c1)
-
-
-def folder_pattern(url: str) -> str:
-    """The manifest pattern for a root, a folder pattern (``.../{proposal}/{scan}[/]``) or a
-    full pattern (``.../{proposal}/{scan}/manifest.dat``)."""
-    if "{scan}" not in url:
-        return url.rstrip("/") + "/{proposal}/{scan}/manifest.dat"
-    if url.rstrip("/").endswith("{scan}"):
-        return url.rstrip("/") + "/manifest.dat"
-    return url
-
-
-class UdkmSummary(ScanSummary):
-    """UDKM summary: delays and Theta range from the manifest, time and text from parameters.txt."""
-
-    delays: int = 0
-    theta_min: float | None = None
-    theta_max: float | None = None
-    folder: str = ""
-    missing: list[str] = Field(default_factory=list)
-
-
-class UdkmRepository(FileRepository):
-    """A UDKM data folder.
-
-    Parameters
-    ----------
-    url
-        The root folder (path or ``file://`` URL), or a full pattern ending in
-        ``{proposal}/{scan}/manifest.dat``.
-    reduce
-        Keep every ``reduce``-th pixel in both directions in ``raw`` and ``lazy()`` (the seed's ``reduce``).
-    roi
-        ``(row_start, row_stop, col_start, col_stop)`` detector region kept in ``raw`` and ``lazy()``.
-    timezone
-        Time zone of times given without one (scan keys are local times).
-    workers
-        Reader threads (default: all cores).
-    progress
-        Progress bar while reading frames: ``None`` shows it for reads that take more than about a
-        second, ``True`` from the start, ``False`` never. It is never shown when not interactive.
-    block_frames
-        Frames gridded at a time by the RSM cook (memory against speed; not part of the result).
-    allow_outside
-        Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
-    """
-
-    data_options = ("reduce", "roi")
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
-        reduce: int = 1,
-        roi: Roi | None = None,
-        timezone: str = "Europe/Berlin",
-        workers: int | None = None,
-        progress: bool | None = None,
-        block_frames: int = 64,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
-    ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.progress = progress
-        if block_frames < 1:
-            msg = f"block_frames must be >= 1, got {block_frames}"
-            raise ValueError(msg)
-        self.block_frames = block_frames
-        if reduce < 1:
-            msg = f"reduce must be >= 1, got {reduce}"
-            raise ValueError(msg)
-        self.reduce = reduce
-        self.roi = check_roi(roi)
-        self.timezone = ZoneInfo(timezone)
-        self.workers = workers
-        self.pattern = KeyPattern.parse(folder_pattern(url))
-
-    @classmethod
-    def guess_can_open(cls, url: str) -> bool:
-        """See :func:`nx5d_udkm.about.guess_can_open`."""
-        return about.guess_can_open(url)
-
-
-class UdkmProposal(Proposal):
-    """A proposal folder; scans in natural order of their folder names (times)."""
-
-    repository: UdkmRepository
 
 
 class UdkmScan(Scan):
@@ -248,60 +129,10 @@ class UdkmScan(Scan):
 
     # -- summary -----------------------------------------------------------------------
     def _key_time(self) -> datetime | None:
-        try:
-            naive = datetime.strptime(self.proposal.key + self.key, "%Y%m%d%H%M%S")
-        except ValueError:
-            return None
-        return naive.replace(tzinfo=self.options.timezone)
+        return key_time(self)
 
     def _get_summary(self) -> UdkmSummary:
-        manifest = self.manifest
-        missing: list[str] = []
-        try:
-            params = self._parameters()
-        except SpecialFileError:
-            raise
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            params = {}
-            missing.append(f"parameters.txt: {exc}")
-            logger.warning(
-                "scan %s: parameters.txt unreadable (%s); summary uses the manifest and keys",
-                self.key,
-                exc,
-            )
-        time: datetime | None = None
-        if "start_time" in params:
-            try:
-                time = datetime.fromisoformat(params["start_time"])
-                if time.tzinfo is None:
-                    time = time.replace(tzinfo=self.options.timezone)
-            except ValueError:
-                missing.append(
-                    f"parameters.txt: start_time {params['start_time']!r} is not an ISO time"
-                )
-        if time is None:
-            time = self._key_time()
-            if time is None:
-                missing.append(
-                    "time: no start_time in parameters.txt and the keys are not YYYYMMDD/HHMMSS"
-                )
-        theta = manifest.column("Theta") if manifest.has("Theta") else None
-        delays = manifest.column("Delay") if manifest.has("Delay") else None
-        kind = params.get("type") or (
-            "delay-theta" if delays is not None and theta is not None else "scan"
-        )
-        return UdkmSummary(
-            key=self.key,
-            type=kind,
-            num_frames=manifest.num_rows,
-            time=time,
-            description=params.get("description", ""),
-            delays=0 if delays is None else int(np.unique(delays).size),
-            theta_min=None if theta is None else float(theta.min()),
-            theta_max=None if theta is None else float(theta.max()),
-            folder=str(self.folder),
-            missing=missing,
-        )
+        return scan_summary(self)
 
     def _get_metadata(self) -> dict[str, Any]:
         """parameters.txt (``parameters/<key>``, text as written) and the manifest's columns."""
@@ -336,21 +167,7 @@ class UdkmScan(Scan):
         return numbers
 
     def _remote_names(self, remote: RemoteFolder) -> list[str]:
-        """The frame names of every manifest row, checked against one listing of the folder."""
-        names = [f"image{n:05d}.tiff" for n in self.image_numbers()]
-        on_store = {n for n in remote.listing() if _IMAGE.match(n)}
-        if on_store != set(names):
-            absent = sorted(set(names) - on_store)
-            extra = sorted(on_store - set(names))
-            msg = (
-                f"{remote.url('')}: manifest.dat has {len(names)} rows but the folder has "
-                f"{len(on_store)} image files; missing: {absent[:3]}; not in the manifest: {extra[:3]}"
-            )
-            error = (
-                MissingFrameError if absent and not extra and len(absent) == 1 else FrameCountError
-            )
-            raise error(msg)
-        return names
+        return remote_names(self, remote)
 
     def image_paths(self) -> list[Path]:
         """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder.
@@ -363,7 +180,7 @@ class UdkmScan(Scan):
         folder = guard.folder(shown)
         paths = [shown / f"image{n:05d}.tiff" for n in self.image_numbers()]
         with os.scandir(folder) as entries:
-            on_disk = {e.name: e for e in entries if _IMAGE.match(e.name)}
+            on_disk = {e.name: e for e in entries if IMAGE.match(e.name)}
         expected = {p.name for p in paths}
         self._not_yet = ()
         present = [p.name in on_disk for p in paths]
@@ -441,53 +258,10 @@ class UdkmScan(Scan):
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     def _read_remote(self, remote: RemoteFolder, reduce: int | None, roi: Roi | None) -> xr.Dataset:
-        from nx5d_core.progress import progress_bar
-
-        from .remote import decode_frame
-
-        names = self._remote_names(remote)
-        before = remote.fingerprint(self._fingerprint_names())
-        shape = decode_frame(remote.read(names[0]), where=remote.url(names[0])).shape
-        rows, cols = self._selection(reduce, roi)
-        check_roi(roi or self.options.roi, shape)
-        with progress_bar(
-            total=len(names),
-            unit="frame",
-            desc=f"{self.proposal.key}/{self.key}",
-            show=self.options.progress,
-        ) as bar:
-            images = remote.read_frames(names, rows=rows, cols=cols, progress=bar.update)
-        self._observed = before  # compared with a fingerprint after the read, as for files
-        return self._dataset(images, rows, cols, shape)
+        return read_remote(self, remote, reduce, roi)
 
     def _lazy_remote(self, remote: RemoteFolder, chunk: int) -> xr.Dataset:
-        import dask.array as da
-        from dask.delayed import delayed
-
-        from .remote import decode_frame
-
-        names = self._remote_names(remote)
-        first = decode_frame(remote.read(names[0]), where=remote.url(names[0]))
-        rows, cols = self._selection(None, None)
-        check_roi(self.options.roi, first.shape)
-        sliced = first[rows, cols].shape
-        planned = remote.fingerprint(
-            names
-        ).identities()  # each block checks these: never mixed frames
-        blocks = [
-            da.from_delayed(  # type: ignore[no-untyped-call]
-                delayed(remote.read_frames)(
-                    names[i : i + chunk],
-                    rows=rows,
-                    cols=cols,
-                    expect={n: planned[n] for n in names[i : i + chunk]},
-                ),
-                shape=(len(names[i : i + chunk]), *sliced),
-                dtype=first.dtype,
-            )
-            for i in range(0, len(names), chunk)
-        ]
-        return self._dataset(da.concatenate(blocks), rows, cols, first.shape)  # type: ignore[no-untyped-call]
+        return lazy_remote(self, remote, chunk)
 
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
@@ -583,5 +357,4 @@ def _identity_now(path: Path) -> FileIdentity:
         return MISSING
 
 
-UdkmRepository.proposal_class = UdkmProposal
 UdkmProposal.scan_class = UdkmScan

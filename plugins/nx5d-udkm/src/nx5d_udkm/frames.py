@@ -1,13 +1,10 @@
 """The TIFF frame format of UDKM scans: how to read one Pilatus TIFF into a buffer, fast.
 
-The parallel, preallocated stack reading and the lazy array-like are the core's
-(:mod:`nx5d_core.frames`); this module supplies :class:`FrameReader`, the format. Frame 0 is parsed with tifffile and becomes the *template* (shape, dtype, compression). Every
-other file's own first IFD is read (one ``pread``), and only the tags that locate and describe
-the pixel data are checked against the template; the strips are then read straight into the
-output (uncompressed) or decoded into it (zlib/deflate with imagecodecs). Anything unusual for
-the fast path (tiles, predictors, other codecs, BigTIFF, big-endian) is read with tifffile.
-Why not tifffile for every file: it parses every tag and builds page objects, ~0.25 ms per file,
-about four times the cost of reading the file's bytes.
+Stacking and laziness are the core's (:mod:`nx5d_core.frames`); this is the format. Frame 0,
+parsed with tifffile, is the *template*; every other file's first IFD is read (one ``pread``)
+and the tags that locate the pixels are checked against it, then the strips are read or
+deflate-decoded straight into the output. Anything unusual (tiles, predictors, BigTIFF,
+big-endian) goes to tifffile, which parses every tag: ~0.25 ms per file, four times the read.
 """
 
 from __future__ import annotations
@@ -273,12 +270,8 @@ class FrameReader:
         seen: list[FileIdentity | None] | None = None,
         slot: int = 0,
     ) -> None:
-        """Read frame ``index`` from ``path`` into ``out``, a C-contiguous array of the template's shape.
-
-        ``identity`` (inode, size, mtime) is what the file was when the scan was listed; a file
-        that has changed since raises :class:`~nx5d_core.errors.FilesChangedError`. The identity
-        the file had when it was read is put in ``seen[slot]``.
-        """
+        """Read frame ``index`` from ``path`` into ``out`` (contiguous, the template's shape); a
+        file unlike ``identity`` raises FilesChangedError; the identity read goes to ``seen[slot]``."""
         if out.shape != self.template.shape or not out.flags.c_contiguous:
             msg = f"read_into needs a contiguous {self.template.shape} buffer, got {out.shape}"
             raise ValueError(msg)
