@@ -35,7 +35,7 @@ def _repository_options(p: argparse.ArgumentParser, *, nested: bool = False) -> 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every ``nx5d`` command; ``--adapter``/``--spice`` go anywhere after it."""
-    from . import commands
+    from . import commands, spice_commands
 
     parser = argparse.ArgumentParser(
         prog="nx5d", description="Reach x-ray experiment data: repository -> proposal -> scan."
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         o = ops.add_parser(name, parents=[common])
         o.add_argument("path")
         o.add_argument("--nx5d", action="store_true", help="nx5d's folder of JSON records")
-    spice.set_defaults(func=commands.spice)
+    spice.set_defaults(func=spice_commands.spice)
 
     demo = sub.add_parser("demo", help="the main job on built-in sample data")
     demo.add_argument("--out", help="output folder (default: the user cache dir)")
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_migrate_parser() -> argparse.ArgumentParser:
     """``nx5d spice migrate --from STORE --to STORE``: every record, verified, idempotent."""
-    from . import commands
+    from . import spice_commands
 
     parser = argparse.ArgumentParser(
         prog="nx5d spice migrate",
@@ -190,5 +190,5 @@ def build_migrate_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--from", dest="source", required=True, help="sqlite:///path or a path")
     parser.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
-    parser.set_defaults(func=commands.migrate)
+    parser.set_defaults(func=spice_commands.migrate)
     return parser
