@@ -174,3 +174,28 @@ def test_sqlite_store_class_still_refuses_postgres_urls_itself(tmp_path: Path) -
 
     with pytest.raises(SpiceStoreError, match="through open_store"):
         SpiceStore("postgresql://someone@127.0.0.1:1/x")
+
+
+class _MemoryBackend(SpiceStore):
+    """A backend registered by dotted path: ``memo://name`` is an in-memory store."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(None)
+        self.url = url
+
+
+def test_backends_are_registered_by_dotted_path_and_unknown_schemes_refused() -> None:
+    from nx5d_core.spice import backends
+    from nx5d_core.spice.errors import SpiceStoreError
+
+    with pytest.raises(SpiceStoreError, match="no spice backend for memo://"):
+        open_store("memo://lab")
+    backends.register_backend("memo", f"{__name__}:_MemoryBackend")
+    try:
+        store = open_store("memo://lab")
+        assert isinstance(store, _MemoryBackend)
+        assert store.url == "memo://lab"
+        with pytest.raises(SpiceStoreError, match="already"):
+            backends.register_backend("memo", "elsewhere:Other")
+    finally:
+        del backends.BACKENDS["memo"]

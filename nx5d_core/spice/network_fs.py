@@ -10,7 +10,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["MOUNTINFO", "NETWORK_TYPES", "network_filesystem"]
+__all__ = [
+    "MOUNTINFO",
+    "NETWORK_FS_ENV",
+    "NETWORK_TYPES",
+    "network_filesystem",
+    "read_only_reason",
+    "store_network",
+]
+
+NETWORK_FS_ENV = "NX5D_SPICE_ALLOW_NETWORK_FS"
+"""Set to 1 to write a SQLite store on a network filesystem all the same."""
 
 MOUNTINFO = "/proc/self/mountinfo"
 """The mount table read (Linux); elsewhere nothing is detected."""
@@ -67,3 +77,26 @@ def network_filesystem(folder: str | os.PathLike[str]) -> tuple[str, str] | None
     if fstype in NETWORK_TYPES or fstype.startswith("fuse."):
         return fstype, mount
     return None
+
+
+def store_network(path: Path) -> tuple[str, str] | None:
+    """``(type, mount point)`` when the store file ``path`` is on a network filesystem (and
+    :data:`NETWORK_FS_ENV` does not override it): such a store is read, never written."""
+    if os.environ.get(NETWORK_FS_ENV) == "1":
+        return None
+    return network_filesystem(path.parent)
+
+
+def read_only_reason(path: str, network: tuple[str, str] | None) -> str:
+    """Why the store at ``path`` is not written (a network filesystem, or permissions)."""
+    if network is not None:
+        fstype, mount = network
+        return (
+            f"spice store {path!r} is on a network filesystem ({fstype} mounted at "
+            f"{mount}), where SQLite's locking is not safe and records can be lost silently; "
+            "it is read, never written. Use a PostgreSQL store "
+            "(spice='postgresql://user@host/db', pip install 'nx5d-core[postgres]') or a "
+            f"local disk; {NETWORK_FS_ENV}=1 overrides this for those who know their "
+            "filesystem. Nothing written"
+        )
+    return f"spice store {path!r} is read-only (file or folder not writable); nothing written"

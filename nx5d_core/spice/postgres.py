@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import SpiceStoreError
-from .store import SpiceStore, _Duplicate
+from .rows import _Duplicate
+from .store import SpiceStore
 
 if TYPE_CHECKING:
     import psycopg

@@ -8,7 +8,6 @@ revisions impossible. Reads run in fresh transactions, so other processes' write
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import logging
 import os
@@ -22,58 +21,12 @@ from typing import Any
 
 from .errors import SpiceConflictError, SpiceStoreError, SpiceValidationError
 from .records import SpiceRecord, validate_handle
+from .rows import COLUMNS, SCHEMA, _Duplicate, default_author, record_of
 
 __all__ = ["SpiceStore", "open_store"]
 
-NETWORK_FS_ENV = "NX5D_SPICE_ALLOW_NETWORK_FS"
-
-
-class _Duplicate(Exception):
-    """A unique constraint refused a row: another writer took that revision first."""
-
 
 logger = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS nx5d_spice_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nx5d_spice_records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    proposal TEXT NOT NULL, handle TEXT NOT NULL, anchor TEXT NOT NULL,
-    revision INTEGER NOT NULL, uuid TEXT NOT NULL UNIQUE, parent TEXT,
-    type TEXT NOT NULL, author TEXT NOT NULL, timestamp TEXT NOT NULL,
-    data TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (proposal, handle, anchor, revision)
-);
-INSERT OR IGNORE INTO nx5d_spice_meta VALUES ('schema', '1');
-"""
-_COLUMNS = (
-    "proposal, handle, anchor, revision, uuid, parent, type, author, timestamp, data, deleted"
-)
-
-
-def default_author() -> str:
-    """The login name, or ``"unknown"``."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def _record(row: tuple[Any, ...]) -> SpiceRecord:
-    proposal, handle, anchor, revision, uid, parent, type_, author, ts, data, deleted = row
-    return SpiceRecord(
-        proposal=proposal,
-        handle=handle,
-        anchor=anchor,
-        revision=revision,
-        uuid=uid,
-        parent=parent,
-        type=type_,
-        author=author,
-        timestamp=datetime.fromisoformat(ts),
-        data=json.loads(data),
-        deleted=bool(deleted),
-    )
 
 
 class SpiceStore:
@@ -152,7 +105,7 @@ class SpiceStore:
         if self._network is not None and not Path(self.path).exists():
             self.read_only = True  # nothing to read yet, and nothing may be written there
             conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-            conn.executescript(_SCHEMA)
+            conn.executescript(SCHEMA)
             return conn
         if not memory and (self._network is not None or not self._writable()):
             self.read_only = True
@@ -184,35 +137,21 @@ class SpiceStore:
             if not memory:
                 conn.execute("PRAGMA journal_mode = WAL")
             if fresh:
-                conn.executescript(_SCHEMA)
+                conn.executescript(SCHEMA)
         except BaseException:
             conn.close()
             raise
         return conn
 
     def _network_fs(self) -> tuple[str, str] | None:
-        """``(type, mount point)`` when the store's folder is on a network filesystem (and the
-        override is not set): such a store is read, never written."""
-        from .network_fs import network_filesystem
+        from .network_fs import store_network
 
-        if os.environ.get(NETWORK_FS_ENV) == "1":
-            return None
-        return network_filesystem(Path(self.path).parent)
+        return store_network(Path(self.path))
 
     def _read_only_reason(self) -> str:
-        if self._network is not None:
-            fstype, mount = self._network
-            return (
-                f"spice store {self.path!r} is on a network filesystem ({fstype} mounted at "
-                f"{mount}), where SQLite's locking is not safe and records can be lost silently; "
-                "it is read, never written. Use a PostgreSQL store "
-                "(spice='postgresql://user@host/db', pip install 'nx5d-core[postgres]') or a "
-                f"local disk; {NETWORK_FS_ENV}=1 overrides this for those who know their "
-                "filesystem. Nothing written"
-            )
-        return (
-            f"spice store {self.path!r} is read-only (file or folder not writable); nothing written"
-        )
+        from .network_fs import read_only_reason
+
+        return read_only_reason(self.path, self._network)
 
     def _require_writable(self) -> None:
         with self._lock:
@@ -276,22 +215,22 @@ class SpiceStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = f"SELECT {_COLUMNS} FROM nx5d_spice_records"
+        sql = f"SELECT {COLUMNS} FROM nx5d_spice_records"
         sql += (" WHERE " + " AND ".join(where)) if where else ""
         with self._transaction(write=False) as conn:
             rows = conn.execute(self._sql(sql + " ORDER BY seq"), args).fetchall()
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def heads(self, *, proposal: str) -> list[SpiceRecord]:
         """The newest revision of every (handle, anchor) chain of ``proposal``."""
         sql = (
-            f"SELECT {_COLUMNS} FROM nx5d_spice_records r WHERE proposal = ? AND revision = "
+            f"SELECT {COLUMNS} FROM nx5d_spice_records r WHERE proposal = ? AND revision = "
             "(SELECT MAX(revision) FROM nx5d_spice_records s WHERE s.proposal = r.proposal "
             "AND s.handle = r.handle AND s.anchor = r.anchor) ORDER BY handle, anchor"
         )
         with self._transaction(write=False) as conn:
             rows = conn.execute(self._sql(sql), (proposal,)).fetchall()
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def proposals(self) -> list[str]:
         """Proposal keys that have records."""
@@ -414,7 +353,7 @@ class SpiceStore:
     def _insert(self, conn: Any, record: SpiceRecord) -> None:
         conn.execute(
             self._sql(
-                f"INSERT INTO nx5d_spice_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO nx5d_spice_records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             (
                 record.proposal,
@@ -443,12 +382,7 @@ def _taken(record: SpiceRecord) -> SpiceConflictError:
 
 
 def open_store(spec: SpiceStore | str | os.PathLike[str] | None) -> SpiceStore:
-    """A store from a store, a path, a ``sqlite:///`` or ``postgresql://`` URL, or ``None``
-    (in memory)."""
-    if isinstance(spec, SpiceStore):
-        return spec
-    if isinstance(spec, str) and spec.split("://", 1)[0] in {"postgresql", "postgres"}:
-        from .postgres import PostgresSpiceStore
+    """See :func:`nx5d_core.spice.backends.open_store`."""
+    from .backends import open_store as open_backend
 
-        return PostgresSpiceStore(spec)
-    return SpiceStore(spec)
+    return open_backend(spec)
