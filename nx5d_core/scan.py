@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .caching import Caches, _Drop, raw_cache
 from .errors import AdapterContractError, FilesChangedError
 from .summary import ScanSummary
+from .summary_record import SummaryRecord, restore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,16 +41,13 @@ class Scan(Caches):
     def __init__(self, *, proposal: Proposal, key: str) -> None:
         self.proposal = proposal
         self.key = key
-        self._summary: ScanSummary | None = None
+        self.summary_record = SummaryRecord()
+        """The scan's summary state (:mod:`nx5d_core.summary_record`)."""
         self._raw: xr.Dataset | None = None
         self._cooked: OrderedDict[str, xr.Dataset] = OrderedDict()
         self._seen: Fingerprint | None = None
         self._observed: Fingerprint | None = None
         self._metadata: dict[str, Any] | None = None
-        self._summary_digest: str | None = None
-        self._summary_json: str | None = None
-        self._summary_sources = ""
-        self._summary_seen: Fingerprint | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _get_summary(self) -> ScanSummary:
@@ -69,40 +67,27 @@ class Scan(Caches):
         return None
 
     def _get_layout(self) -> xr.Dataset | None:
-        """``raw``'s variables, dimensions, coordinates and attributes without its bulk data
-        (bulk variables as :func:`nx5d_core.lazy.placeholder` arrays), or ``None``.
-
-        Used by the framework's ``lazy()`` for adapters without ``_get_lazy``: with a layout it
-        reads nothing until a variable is computed; without one it must read the scan once to
-        learn the layout.
-        """
+        """``raw`` without its bulk data (bulk variables as :func:`nx5d_core.lazy.placeholder`),
+        or ``None``: the framework's ``lazy()`` then reads nothing until a variable is computed."""
         return None
 
     layout_needs_data: ClassVar[bool] = False
-    """``True`` where the layout is known only by reading the whole scan (a small text file
-    parsed in one pass): the conformance suite then does not ask ``lazy()`` to read nothing."""
+    """The layout is known only by reading the (small) scan: the suite allows ``lazy()`` to."""
 
     summary_model: ClassVar[type[ScanSummary]] = ScanSummary
     """The class ``_get_summary`` returns; the summary index stores and restores it."""
 
     def _summary_fingerprint(self) -> Fingerprint | None:
-        """The fingerprint of what the summary is computed from (sizes and mtimes, see
-        :mod:`nx5d_core.fingerprint`), or ``None`` to keep the summary out of the index.
-
-        Default: :meth:`_fingerprint`. Adapters whose summary reads only a few of the scan's
-        files (a header, a manifest) return those: it runs for every scan at each listing.
-        """
+        """The fingerprint of the files the summary is made from (default :meth:`_fingerprint`;
+        it runs for every scan at each listing), or ``None`` to keep it out of the index."""
         return self._fingerprint()
 
     _observes_reads: ClassVar[bool] = False
     """Whether ``_get_raw`` records what it read in ``self._observed`` (see :meth:`_read_raw`)."""
 
     def _fingerprint(self) -> Fingerprint | None:
-        """The fingerprint of the scan's files (see :mod:`nx5d_core.fingerprint`), or ``None``.
-
-        Cheap (stat calls only). Adapters that read files return one, so that cached results are
-        re-read when the files change and a change during a read raises.
-        """
+        """The fingerprint of the scan's files (stat calls only; :mod:`nx5d_core.fingerprint`), or
+        ``None``: cached results are read again when it changes, a change during a read raises."""
         return None
 
     default_recipe: ClassVar[str | None] = None
@@ -146,20 +131,17 @@ class Scan(Caches):
         """The scan's summary, cached while the files it is read from are unchanged (checked by
         their cheap fingerprint at each access, so a held scan sees its growth). Errors from the
         adapter are raised as they are."""
-        if self._summary is not None or self._summary_json is not None:
+        record = self.summary_record
+        if record.held:
             current = self._summary_fingerprint()
-            if self._summary_seen is not None and current != self._summary_seen:
+            if record.seen is not None and current != record.seen:
                 logger.info("%s: its files changed: the summary is read again", self._where())
-                self._summary = self._summary_json = self._summary_digest = None
-            self._summary_seen = current
-        if self._summary is None and self._summary_json is not None:
-            from .index.sync import restore  # stored by the summary index, checked by fingerprint
-
-            self._summary, self._summary_json = restore(self, self._summary_json), None
-        if self._summary is None:
-            self._summary_seen = (
-                self._summary_fingerprint()
-            )  # before the read: a change in it shows
+                record.forget()
+            record.seen = current
+        if record.summary is None and record.text is not None:  # stored by the summary index
+            record.summary, record.text = restore(self.summary_model, record.text, key=self.key), None  # fmt: skip
+        if record.summary is None:
+            record.seen = self._summary_fingerprint()  # before the read: a change in it shows
             try:
                 summary = self._get_summary()
             except Exception as exc:
@@ -171,16 +153,13 @@ class Scan(Caches):
             if summary.key != self.key:
                 msg = f"{type(self).__name__}._get_summary() for {self.key!r} returned key {summary.key!r}"
                 raise AdapterContractError(msg)
-            self._summary = summary
-        return self._summary
+            record.summary = summary
+        return record.summary
 
     @property
     def metadata(self) -> dict[str, Any]:
         """The scan's small metadata by name (file headers, instrument and sample settings,
-        ``start_time``, ``title``, ``program_name``, ``scan_command`` where the file has them).
-
-        Read on first use, cached until the files change or :meth:`refresh`.
-        """
+        ``start_time``, ``title``, ``scan_command`` ...), cached until its files change."""
         if self._metadata is not None:
             self._validated()
         if self._metadata is None:
@@ -238,11 +217,8 @@ class Scan(Caches):
 
     @property
     def raw(self) -> xr.Dataset:
-        """The raw data as an in-memory :class:`xarray.Dataset`.
-
-        Cached until the scan's files change (checked by fingerprint at each access) or
-        :meth:`refresh`.
-        """
+        """The raw data as an in-memory :class:`xarray.Dataset`, cached until the scan's files
+        change (checked by fingerprint at each access) or :meth:`refresh`."""
         if self._raw is not None:
             self._validated()
         raw = self._raw
@@ -254,12 +230,8 @@ class Scan(Caches):
         return raw
 
     def lazy(self) -> xr.Dataset:
-        """The raw data as a dask-backed :class:`xarray.Dataset`; nothing bulk is read yet.
-
-        Adapters that implement ``_get_lazy`` read only what is computed. Otherwise the framework
-        builds delayed arrays from ``_get_layout`` (or, without a layout, from one read of the
-        scan) that read the scan on ``compute()``.
-        """
+        """The raw data as a dask-backed :class:`xarray.Dataset`; nothing bulk is read yet: from
+        ``_get_lazy``, else delayed arrays laid out by ``_get_layout`` (else one read)."""
         import xarray as xr
 
         self._validated()
@@ -404,16 +376,12 @@ class Scan(Caches):
         return point_table(self.raw, where=f"scan {self.key!r} of proposal {self.proposal.key!r}")
 
     _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
-        "_summary": lambda: None,
+        "summary_record": SummaryRecord,
         "_raw": lambda: None,
         "_cooked": OrderedDict,
         "_seen": lambda: None,
         "_observed": lambda: None,
         "_metadata": lambda: None,
-        "_summary_digest": lambda: None,
-        "_summary_json": lambda: None,
-        "_summary_sources": str,
-        "_summary_seen": lambda: None,
     }
 
     def refresh(self) -> None:

@@ -10,11 +10,10 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from ..fingerprint import Fingerprint, fingerprint_files
 from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
+from ..summary_record import restore as restore_summary
 from .store import IndexUnavailableError, SummaryIndex, default_index_path, dumps, shared_index
 
 if TYPE_CHECKING:
@@ -90,12 +89,8 @@ def forget_repository(repository: Repository, index: SummaryIndex) -> None:
 
 
 def restore(scan: Scan, text: str) -> ScanSummary | None:
-    model = type(scan).summary_model
-    try:
-        summary = model.model_validate_json(text)
-    except ValidationError:
-        return None
-    return summary if summary.key == scan.key else None
+    """The summary of ``scan`` stored as ``text``, or ``None`` (see :func:`nx5d_core.summary_record.restore`)."""
+    return restore_summary(type(scan).summary_model, text, key=scan.key)
 
 
 def _as_json(scan: Scan, summary: ScanSummary) -> str | None:
@@ -136,7 +131,7 @@ def _compute(
     The declared files' fingerprint was taken before the read; the other files are examined
     right after it (a change in between is caught at the next change of any of them).
     """
-    scan._summary, scan._summary_json, scan._summary_digest = None, None, None
+    scan.summary_record.forget()
     try:
         with recording_reads() as seen:
             summary = scan.summary
@@ -147,8 +142,8 @@ def _compute(
     if declared is not None:
         names = {path for path, _ in declared.files}
         extra = sorted({path for path in seen if path not in names})
-        scan._summary_sources = json.dumps(extra) if extra else ""
-        scan._summary_digest = _digest(declared, scan._summary_sources)
+        sources = json.dumps(extra) if extra else ""
+        scan.summary_record.made_from(digest=_digest(declared, sources), sources=sources)
     return summary, None
 
 
@@ -175,6 +170,7 @@ def sync_proposal(
     store: list[tuple[str, str, Any, str, str]] = []
     for key in keys:
         scan = proposal._child(key)
+        record = scan.summary_record
         summary: ScanSummary | None = None
         error: Exception | None = None
         declared = _declared(scan)
@@ -184,36 +180,34 @@ def sync_proposal(
             and row is not None
             and row.fingerprint == _digest(declared, row.sources)
         ):
-            if scan._summary is not None and scan._summary_digest == row.fingerprint:
-                summary = scan._summary
+            if record.summary is not None and record.digest == row.fingerprint:
+                summary = record.summary
             elif not entries:  # restored from the row when asked for
-                scan._summary, scan._summary_json = None, row.summary
-                scan._summary_digest, scan._summary_sources = row.fingerprint, row.sources
+                record.adopt(text=row.summary, digest=row.fingerprint, sources=row.sources)
                 counts.reused += 1
                 continue
             else:
                 summary = restore(scan, row.summary)
                 if summary is not None:
-                    scan._summary, scan._summary_json = summary, None
-                    scan._summary_digest, scan._summary_sources = row.fingerprint, row.sources
+                    record.adopt(summary=summary, digest=row.fingerprint, sources=row.sources)
         elif (
             declared is not None
-            and scan._summary is not None
-            and scan._summary_digest == _digest(declared, scan._summary_sources)
+            and record.summary is not None
+            and record.digest == _digest(declared, record.sources)
         ):  # computed in this process from the same files, not (or no longer) in the index
-            summary = scan._summary
+            summary = record.summary
             text = _as_json(scan, summary)
             if text is None:
                 unindexed.append(key)
             else:
-                store.append((key, scan._summary_digest, summary, text, scan._summary_sources))
+                store.append((key, record.digest, summary, text, record.sources))
         if summary is not None:
             counts.reused += 1
         else:
             summary, error = _compute(scan, declared, counts)
             text = None if summary is None or declared is None else _as_json(scan, summary)
-            if summary is not None and text is not None and scan._summary_digest is not None:
-                store.append((key, scan._summary_digest, summary, text, scan._summary_sources))
+            if summary is not None and text is not None and record.digest is not None:
+                store.append((key, record.digest, summary, text, record.sources))
                 counts.recomputed.append(key)
             else:
                 if summary is not None:

@@ -1,0 +1,67 @@
+"""What a scan holds of its summary, and the one way the summary index hands it one.
+
+:attr:`nx5d_core.Scan.summary_record` is a :class:`SummaryRecord`: the summary (or the JSON the
+index stored for it, parsed on first use), the digest of the files it was made from and the
+other files it read on the way (external link targets), and the fingerprint of its files at the
+last check. The index adopts a stored summary with :meth:`SummaryRecord.adopt`; nothing else
+writes a scan's summary state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from .fingerprint import Fingerprint
+    from .summary import ScanSummary
+
+__all__ = ["SummaryRecord", "restore"]
+
+
+def restore(model: type[ScanSummary], text: str, *, key: str) -> ScanSummary | None:
+    """The summary in ``text`` (JSON the index stored), or ``None`` when it no longer parses as
+    ``model`` or names another scan than ``key``."""
+    try:
+        summary = model.model_validate_json(text)
+    except ValidationError:
+        return None
+    return summary if summary.key == key else None
+
+
+@dataclass
+class SummaryRecord:
+    """A scan's summary state (see the module docstring)."""
+
+    summary: ScanSummary | None = None
+    text: str | None = None
+    digest: str | None = None
+    sources: str = ""
+    seen: Fingerprint | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether a summary (or its stored JSON) is held."""
+        return self.summary is not None or self.text is not None
+
+    def adopt(
+        self,
+        *,
+        digest: str,
+        sources: str,
+        summary: ScanSummary | None = None,
+        text: str | None = None,
+    ) -> None:
+        """Hold ``summary`` (or its JSON ``text``, parsed on first use), made from the files of
+        ``digest`` and the other files in ``sources`` (a JSON list)."""
+        self.summary, self.text, self.digest, self.sources = summary, text, digest, sources
+
+    def made_from(self, *, digest: str, sources: str) -> None:
+        """Say which files the summary just read was made from."""
+        self.digest, self.sources = digest, sources
+
+    def forget(self) -> None:
+        """Drop the summary (its files changed, or it is read again)."""
+        self.summary = self.text = self.digest = None
