@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .caching import _Drop
 from .collection import KeyedCollection
 from .errors import AdapterContractError
+from .index_state import IndexState
 from .keys import natural_key
 from .summary import ScanSummary, SummaryEntry
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from .index import SyncCounts
     from .queries import Query
     from .repository import Repository
     from .scan import Scan
@@ -41,21 +41,18 @@ class Proposal(KeyedCollection["Scan"]):
         super().__init__()
         self.repository = repository
         self.key = key
-        self._index_synced = False
-        self._index_counts: SyncCounts | None = None
-        self._index_unindexed: list[str] = []
+        self.index_state = IndexState()
+        """The last sync with the summary index (:mod:`nx5d_core.index_state`)."""
 
     _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
-        "_index_synced": bool,
-        "_index_counts": lambda: None,
-        "_index_unindexed": list,
+        "index_state": IndexState,
     }
 
     def relist(self) -> None:
         """Forget the listing (see :meth:`KeyedCollection.relist`); the next search brings the
         index up to date with the new listing."""
         super().relist()
-        self._index_synced = False
+        self.index_state.synced = False
 
     def synced(self) -> bool:
         """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
@@ -65,13 +62,13 @@ class Proposal(KeyedCollection["Scan"]):
         index = index_of(self.repository)
         if index is None:
             return False
-        if not self._index_synced:
+        if not self.index_state.synced:
             try:
                 sync_proposal(self, index, entries=False)
             except IndexUnavailableError as exc:
                 logger.warning("%s; searching without it", exc)
                 return False
-            self._index_synced = True
+            self.index_state.synced = True
         return True
 
     # -- adapter hooks -----------------------------------------------------------------
@@ -152,7 +149,7 @@ class Proposal(KeyedCollection["Scan"]):
             except IndexUnavailableError as exc:
                 logger.warning("%s; reading every summary of %s", exc, self._where())
             else:
-                self._index_synced = True
+                self.index_state.synced = True
                 return entries
         handles = {k: h for h, k in self.handles().items()}
         entries = []

@@ -204,7 +204,7 @@ class Repository(KeyedCollection["Proposal"]):
         total = 0
         for proposal in self.values():
             proposal.synced()
-            counts = proposal._index_counts
+            counts = proposal.index_state.counts
             total += 0 if counts is None else len(counts.recomputed)
         return total
 

@@ -70,7 +70,7 @@ def test_second_process_reuses_the_index(root: Path, private_index: Path) -> Non
         "import sys, nx5d_core\n"
         "p = nx5d_core.open_repository(sys.argv[1])['20210205']\n"
         "entries = p.summaries()\n"
-        "print(len(entries), p._index_counts.reused, len(p._index_counts.recomputed))\n"
+        "print(len(entries), p.index_state.counts.reused, len(p.index_state.counts.recomputed))\n"
     )
     env = {**os.environ, INDEX_ENV: str(private_index)}
     out = subprocess.run(
@@ -92,7 +92,7 @@ def test_touching_ten_scans_recomputes_exactly_those(
     repo = nx5d_core.open_repository(str(root))
     all_summaries(repo)
     assert sorted(calls) == touched
-    assert repo["20210206"]._index_counts.recomputed == touched
+    assert repo["20210206"].index_state.counts.recomputed == touched
 
 
 def test_changed_content_is_shown_not_the_stored_summary(root: Path) -> None:
@@ -139,7 +139,7 @@ def test_removed_and_added_scans(root: Path) -> None:
     assert "080000" not in keys
     assert "235959" in keys
     assert len(keys) == 20
-    counts = again["20210205"]._index_counts
+    counts = again["20210205"].index_state.counts
     assert counts.removed == 1
     assert counts.recomputed == ["235959"]
     found = again.search(FullText("scan")).keys()
@@ -321,7 +321,7 @@ def test_summary_that_json_cannot_hold_is_still_found(root: Path) -> None:
     proposal = repo["20210205"]
     entries = {e.key: e for e in proposal.summaries()}
     assert entries["080300"].summary is not None
-    assert proposal._index_counts.unindexed == 1
+    assert proposal.index_state.counts.unindexed == 1
     found = repo.search(Key("type") == "alignment").keys()
     assert "20210205/080300" in found
     assert "080300" in proposal.search(FullText("Fe/MgO"))

@@ -58,7 +58,7 @@ def indexed_matches(
             if residue is not None and not residue(key, proposal._child(key).summary):
                 continue
             out.append((proposal, key, when))
-        for key in proposal._index_unindexed:
+        for key in proposal.index_state.unindexed:
             summary = proposal._child(key).summary
             if full(key, summary):
                 out.append((proposal, key, _unix(summary.time)))

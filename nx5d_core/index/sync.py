@@ -219,8 +219,7 @@ def sync_proposal(
             out.append(SummaryEntry(key=key, handle=handles[key], summary=summary, error=error))
     counts.removed = len(remove)
     index.write(repo=repo, proposal=proposal.key, store=store, remove=remove)
-    proposal._index_counts = counts
-    proposal._index_unindexed = unindexed
+    proposal.index_state.synced_with(counts=counts, unindexed=unindexed)
     if counts.recomputed or counts.removed:
         logger.info(
             "index %s, %s: %d summaries reused, %d recomputed, %d removed",

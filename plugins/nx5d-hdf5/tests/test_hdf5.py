@@ -390,14 +390,14 @@ def test_indexed_summary_follows_a_growing_external_detector_file(tmp_path: Path
     url = f"file://{tmp_path}/{{proposal}}/{{scan}}.nxs"
     first = nx5d_core.open_repository(url)["p"]
     assert first.summaries()[0].summary.num_frames == 3
-    assert first._index_counts.recomputed == ["s1"]
+    assert first.index_state.counts.recomputed == ["s1"]
     again = nx5d_core.open_repository(url)["p"]
     assert again.summaries()[0].summary.num_frames == 3
-    assert again._index_counts.recomputed == []  # from the index
+    assert again.index_state.counts.recomputed == []  # from the index
     detector(7)  # the master file is untouched
     later = nx5d_core.open_repository(url)["p"]
     assert later.summaries()[0].summary.num_frames == 7
-    assert later._index_counts.recomputed == ["s1"]
+    assert later.index_state.counts.recomputed == ["s1"]
 
 
 def test_indexed_summary_notices_a_dangling_link_target_appearing(tmp_path: Path) -> None:
