@@ -18,6 +18,7 @@ import xarray as xr
 import nx5d_core
 from nx5d_core.cli import main
 from nx5d_core.many import cook_many, stack_cooked
+from nx5d_core.testing.processes import popen
 
 pytest.importorskip("nx5d_udkm")
 from nx5d_udkm.sample import make_repository
@@ -101,7 +102,7 @@ def test_local_cluster_gives_the_same_results(proposal: nx5d_core.Proposal) -> N
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
+        return popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.slow

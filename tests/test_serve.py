@@ -24,6 +24,7 @@ from tiled.queries import Comparison, Eq, FullText, Regex
 from nx5d_core.serve.app import build_app
 from nx5d_core.serve.queries import TimeRange
 from nx5d_core.serve.tree import served_key
+from nx5d_core.testing.processes import popen
 from nx5d_core.testing.serving import running_app
 
 KEY = "k3y0fthetest"
@@ -383,7 +384,7 @@ def test_cli_serves_with_a_tiled_config_for_several_users(tmp_path: Path) -> Non
     )
     port = _free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--tiled-config", str(config)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(trust_env=False) as http:

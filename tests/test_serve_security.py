@@ -34,6 +34,7 @@ from tiled.client import from_uri
 from nx5d_core.serve.app import build_app
 from nx5d_core.serve.gate import ALLOWED_UNAUTHENTICATED, served_route
 from nx5d_core.serve.limits import Limits, MiB
+from nx5d_core.testing.processes import popen
 from nx5d_core.testing.serving import _free_port, running_app
 
 KEY = "k3y0fthetest"
@@ -190,7 +191,7 @@ def _start(root: Path, config: Path, env: dict[str, str]) -> tuple[subprocess.Po
     port = _free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--tiled-config", str(config)]  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if k not in {"ALICE_PASSWORD", "TILED_SECRET_KEY"}}
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**clean, **env})  # fmt: skip
+    server = popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**clean, **env})  # fmt: skip
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -513,7 +514,7 @@ def test_four_clients_reading_a_large_scan_keep_the_server_under_1_5_gb(tmp_path
             images[start : start + 400] = zeros  # written (allocated chunks), not fill values
     port = _free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(tmp_path / "r"), "--adapter", "hdf5", "--port", str(port), "--api-key", KEY]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Apikey {KEY}"}
     try:
@@ -591,7 +592,7 @@ def test_the_guarantees_hold_on_an_nx5d_serve_process(tmp_path: Path) -> None:
     frame.write_bytes(frame.read_bytes()[:200])
     port = _free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--api-key", KEY, "--max-response-mb", "8", "--send-timeout", "1"]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Apikey {KEY}"}
     try:

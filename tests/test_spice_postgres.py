@@ -221,3 +221,52 @@ def test_local_folder_is_not_a_network_filesystem(
     monkeypatch.setattr(network_fs, "MOUNTINFO", str(table))
     assert network_fs.network_filesystem(tmp_path) is None
     assert network_fs.network_filesystem("/elsewhere/x") == ("nfs4", "/elsewhere")
+
+
+KILLED_OWNER = """
+import sys, time
+from pathlib import Path
+from nx5d_core.testing.postgres import running_server
+with running_server(bindir=Path(sys.argv[1])) as server:
+    print(server.port, flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_test_process_leaves_no_server_behind(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("psycopg", reason="psycopg (nx5d-core[postgres]) is not installed")
+    from nx5d_core.testing.postgres import PREFIX, find_binaries, remove_stale_servers
+
+    bindir, why = find_binaries()
+    if bindir is None:
+        pytest.skip(why)
+    owner = subprocess.Popen([sys.executable, "-c", KILLED_OWNER, str(bindir)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert owner.stdout is not None
+    port = int(owner.stdout.readline())
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass  # the server is up
+    owner.send_signal(signal.SIGKILL)  # no cleanup code runs
+    owner.wait()
+    owner.stdout.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the server on port {port} outlived the process that started it")
+    # its folder is removed at the next start (here: by hand), not left for ever
+    removed = remove_stale_servers()
+    assert all(p.name.startswith(PREFIX) for p in removed)
+    import tempfile
+
+    assert not [p for p in Path(tempfile.gettempdir()).glob(f"{PREFIX}*") if (p / "owner.pid").exists() and int((p / "owner.pid").read_text()) == owner.pid]  # fmt: skip

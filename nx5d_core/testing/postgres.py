@@ -8,6 +8,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -15,6 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from .processes import pid_alive, popen
 
 __all__ = ["SUPERUSER_PASSWORD", "PostgresServer", "find_binaries", "running_server"]
 
@@ -93,7 +96,8 @@ def running_server(*, bindir: Path) -> Iterator[PostgresServer]:
         if user is None or shutil.which("setpriv") is None:
             msg = "running as root without a 'postgres'/'nobody' user and setpriv to run the server"
             raise RuntimeError(msg)
-    base = Path(tempfile.mkdtemp(prefix="nx5d-pg-"))
+    remove_stale_servers()
+    base = Path(tempfile.mkdtemp(prefix=PREFIX))
     data, sockets = base / "data", base / "sockets"
     sockets.mkdir()
     if user is not None:
@@ -119,40 +123,24 @@ def running_server(*, bindir: Path) -> Iterator[PostgresServer]:
         capture_output=True,
         env=env,
     )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c max_connections=60"
-    )
-    log = sockets / "server.log"  # written by the server's user
-    started = subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(log),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=base,
-    )
-    if started.returncode != 0:
-        text = log.read_text() if log.exists() else ""
-        shutil.rmtree(base, ignore_errors=True)
-        msg = f"PostgreSQL did not start: {started.stderr.strip()} {text[-2000:]}"
-        raise RuntimeError(msg)
+    # the postmaster is our child (no pg_ctl daemon): it gets SIGQUIT, PostgreSQL's immediate
+    # shutdown, when the test process dies, so a killed run leaves no server behind
+    options = ["-c", "listen_addresses=127.0.0.1", "-p", str(port), "-k", str(sockets), "-c", "fsync=off", "-c", "max_connections=60"]  # fmt: skip
+    log = base / "server.log"
+    (base / OWNER).write_text(str(os.getpid()))
+    keep = ["--pdeathsig", "SIGQUIT"] if prefix else []
+    with log.open("wb") as out:
+        postmaster = popen(
+            [*prefix, *keep, str(bindir / "postgres"), "-D", str(data), *options],
+            sig=signal.SIGQUIT, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=base,
+        )  # fmt: skip
     try:
         server = PostgresServer("127.0.0.1", port, superuser, "postgres")
         deadline = time.monotonic() + 30
         while True:
+            if postmaster.poll() is not None:
+                msg = f"PostgreSQL did not start: {log.read_text()[-2000:]}"
+                raise RuntimeError(msg)
             try:
                 server.execute("SELECT 1")
                 break
@@ -163,14 +151,38 @@ def running_server(*, bindir: Path) -> Iterator[PostgresServer]:
         server.execute("CREATE DATABASE nx5d")
         yield PostgresServer("127.0.0.1", port, superuser, "nx5d")
     finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            check=False,
-            capture_output=True,
-            env=env,
-            cwd=base,
-        )
+        postmaster.send_signal(signal.SIGQUIT)
+        try:
+            postmaster.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            postmaster.kill()
+            postmaster.wait()
         shutil.rmtree(base, ignore_errors=True)
+
+
+PREFIX = "nx5d-pg-"
+OWNER = "owner.pid"
+"""The file in a server's folder that names the test process it belongs to."""
+
+
+def remove_stale_servers() -> list[Path]:
+    """Stop and remove the servers of test processes that are gone (a run killed before the
+    kernel's death signal existed for them, or on a platform without one); return their folders."""
+    removed = []
+    for base in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((base / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if pid_alive(owner):
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            postmaster = int((base / "data" / "postmaster.pid").read_text().split()[0])
+            if pid_alive(postmaster):
+                os.kill(postmaster, signal.SIGQUIT)
+        shutil.rmtree(base, ignore_errors=True)
+        removed.append(base)
+    return removed
 
 
 def _has_user(name: str) -> bool:
