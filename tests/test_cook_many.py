@@ -220,7 +220,8 @@ def test_lazy_cook_streams_a_scan_three_times_a_workers_memory(tmp_path: Path) -
     proposal = nx5d_core.open_repository(str(tmp_path / "d"))["20210205"]
     proposal.spice.seed("rsm", {"grid": [60, 60]}, type="rsm")
     scan_bytes = frames * 195 * 487 * 4
-    limit = scan_bytes // 3
+    # a worker's own footprint (its imports, measured here, not guessed) plus a third of the frames
+    limit = _worker_baseline() + scan_bytes // 3
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, memory_limit=limit,
@@ -234,6 +235,21 @@ def test_lazy_cook_streams_a_scan_three_times_a_workers_memory(tmp_path: Path) -
     here = proposal["091726"].cook(lazy=True)  # the same cook in this process
     np.testing.assert_allclose(result["intensity"].values, here["intensity"].values)
     assert float(result["intensity"].sum()) > 0
+
+
+BASELINE = """
+import os
+import distributed, nx5d_core, nx5d_udkm, nx5d_udkm.rsm, nx5d_recipes.rsm, xrayutilities, scipy.sparse
+with open("/proc/self/statm") as f:
+    print(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+"""
+
+
+def _worker_baseline() -> int:
+    """The resident memory of a fresh process holding what a cooking worker imports, with room
+    for the worker's own machinery (its share of a cluster's threads and buffers: 25 %)."""
+    out = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True)  # fmt: skip
+    return int(int(out.stdout.split()[-1]) * 1.25)
 
 
 SCRIPT = """
