@@ -3,9 +3,10 @@ guess by content (``!`` comment lines, then ``%c``/``%p``/``%d`` sections), not 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
+
+from nx5d_core.folder_guess import guess_folder, member_names
 
 NAME = "fio"
 DESCRIPTION = "PETRA III FIO files: a folder is a proposal, each .fio file a scan (detector frames from its sibling folder)."  # fmt: skip
@@ -13,7 +14,6 @@ URL_PATTERNS = ("<a .fio file or a folder of them, recognised by their %c/%p/%d 
 VERSION = "0.1.0"
 
 _SECTION = re.compile(rb"^\s*%[cpd]\s*$", re.MULTILINE)
-_SAMPLE = 50
 
 
 def is_fio(path: Path) -> bool:
@@ -34,28 +34,9 @@ def is_fio(path: Path) -> bool:
 
 def fio_files(folder: Path, *, limit: int | None = None) -> list[str]:
     """Names of the FIO files in ``folder`` (hidden files left out), at most ``limit`` looked at."""
-    try:
-        with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if not e.name.startswith(".") and e.is_file())
-    except OSError:
-        return []
-    return [n for n in names[:limit] if is_fio(folder / n)]
+    return member_names(folder, is_fio, limit=limit)
 
 
 def guess_can_open(url: str) -> bool:
     """A FIO file, a folder of FIO files, or a folder of such folders."""
-    if "{" in url or "://" in url.removeprefix("file://"):
-        return False
-    path = Path(url.removeprefix("file://"))
-    if path.is_file():
-        return is_fio(path)
-    if not path.is_dir():
-        return False
-    if fio_files(path, limit=_SAMPLE):
-        return True
-    try:
-        with os.scandir(path) as entries:
-            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
-    except OSError:
-        return False
-    return any(fio_files(f, limit=_SAMPLE) for f in folders[:_SAMPLE])
+    return guess_folder(url, is_fio)

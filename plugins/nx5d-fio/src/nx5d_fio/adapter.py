@@ -22,9 +22,10 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import FileRepository, KeyPattern, Proposal, Scan, ScanSummary
-from nx5d_core.errors import MissingFrameError, URLPatternError
+from nx5d_core import Scan, ScanSummary
+from nx5d_core.errors import MissingFrameError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
+from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.series import lazy_series, read_series, series_format
 from nx5d_core.spice import SpiceStore
 
@@ -169,22 +170,14 @@ class FioScan(Scan):
         return self._dataset(parsed, images)
 
 
-class FioProposal(Proposal):
+class FioProposal(FolderProposal):
     """A folder of FIO files."""
 
     repository: FioRepository
     scan_class = FioScan
 
-    def _list_scans(self) -> Iterable[str]:
-        if self.repository.only_scan is not None:
-            return [self.repository.only_scan]
-        pattern = self.repository.pattern
-        assert pattern is not None
-        keys = pattern.list_scans(self.key, guard=self.repository.guard)
-        return [k for k in keys if about.is_fio(Path(pattern.format(proposal=self.key, scan=k).path))]  # fmt: skip
 
-
-class FioRepository(FileRepository):
+class FioRepository(FolderRepository):
     """FIO files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}.fio``.
 
@@ -199,6 +192,9 @@ class FioRepository(FileRepository):
     url_patterns = about.URL_PATTERNS
     version = about.VERSION
     proposal_class = FioProposal
+    what = "FIO file"
+    scan_suffix = ".fio"
+    is_member = staticmethod(about.is_fio)
 
     def __init__(
         self,
@@ -211,33 +207,4 @@ class FioRepository(FileRepository):
         super().__init__(url, spice=spice, allow_outside=allow_outside)
         ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
-        self.only_scan: str | None = None
-        self._pointed: str | None = None
-        if "{" not in url:
-            url = self._point(Path(url.removeprefix("file://")))
-        self.pattern = KeyPattern.parse(url)
-
-    def _point(self, path: Path) -> str:
-        if path.is_file() and about.is_fio(path):
-            self.only_proposal, self.only_scan = path.parent.name, path.stem
-            self._pointed = str(path.parent)
-            return f"{path.parent.parent}/{{proposal}}/{{scan}}.fio"
-        if path.is_dir() and about.fio_files(path, limit=50):
-            self.only_proposal, self._pointed = path.name, str(path)
-            return f"{path.parent}/{{proposal}}/{{scan}}.fio"
-        if path.is_dir():
-            return f"{path}/{{proposal}}/{{scan}}.fio"
-        msg = f"{path} is not a FIO file nor a folder of FIO files (or of folders of them)"
-        raise URLPatternError(msg)
-
-    def _boundary(self) -> str:
-        return self._pointed or super()._boundary()
-
-    def _list_proposals(self) -> Iterable[str]:
-        if self.only_proposal is not None:
-            return [self.only_proposal]
-        pattern = self.pattern
-        assert pattern is not None
-        keys = pattern.list_proposals(guard=self.guard)
-        root = Path(pattern.boundary)
-        return [k for k in keys if about.fio_files(root / k, limit=50)]
+        self.pattern = self._layout(url)

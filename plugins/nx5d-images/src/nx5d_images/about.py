@@ -9,9 +9,10 @@ of a facility's layout that claims the same folder (a UDKM scan folder holds TIF
 from __future__ import annotations
 
 import bz2
-import os
 import zlib
 from pathlib import Path
+
+from nx5d_core.folder_guess import guess_folder, member_names
 
 NAME = "images"
 DESCRIPTION = (
@@ -22,7 +23,6 @@ URL_PATTERNS = ("<an image file, or a folder of them, or a folder of such folder
 VERSION = "0.1.0"
 GENERIC = True
 
-_SAMPLE = 50  # folder entries looked at to decide
 _MAGIC = (
     (b"II*\x00", "tiff"),
     (b"MM\x00*", "tiff"),
@@ -62,30 +62,16 @@ def image_kind(path: Path) -> str | None:
     return None
 
 
+def is_image(path: Path) -> bool:
+    """Whether ``path`` is a regular file of an image format (by its first bytes)."""
+    return image_kind(path) is not None
+
+
 def image_files(folder: Path, *, limit: int | None = None) -> list[str]:
     """Names of the image files in ``folder`` (hidden files left out), at most ``limit`` looked at."""
-    try:
-        with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if not e.name.startswith("."))
-    except OSError:
-        return []
-    return [n for n in names[:limit] if image_kind(folder / n) is not None]
+    return member_names(folder, is_image, limit=limit)
 
 
 def guess_can_open(url: str) -> bool:
     """An image file, a folder of image files, or a folder of such folders."""
-    if "{" in url or "://" in url.removeprefix("file://"):
-        return False
-    path = Path(url.removeprefix("file://"))
-    if path.is_file():
-        return image_kind(path) is not None
-    if not path.is_dir():
-        return False
-    if image_files(path, limit=_SAMPLE):
-        return True
-    try:
-        with os.scandir(path) as entries:
-            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
-    except OSError:
-        return False
-    return any(image_files(f, limit=_SAMPLE) for f in folders[:_SAMPLE])
+    return guess_folder(url, is_image)

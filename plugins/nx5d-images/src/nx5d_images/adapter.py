@@ -21,17 +21,10 @@ from typing import Any, BinaryIO, ClassVar
 import numpy as np
 from pydantic import Field
 
-from nx5d_core import (
-    FileRepository,
-    Frame,
-    FrameSeriesScan,
-    KeyNotFoundError,
-    KeyPattern,
-    Proposal,
-    Repository,
-)
+from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository
 from nx5d_core.caching import _Drop
-from nx5d_core.errors import CorruptFrameError, Nx5dError, URLPatternError
+from nx5d_core.errors import CorruptFrameError, Nx5dError
+from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.paths import FileIdentity, file_identity
 from nx5d_core.series import FrameFile
 from nx5d_core.spice import SpiceStore
@@ -120,7 +113,7 @@ class ImagesScan(FrameSeriesScan):
         return dict(self._table().constant)
 
 
-class ImagesProposal(Proposal):
+class ImagesProposal(FolderProposal):
     """A folder of image files; scans are its series, in natural order of their keys."""
 
     repository: ImagesRepository
@@ -176,7 +169,7 @@ class ImagesProposal(Proposal):
         self._header_cache[key] = (identity, found)
         return found
 
-    def _list_scans(self) -> Iterable[str]:
+    def _list_scans(self) -> Iterable[str]:  # series, not files
         if self.repository.only_scan is not None:
             return [self.repository.only_scan]
         return list(self.series())
@@ -187,7 +180,7 @@ class ImagesProposal(Proposal):
     }
 
 
-class ImagesRepository(FileRepository):
+class ImagesRepository(FolderRepository):
     """Image files: a folder of them, a folder of such folders, or one file.
 
     Parameters
@@ -211,6 +204,7 @@ class ImagesRepository(FileRepository):
     url_patterns = about.URL_PATTERNS
     version = about.VERSION
     proposal_class = ImagesProposal
+    what = "image file"
     data_options = ("reduce", "roi")
 
     def __init__(
@@ -229,34 +223,11 @@ class ImagesRepository(FileRepository):
             msg = f"reduce must be >= 1, got {reduce}"
             raise ValueError(msg)
         self.reduce, self.roi, self.workers, self.progress = reduce, roi, workers, progress
-        self.only_scan: str | None = None
-        self._pointed: str | None = None
-        if "{" not in url:
-            url = self._point(Path(url.removeprefix("file://")))
-        self.pattern = KeyPattern.parse(url)
+        self.pattern = self._layout(url)
 
-    def _point(self, path: Path) -> str:
-        if path.is_file() and about.image_kind(path):
-            series = group_series([path.name])
-            self.only_proposal, self.only_scan = path.parent.name, next(iter(series))
-            self._pointed = str(path.parent)
-            return f"{path.parent.parent}/{{proposal}}/{{scan}}"
-        if path.is_dir() and about.image_files(path, limit=50):
-            self.only_proposal, self._pointed = path.name, str(path)
-            return f"{path.parent}/{{proposal}}/{{scan}}"
-        if path.is_dir():
-            return f"{path}/{{proposal}}/{{scan}}"
-        msg = f"{path} is not an image file nor a folder of image files (or of folders of them)"
-        raise URLPatternError(msg)
+    @staticmethod
+    def is_member(path: Path) -> bool:
+        return about.image_kind(path) is not None
 
-    def _boundary(self) -> str:
-        return self._pointed or super()._boundary()
-
-    def _list_proposals(self) -> Iterable[str]:
-        if self.only_proposal is not None:
-            return [self.only_proposal]
-        pattern = self.pattern
-        assert pattern is not None
-        root = Path(pattern.boundary)
-        keys = pattern.list_proposals(guard=self.guard)
-        return [k for k in keys if about.image_files(root / k, limit=50)]
+    def scan_of(self, path: Path) -> str:
+        return next(iter(group_series([path.name])))

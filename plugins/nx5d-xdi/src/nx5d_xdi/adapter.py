@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import FileRepository, KeyPattern, Proposal, Scan, ScanSummary
-from nx5d_core.errors import URLPatternError
+from nx5d_core import Scan, ScanSummary
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
+from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.spice import SpiceStore
 
 from . import about
@@ -141,22 +141,14 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-class XdiProposal(Proposal):
+class XdiProposal(FolderProposal):
     """A folder of XDI files."""
 
     repository: XdiRepository
     scan_class = XdiScan
 
-    def _list_scans(self) -> Iterable[str]:
-        if self.repository.only_scan is not None:
-            return [self.repository.only_scan]
-        pattern = self.repository.pattern
-        assert pattern is not None
-        keys = pattern.list_scans(self.key, guard=self.repository.guard)
-        return [k for k in keys if about.is_xdi(Path(pattern.format(proposal=self.key, scan=k).path))]  # fmt: skip
 
-
-class XdiRepository(FileRepository):
+class XdiRepository(FolderRepository):
     """XDI files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}``. Times without a zone are read in ``timezone`` if given,
     else left out of the summary with a note (never labelled UTC)."""
@@ -166,6 +158,8 @@ class XdiRepository(FileRepository):
     url_patterns = about.URL_PATTERNS
     version = about.VERSION
     proposal_class = XdiProposal
+    what = "XDI file"
+    is_member = staticmethod(about.is_xdi)
 
     def __init__(
         self,
@@ -179,33 +173,4 @@ class XdiRepository(FileRepository):
         if timezone is not None:
             ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
-        self.only_scan: str | None = None
-        self._pointed: str | None = None
-        if "{" not in url:
-            url = self._point(Path(url.removeprefix("file://")))
-        self.pattern = KeyPattern.parse(url)
-
-    def _point(self, path: Path) -> str:
-        if path.is_file() and about.is_xdi(path):
-            self.only_proposal, self.only_scan = path.parent.name, path.name
-            self._pointed = str(path.parent)
-            return f"{path.parent.parent}/{{proposal}}/{{scan}}"
-        if path.is_dir() and about.xdi_files(path, limit=50):
-            self.only_proposal, self._pointed = path.name, str(path)
-            return f"{path.parent}/{{proposal}}/{{scan}}"
-        if path.is_dir():
-            return f"{path}/{{proposal}}/{{scan}}"
-        msg = f"{path} is not an XDI file nor a folder of XDI files (or of folders of them)"
-        raise URLPatternError(msg)
-
-    def _boundary(self) -> str:
-        return self._pointed or super()._boundary()
-
-    def _list_proposals(self) -> Iterable[str]:
-        if self.only_proposal is not None:
-            return [self.only_proposal]
-        pattern = self.pattern
-        assert pattern is not None
-        keys = pattern.list_proposals(guard=self.guard)
-        root = Path(pattern.boundary)
-        return [k for k in keys if about.xdi_files(root / k, limit=50)]
+        self.pattern = self._layout(url)

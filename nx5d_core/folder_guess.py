@@ -1,0 +1,42 @@
+"""Guessing a folder of files of one format, light enough for an adapter's ``about`` module
+(nothing but ``os`` and ``pathlib``): see :mod:`nx5d_core.folders`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["SAMPLE", "guess_folder", "member_names"]
+
+SAMPLE = 50
+"""Folder entries looked at to decide whether a folder holds members."""
+
+
+def member_names(folder: Path, is_member: Callable[[Path], bool], *, limit: int | None = None) -> list[str]:  # fmt: skip
+    """Names of the member files in ``folder`` (hidden files left out), at most ``limit`` looked at."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if not e.name.startswith(".") and e.is_file())
+    except OSError:
+        return []
+    return [n for n in names[:limit] if is_member(folder / n)]
+
+
+def guess_folder(url: str, is_member: Callable[[Path], bool]) -> bool:
+    """A member file, a folder of them, or a folder of such folders (local paths only)."""
+    if "{" in url or "://" in url.removeprefix("file://"):
+        return False
+    path = Path(url.removeprefix("file://"))
+    if path.is_file():
+        return is_member(path)
+    if not path.is_dir():
+        return False
+    if member_names(path, is_member, limit=SAMPLE):
+        return True
+    try:
+        with os.scandir(path) as entries:
+            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
+    except OSError:
+        return False
+    return any(member_names(f, is_member, limit=SAMPLE) for f in folders[:SAMPLE])
