@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -33,6 +35,39 @@ def interleaved_times(*funcs: Callable[[], object], repeat: int = 15) -> list[fl
     return [statistics.median(t) for t in times]
 
 
+RESULTS: list[tuple[str, str, float, str, str]] = []
+"""Every reported result of this process: (benchmark, measure, value, unit, target)."""
+CURRENT = ""
+"""The benchmark running now (set by run_all.py)."""
+_TARGET = re.compile(r"(<=|>=|<|>)\s*([0-9.]+)\s*(x|ms|s|%)?")
+_SCALE = {"ms": 1e-3, "s": 1.0}
+
+
+def target_met(value: float, unit: str, target: str) -> str:
+    """``"met"``, ``"NOT met"`` or ``""`` (no numeric target) for ``value`` against ``target``."""
+    found = _TARGET.search(target)
+    if found is None:
+        return ""
+    op, bound_text, bound_unit = found.groups()
+    bound = float(bound_text)
+    if bound_unit in _SCALE and unit in _SCALE:
+        bound *= _SCALE[bound_unit] / _SCALE[unit]
+    ok = {"<=": value <= bound, "<": value < bound, ">=": value >= bound, ">": value > bound}[op]
+    return "met" if ok else "NOT met"
+
+
 def report(name: str, value: float, *, unit: str = "s", target: str = "") -> None:
-    """Print one result line."""
+    """Print one result line (and keep it for the summary table of run_all.py)."""
     print(f"{name:<58} {value:10.4f} {unit:<4} {target}")
+    RESULTS.append((CURRENT, name, value, unit, target))
+
+
+def summary_table() -> str:
+    """Every result with a target: measure, value, target, met, and the load seen."""
+    load = os.getloadavg()
+    rows = [r for r in RESULTS if r[4]]
+    lines = [f"summary: {len(rows)} results with a target (load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"]  # fmt: skip
+    lines.append(f"{'benchmark':<16} {'measure':<58} {'value':>10} {'unit':<4} {'met':<8} target")
+    for bench, name, value, unit, target in rows:
+        lines.append(f"{bench:<16} {name[:58]:<58} {value:10.4f} {unit:<4} {target_met(value, unit, target):<8} {target}")  # fmt: skip
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Run every benchmark script in this folder, one after another (`make bench`)."""
+"""Run every benchmark script in this folder, one after another (`make bench`), then print one
+table of every result with a target and whether it is met."""
 
 from __future__ import annotations
 
@@ -9,8 +10,17 @@ from pathlib import Path
 if __name__ == "__main__":
     here = Path(__file__).parent
     only = set(sys.argv[1:])
+    sys.path.insert(0, str(here))
+    import _util
+
     for script in sorted(here.glob("bench_*.py")):
         if only and script.stem not in only:
             continue
         print(f"\n=== {script.name} ===", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+        _util.CURRENT = script.stem
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' table
+            print(f"{script.name} failed: {type(exc).__name__}: {exc}", flush=True)
+            _util.RESULTS.append((script.stem, "FAILED", float("nan"), "", f"{type(exc).__name__}: {exc}"))
+    print("\n" + _util.summary_table())
