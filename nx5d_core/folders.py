@@ -19,6 +19,7 @@ from .urls import KeyPattern
 
 __all__ = ["FolderProposal", "FolderRepository", "guess_folder", "member_names"]
 
+
 class FolderRepository(FileRepository):
     """The base of such adapters: call :meth:`_layout` in the constructor."""
 
