@@ -49,7 +49,7 @@ def cook_together(
     differ. The result's ``nx5d_scans`` lists the scans and ``nx5d_spice`` each scan's records.
     Not cached: the caller keeps the result.
     """
-    from .plugins import load_recipes
+    from .recipes import load_recipes
 
     if not keys:
         msg = f"proposal {proposal.key!r}: name at least one scan to cook"

@@ -44,8 +44,7 @@ def explain(scan: Scan, handle: str, *, view: SpiceView | None = None) -> list[P
     """
     from pydantic import ValidationError
 
-    from .plugins import load_recipes
-    from .recipes import RecipeError
+    from .recipes import RecipeError, load_recipes
 
     recipe = load_recipes()[handle]
     view = scan.spice if view is None else view

@@ -6,28 +6,35 @@ import functools
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 import pluggy
 
 from . import hookspecs
-from .ownership import BUILTIN_PACKAGES, Owner
+from .ownership import BUILTIN_PACKAGES, Owner, Ownership
 from .registry import AdapterInfo, AdapterRegistry
 
-if TYPE_CHECKING:
-    from .recipes import RecipeRegistry
-    from .spice.types import SpiceTypeRegistry
+
+class OwnedRegistry(Protocol):
+    """A registry plugins fill: it knows which plugin is registering (``ownership``)."""
+
+    ownership: Ownership
+
+
+R = TypeVar("R", bound=OwnedRegistry)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "cached_registry",
+    "fill",
     "get_adapter",
     "get_plugin_manager",
     "list_adapters",
-    "load_recipes",
     "load_registry",
-    "load_spice_types",
     "refresh_plugins",
+    "skip_plugin",
 ]
 
 ENTRY_POINT_GROUP = "nx5d"
@@ -106,7 +113,7 @@ def _call_each(
     pm: pluggy.PluginManager,
     hook_name: str,
     *,
-    registry: AdapterRegistry | SpiceTypeRegistry | RecipeRegistry,
+    registry: OwnedRegistry,
 ) -> None:
     """Call one hook plugin by plugin (built-ins first), so that one failing plugin does not
     stop the others; the registry knows which plugin is registering."""
@@ -137,45 +144,34 @@ def load_registry() -> AdapterRegistry:
     return registry
 
 
-@functools.lru_cache(maxsize=1)
-def load_spice_types() -> SpiceTypeRegistry:
-    """Load every plugin once and return the spice type registry (cached)."""
-    from .spice.types import SpiceTypeRegistry
+_REFRESH: list[Callable[[], None]] = []
 
-    registry = SpiceTypeRegistry()
-    _call_each(get_plugin_manager(), "nx5d_register_spice_types", registry=registry)
-    registry.ownership.loading = True  # a recipe's model is the spice type of its name
-    try:
-        for name, recipe in load_recipes().view().items():
-            registry.ownership.current = recipe.owner
-            try:
-                registry.add(name, recipe.model)
-            except BaseException as exc:  # noqa: BLE001 - reported, the other types stay
-                _skip(
-                    f"the spice type of recipe {name!r} ({recipe.owner}) could not be registered",
-                    exc,
-                )
-    finally:
-        registry.ownership.loading = False
-        registry.ownership.current = Owner()
+
+def fill(hook_name: str, registry: R) -> R:
+    """Call every plugin's ``hook_name(registry=...)``, each on its own (one that raises is
+    named in a warning and skipped, the others still register); return ``registry``."""
+    _call_each(get_plugin_manager(), hook_name, registry=registry)
     return registry
 
 
-@functools.lru_cache(maxsize=1)
-def load_recipes() -> RecipeRegistry:
-    """Load every plugin once and return the recipe registry (cached)."""
-    from .recipes import RecipeRegistry
+def cached_registry(load: Callable[[], R]) -> Callable[[], R]:
+    """``load`` run once and cached until :func:`refresh_plugins`: how each registry's own
+    module (recipes, spice types) loads itself through :func:`fill`."""
+    cached = functools.lru_cache(maxsize=1)(load)
+    _REFRESH.append(cached.cache_clear)
+    return cached
 
-    registry = RecipeRegistry()
-    _call_each(get_plugin_manager(), "nx5d_register_recipes", registry=registry)
-    return registry
+
+def skip_plugin(what: str, exc: BaseException) -> None:
+    """Report a plugin contribution that is skipped (a warning naming it); never swallow Ctrl-C."""
+    _skip(what, exc)
 
 
 def refresh_plugins() -> None:
     """Forget what was discovered, so the next use re-reads the entry points."""
     load_registry.cache_clear()
-    load_spice_types.cache_clear()
-    load_recipes.cache_clear()
+    for clear in _REFRESH:
+        clear()
     _OWNERS.clear()
     _DISABLED.clear()
 
@@ -189,3 +185,17 @@ def list_adapters() -> list[AdapterInfo]:
 def get_adapter(name: str) -> AdapterInfo:
     """The adapter called ``name``; the error lists the installed ones."""
     return load_registry()[name]
+
+
+def __getattr__(name: str) -> Any:
+    """``load_recipes`` and ``load_spice_types`` live next to their registries now; kept here
+    for code that imported them from this module."""
+    if name == "load_recipes":
+        from .recipes import load_recipes
+
+        return load_recipes
+    if name == "load_spice_types":
+        from .spice.types import load_spice_types
+
+        return load_spice_types
+    raise AttributeError(name)

@@ -36,7 +36,7 @@ def cook_key(
         "options": data_options(repo),
     }
     if name is not None:
-        from .plugins import load_recipes
+        from .recipes import load_recipes
 
         parts["recipe"] = [recipe is not None, name, load_recipes()[name].version]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

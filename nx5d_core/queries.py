@@ -19,7 +19,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .summary import ScanSummary
 
 __all__ = [
     "And",
@@ -32,7 +35,9 @@ __all__ = [
     "Query",
     "Regex",
     "ScanKey",
+    "Test",
     "TimeRange",
+    "as_test",
     "parse_time",
 ]
 
@@ -298,3 +303,19 @@ class ScanKey(Query):
 
     def matches(self, fields: dict[str, Any]) -> bool:
         return fields.get("key") in self.keys
+
+
+Test = Callable[[str, "ScanSummary"], bool]
+"""A ``(key, summary) -> bool`` test of one scan."""
+
+
+def as_test(query: Query | Callable[[ScanSummary], bool]) -> Test:
+    """A ``(key, summary) -> bool`` test from a query object or a predicate over the summary."""
+    if isinstance(query, Query):
+        q = query
+        return lambda key, summary: q.matches({**summary.model_dump(), "key": key})
+    if callable(query):
+        predicate = query
+        return lambda key, summary: bool(predicate(summary))
+    msg = f"search takes a query (nx5d_core.queries) or a predicate over the summary, got {query!r}"
+    raise TypeError(msg)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import AdapterContractError, KeyNotFoundError, Nx5dError
 from .ownership import Owner, Ownership
+from .plugins import cached_registry, fill
 from .spice.layers import layered
 
 if TYPE_CHECKING:
@@ -224,9 +225,13 @@ def run_recipe(
     This is what ``Scan._cook`` calls for an adapter's default recipe; an adapter's own
     ``_cook`` may call it for any recipe.
     """
-    from .plugins import load_recipes
-
     recipe = load_recipes()[name]
     params = resolve_params(recipe=recipe, view=view, handle=handle or name, defaults=defaults)
     result = recipe.run(raw, params, **tuning)
     return result.assign_attrs(recipe_attrs(recipe=recipe, params=params))
+
+
+@cached_registry
+def load_recipes() -> RecipeRegistry:
+    """Every installed recipe (each plugin's ``nx5d_register_recipes``), loaded once."""
+    return fill("nx5d_register_recipes", RecipeRegistry())

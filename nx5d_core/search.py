@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .proposal import Proposal
+from .queries import as_test
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,23 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ProposalView", "ScanSelection", "as_test"]
 
-Test = Callable[[str, "ScanSummary"], bool]
 Match = tuple["Proposal", str, float | None]
 """A matching scan: its proposal, key and start time (seconds since the epoch, or ``None``)."""
-
-
-def as_test(query: Query | Callable[[ScanSummary], bool]) -> Test:
-    """A ``(key, summary) -> bool`` test from a query object or a predicate over the summary."""
-    from .queries import Query
-
-    if isinstance(query, Query):
-        q = query
-        return lambda key, summary: q.matches({**summary.model_dump(), "key": key})
-    if callable(query):
-        predicate = query
-        return lambda key, summary: bool(predicate(summary))
-    msg = f"search takes a query (nx5d_core.queries) or a predicate over the summary, got {query!r}"
-    raise TypeError(msg)
 
 
 class ProposalView(Proposal):

@@ -88,7 +88,7 @@ def adapters(args: argparse.Namespace) -> None:
 
 def recipes(args: argparse.Namespace) -> None:
     """``nx5d recipes``: name, description, spice type and its fields, version, owner."""
-    from ..plugins import load_recipes
+    from ..recipes import load_recipes
 
     registry = load_recipes()
     names = list(registry)

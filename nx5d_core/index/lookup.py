@@ -27,7 +27,7 @@ def indexed_matches(
 ) -> list[Match] | None:
     """The scans of ``proposals`` matching ``query``, found through the index (in no particular
     order); ``None`` when there is no usable index (the caller searches without it)."""
-    from ..search import as_test
+    from ..queries import as_test
 
     index = index_of(repository)
     if index is None or not all(p.synced() for p in proposals):

@@ -38,7 +38,7 @@ class ProposalSpice:
         self.store = store
         self.proposal = proposal
         if types is None:
-            from ..plugins import load_spice_types
+            from .types import load_spice_types
 
             types = load_spice_types()
         self.types = types

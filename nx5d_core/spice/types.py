@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..ownership import Owner, Ownership
+from ..plugins import cached_registry, fill, skip_plugin
 from .errors import SpiceTypeConflictError, SpiceValidationError, UnknownSpiceTypeError
 from .records import FREE_FORM
 
@@ -144,3 +145,24 @@ def _equal(a: object, b: object) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+@cached_registry
+def load_spice_types() -> SpiceTypeRegistry:
+    """Every spice type: each plugin's ``nx5d_register_spice_types``, and the parameter model of
+    every installed recipe under the recipe's name; loaded once."""
+    from ..recipes import load_recipes
+
+    registry = fill("nx5d_register_spice_types", SpiceTypeRegistry())
+    registry.ownership.loading = True  # a recipe's model is the spice type of its name
+    try:
+        for name, recipe in load_recipes().view().items():
+            registry.ownership.current = recipe.owner
+            try:
+                registry.add(name, recipe.model)
+            except BaseException as exc:  # noqa: BLE001 - reported, the other types stay
+                skip_plugin(f"the spice type of recipe {name!r} ({recipe.owner}) could not be registered", exc)  # fmt: skip
+    finally:
+        registry.ownership.loading = False
+        registry.ownership.current = Owner()
+    return registry
