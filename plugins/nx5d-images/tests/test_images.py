@@ -261,3 +261,15 @@ def test_the_flatfield_recipe_on_the_real_id16_dark_flat_and_projection(nx5d_rea
     expected[(flat - dark) <= 0] = np.nan
     np.testing.assert_allclose(cooked["corrected"].values[0], expected, rtol=1e-6)  # float32 result
     assert cooked.attrs["nx5d_scans"] == '["dark", "flat", "data"]'
+
+
+def test_a_header_date_without_zone_is_read_in_the_given_zone_never_as_utc(nx5d_real_data: Path) -> None:  # fmt: skip
+    multi = _real(nx5d_real_data, "ESRF/ID16B/diatomee_2016-06/ID16B_diatomee.edf")
+    plain = nx5d_core.open_repository(str(multi), index=False)[0][0].summary
+    assert any("has no zone" in n for n in plain.notes)  # the mtime, and it says so
+    zoned = nx5d_core.open_repository(str(multi), timezone="Europe/Paris", index=False)[0][
+        0
+    ].summary
+    assert zoned.time is not None
+    assert zoned.time.isoformat() == "2016-06-13T09:29:46+02:00"
+    assert not any("has no zone" in n for n in zoned.notes)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO, ClassVar
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import Field
@@ -100,14 +102,32 @@ class ImagesScan(FrameSeriesScan):
         series = self.series
         notes = [series.describe_gaps()] if series.gaps else []
         kind = about.image_kind(self.proposal.folder / series.names[0]) or "image"
+        when, note = self._header_time(base.time)
         return ImagesSummary(
             **{
                 **base.model_dump(),
                 "type": f"{kind} {'series' if len(series.names) > 1 else 'file'}",
+                "time": when,
             },
             files=len(series.names),
-            notes=notes,
+            notes=[*notes, *([note] if note else [])],
         )
+
+    def _header_time(self, mtime: datetime | None) -> tuple[datetime | None, str | None]:
+        """The first frame header's ``date`` (ESRF writers: ``Mon Jun 13 09:29:46 2016``, local
+        time) read in the repository's ``timezone``; without a zone, the file's mtime, said so."""
+        header = self.proposal.headers(self._paths()[0])[0] if self._paths() else {}
+        text = " ".join(str(header.get("date", "")).split())
+        try:
+            local = datetime.strptime(text, "%a %b %d %H:%M:%S %Y") if text else None
+        except ValueError:
+            local = None
+        zone = self.proposal.repository.timezone
+        if local is not None and zone is not None:
+            return local.replace(tzinfo=ZoneInfo(zone)), None
+        if local is not None:
+            return mtime, f"time is the first file's mtime: its header date {text!r} has no zone (pass timezone='Area/City')"  # fmt: skip
+        return mtime, None
 
     def _get_metadata(self) -> dict[str, Any]:
         return dict(self._table().constant)
@@ -195,6 +215,9 @@ class ImagesRepository(FolderRepository):
         Reader threads (default: the cores, at most 8).
     progress
         Progress bar while reading frames (``None``: for reads over about a second).
+    timezone
+        The zone of header dates written without one (ESRF: ``Europe/Paris``); without it a
+        scan's time is its first file's mtime, and the summary says so.
     allow_outside
         Folders outside the root that symlinked files may lead to.
     """
@@ -216,9 +239,13 @@ class ImagesRepository(FolderRepository):
         roi: Roi | None = None,
         workers: int | None = None,
         progress: bool | None = None,
+        timezone: str | None = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
+        if timezone is not None:
+            ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
+        self.timezone = timezone
         if reduce < 1:
             msg = f"reduce must be >= 1, got {reduce}"
             raise ValueError(msg)
