@@ -48,6 +48,7 @@ __all__ = [
     "FrameFile",
     "FrameSeriesScan",
     "SeriesFormat",
+    "decoded",
     "lazy_series",
     "read_series",
     "series_format",
@@ -132,20 +133,7 @@ class SeriesFormat:
         out[...] = data
 
     def _decoded(self, stream: BinaryIO, *, path: Path, index: int) -> np.ndarray:
-        member = self.members[index]
-        try:
-            data = np.asarray(self.decode(stream, member=member))
-        except FormatError as exc:
-            if os.fspath(path) in str(exc):
-                raise
-            msg = f"frame {index}: {path}: {exc}"
-            raise type(exc)(msg) from exc
-        except (OSError, Nx5dError):
-            raise
-        except Exception as exc:
-            where = f" (frame {member} of the file)" if member else ""
-            msg = f"frame {index}: {path}{where} cannot be decoded: {type(exc).__name__}: {exc}"
-            raise CorruptFrameError(msg) from exc
+        data = decoded(self.decode, stream, path=path, index=index, member=self.members[index])
         if data.shape != self.shape or data.dtype != self.dtype:
             msg = (
                 f"frame {index}: {path} is {'x'.join(map(str, data.shape))} {data.dtype}, the "
@@ -269,26 +257,44 @@ class FrameSeriesScan(Scan):
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
+def decoded(decode: FrameDecoder, stream: BinaryIO, *, path: Path, index: int, member: int) -> np.ndarray:  # fmt: skip
+    """``decode(stream, member=member)`` as an array; a failure names the frame and its file
+    (a decoder's own exception is :class:`CorruptFrameError`, never passed on bare)."""
+    try:
+        return np.asarray(decode(stream, member=member))
+    except FormatError as exc:
+        if os.fspath(path) in str(exc):
+            raise
+        msg = f"frame {index}: {path}: {exc}"
+        raise type(exc)(msg) from exc
+    except (OSError, Nx5dError):
+        raise
+    except Exception as exc:
+        where = f" (frame {member} of the file)" if member else ""
+        msg = f"frame {index}: {path}{where} cannot be decoded: {type(exc).__name__}: {exc}"
+        raise CorruptFrameError(msg) from exc
+
+
 def series_format(
     frames: Sequence[Frame], *, decode: FrameDecoder, guard: RootGuard, workers: int
 ) -> SeriesFormat:
-    """The format of ``frames`` (at least one): every frame must look like the first, decoded now."""
-    first = frames[0]
-    with FrameFile(first.path, guard=guard, what="frame 0") as stream:
-        try:
-            data = np.asarray(decode(stream, member=first.member))
-        except FormatError as exc:
-            if os.fspath(first.path) in str(exc):
-                raise
-            msg = f"frame 0: {first.path}: {exc}"
-            raise type(exc)(msg) from exc
-        except (OSError, Nx5dError):
-            raise
-        except Exception as exc:
-            msg = f"frame 0: {first.path} cannot be decoded: {type(exc).__name__}: {exc}"
-            raise CorruptFrameError(msg) from exc
+    """The format of ``frames``: every frame must look like the first one whose file exists,
+    decoded now (a frame whose file is missing raises when it is read, never before).
+
+    Raises
+    ------
+    MissingFrameError
+        None of the frames' files exists (or there are no frames).
+    """
+    index, first = next(((i, f) for i, f in enumerate(frames) if f.path.is_file()), (0, None))
+    if first is None:
+        shown = f" ({frames[0].path} ...)" if frames else ""
+        msg = f"none of the {len(frames)} frame files is there{shown}"
+        raise MissingFrameError(msg)
+    with FrameFile(first.path, guard=guard, what=f"frame {index}") as stream:
+        data = decoded(decode, stream, path=first.path, index=index, member=first.member)
     if data.ndim != 2:
-        msg = f"frame 0: {first.path} decodes to {data.ndim} dimensions, not an image (2)"
+        msg = f"frame {index}: {first.path} decodes to {data.ndim} dimensions, not an image (2)"
         raise FrameShapeError(msg)
     return SeriesFormat(
         shape=(int(data.shape[0]), int(data.shape[1])), dtype=data.dtype, workers=workers,

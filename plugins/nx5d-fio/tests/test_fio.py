@@ -162,3 +162,14 @@ def test_guessed_by_content(tmp_path: Path) -> None:
     (tmp_path / "q").mkdir()
     (tmp_path / "q" / "a.fio").write_text("hello\n")
     assert not nx5d_core.get_adapter("fio").guess_can_open(str(tmp_path / "q" / "a.fio"))
+
+
+def test_a_missing_first_frame_still_lets_the_others_be_read(tmp_path: Path) -> None:
+    path = write_fio(tmp_path / "p", points=4, pilatus=True)
+    (path.with_suffix("") / "p100k" / f"{path.stem}_00000.tif").unlink()
+    scan = nx5d_core.open_repository(str(path.parent), index=False)[0][path.stem]
+    assert scan.summary.missing_frames == {"p100k": 1}
+    lazy = scan.lazy()  # the layout comes from the first frame that is there
+    np.testing.assert_array_equal(lazy["p100k"][1].values, frame(1))
+    with pytest.raises(MissingFrameError, match="frame 0: .*_00000.tif"):
+        _ = scan.raw

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import xarray as xr
 from pydantic import Field
 
 from nx5d_core import Scan, ScanSummary
-from nx5d_core.errors import MissingFrameError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.series import lazy_series, read_series, series_format
@@ -143,13 +141,8 @@ class FioScan(Scan):
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     def _format(self, det: Detector, *, workers: int) -> Any:
-        present = [f for i, f in enumerate(det.frames) if i not in set(det.missing)]
-        if not present:
-            msg = f"{self._where()}: detector {det.name!r} has none of its {len(det.frames)} frames in {det.folder}"  # fmt: skip
-            raise MissingFrameError(msg)
         decode = decode_hdf5 if det.hdf5 else decode_image
-        fmt = series_format(present[:1], decode=decode, guard=self.repository.guard, workers=workers)  # fmt: skip
-        return replace(fmt, members=tuple(f.member for f in det.frames))
+        return series_format(det.frames, decode=decode, guard=self.repository.guard, workers=workers)  # fmt: skip
 
     def _get_raw(self) -> xr.Dataset:
         parsed = self._parsed()

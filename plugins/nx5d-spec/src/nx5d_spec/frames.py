@@ -16,7 +16,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from nx5d_core.errors import MissingFrameError, URLPatternError
+from nx5d_core.errors import URLPatternError
 from nx5d_core.series import Frame
 
 __all__ = ["FIELDS", "check_frames_pattern", "frame_paths", "frames_variable"]
@@ -47,19 +47,14 @@ def frame_paths(pattern: str, *, folder: Path, proposal: str, scan: str, number:
 
 def frames_variable(paths: list[Path], *, guard: Any, lazy: bool, identities: dict[str, Any], name: str) -> tuple[Any, int]:  # fmt: skip
     """The frames as an array (dask when ``lazy``) and the number of points without a file."""
-    from dataclasses import replace
-
     from nx5d_images.decode import decode
 
     from nx5d_core.series import lazy_series, read_series, series_format
 
     frames = [Frame(p) for p in paths]
-    present = [f for f in frames if f.path.is_file()]
-    if not present:
-        msg = f"none of the {len(frames)} frame files is there ({paths[0]} ...)"
-        raise MissingFrameError(msg)
-    fmt = replace(series_format(present[:1], decode=decode, guard=guard, workers=1 if lazy else 8), members=(0,) * len(frames))  # fmt: skip
+    fmt = series_format(frames, decode=decode, guard=guard, workers=1 if lazy else 8)
     if lazy:
-        return lazy_series(fmt, frames, identities=identities, chunk=16, name=name), len(frames) - len(present)  # fmt: skip
+        missing = sum(1 for f in frames if not f.path.is_file())
+        return lazy_series(fmt, frames, identities=identities, chunk=16, name=name), missing
     images, _ = read_series(fmt, frames)
     return images, 0
