@@ -273,3 +273,43 @@ def test_a_header_date_without_zone_is_read_in_the_given_zone_never_as_utc(nx5d_
     assert zoned.time is not None
     assert zoned.time.isoformat() == "2016-06-13T09:29:46+02:00"
     assert not any("has no zone" in n for n in zoned.notes)
+
+
+def test_tiff_frames_decode_on_the_core_fast_path_and_truncation_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import tifffile
+
+    from nx5d_core import tiff
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    expected = [frame_data(i, shape=(40, 30), dtype="int32") for i in range(4)]
+    for i, data in enumerate(expected):  # Pilatus-like int32, deflate as area detectors write it
+        tifffile.imwrite(folder / f"det_{i:05d}.tif", data, compression="zlib" if i % 2 else None, rowsperstrip=8)  # fmt: skip
+    calls: list[str] = []
+    original = tiff.read_strips
+
+    def spy(fd: int, layout: object, out: np.ndarray, path: Path, **kw: object) -> None:
+        calls.append(Path(path).name)
+        original(fd, layout, out, path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tiff, "read_strips", spy)
+    scan = nx5d_core.open_repository(str(folder), index=False)[0]["det"]
+    np.testing.assert_array_equal(scan.raw["images"].values, np.stack(expected))
+    assert sorted(set(calls)) == [f"det_{i:05d}.tif" for i in range(4)]
+    np.testing.assert_array_equal(scan.lazy()["images"][3].values, expected[3])
+
+    last = folder / "det_00003.tif"
+    last.write_bytes(last.read_bytes()[:-100])
+    fresh = nx5d_core.open_repository(str(folder), index=False)[0]["det"]
+    with pytest.raises(CorruptFrameError, match=r"det_00003\.tif"):
+        _ = fresh.raw
+
+
+def test_a_multi_page_tiff_is_one_scan_of_its_pages(tmp_path: Path) -> None:
+    import tifffile
+
+    pages = np.stack([frame_data(i, shape=(20, 10)) for i in range(3)])
+    tifffile.imwrite(tmp_path / "stack.tif", pages, photometric="minisblack")
+    scan = nx5d_core.open_repository(str(tmp_path / "stack.tif"), index=False)[0][0]
+    assert scan.summary.num_frames == 3
+    np.testing.assert_array_equal(scan.raw["images"].values, pages)

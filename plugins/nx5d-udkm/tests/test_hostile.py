@@ -334,7 +334,9 @@ def test_os_errors_from_worker_threads_carry_the_path(
     scan = _open(scratch_root)[SCAN[0]][SCAN[1]]
     scan.image_paths()
     reader = frames.FrameReader.from_first(_folder(scratch_root) / "image00000.tiff")
-    monkeypatch.setattr(frames.os, "pread", fail)
+    import nx5d_core.tiff
+
+    monkeypatch.setattr(nx5d_core.tiff.os, "pread", fail)
     out = np.empty(reader.template.shape, reader.template.dtype)
     with pytest.raises(OSError, match=r"Input/output error \(frame 4\).*image00004.tiff"):
         reader.read_into(_folder(scratch_root) / "image00004.tiff", out, index=4)

@@ -1,5 +1,5 @@
 """One image file through fabio: decompressed where it is ``.gz``/``.bz2``, its frames' headers,
-one frame's data; fabio's complaints about a short or damaged data block are errors here.
+one frame's data (uncompressed EDF and TIFF on their fast paths); fabio's complaints about a short or damaged data block are errors here.
 
 fabio reads a truncated EDF as zeros and only logs "Data stream is incomplete": silently wrong
 data. Every warning fabio logs in the reading thread while a frame decodes is collected, and one
@@ -109,6 +109,18 @@ def _edf_blocks(stream: BinaryIO) -> list[edf.Block] | None:
     return found
 
 
+def _is_plain_tiff(stream: BinaryIO) -> bool:
+    from nx5d_core.tiff import is_tiff
+
+    head = stream.read(4)
+    stream.seek(0)
+    try:
+        stream.fileno()
+    except (OSError, AttributeError, ValueError):
+        return False
+    return is_tiff(head)
+
+
 def headers(stream: BinaryIO) -> list[dict[str, Any]]:
     """The header of each frame of the image file ``stream`` (one for one-frame files)."""
     blocks = _edf_blocks(stream)
@@ -131,6 +143,10 @@ def decode(stream: BinaryIO, *, member: int) -> np.ndarray:
     blocks = _edf_blocks(stream)
     if blocks is not None and member < len(blocks) and blocks[member].shape is not None:
         return edf.read_block(stream, blocks[member])
+    if _is_plain_tiff(stream):  # the core's fast IFD reader, tifffile for the unusual ones
+        from nx5d_core.tiff import decode_tiff
+
+        return decode_tiff(stream, member=member)
     with _listening() as heard:
         image = _open(stream)
         if member:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from nx5d_core.errors import FormatError
+from nx5d_core.errors import CorruptFrameError, FormatError, FrameShapeError, MissingFrameError
+
+__all__ = [
+    "CorruptFrameError",
+    "FrameCountError",
+    "FrameShapeError",
+    "ManifestError",
+    "MissingFrameError",
+    "UdkmFormatError",
+]
 
 
 class UdkmFormatError(FormatError):
@@ -13,17 +22,9 @@ class ManifestError(UdkmFormatError):
     """manifest.dat is missing, empty or has a malformed line (the message gives the line number)."""
 
 
-class MissingFrameError(UdkmFormatError, FileNotFoundError):
-    """An image file named by the manifest does not exist."""
-
-
 class FrameCountError(UdkmFormatError):
     """The number of manifest rows and image files differ."""
 
 
-class CorruptFrameError(UdkmFormatError):
-    """An image file is truncated or not a readable TIFF."""
-
-
-class FrameShapeError(UdkmFormatError):
-    """An image has another shape or type than the scan's first frame."""
+# The frame errors are the core's (nx5d_core.errors), shared by every frame-series adapter:
+# MissingFrameError, CorruptFrameError and FrameShapeError are importable from here as before.
