@@ -15,9 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
+from nx5d_images.hdf5 import HDF5_SUFFIXES, decode_hdf5, hdf5_frames
 
 from nx5d_core.errors import FormatError
 from nx5d_core.paths import RootGuard
@@ -26,8 +27,7 @@ from nx5d_core.series import Frame, FrameFile
 __all__ = ["Detector", "decode_hdf5", "decode_image", "detectors", "hdf5_frames"]
 
 _COUNTER = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
-_HDF5 = (".nxs", ".h5", ".hdf5", ".hdf")
-DATA_PATHS = ("entry/instrument/detector/data", "entry/data/data")
+_HDF5 = HDF5_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -39,48 +39,6 @@ class Detector:
     frames: tuple[Frame, ...]
     missing: tuple[int, ...]
     hdf5: bool
-
-
-def _data(handle: Any, where: str) -> Any:
-    for path in DATA_PATHS:
-        node: Any = handle
-        ok = True
-        for part in path.split("/"):
-            link = node.get(part, getlink=True)
-            if link is None:
-                ok = False
-                break
-            if type(link).__name__ != "HardLink":
-                msg = f"{where}: {path} goes through a {type(link).__name__} ({part}): links out of a detector file are not followed"  # fmt: skip
-                raise FormatError(msg)
-            node = node[part]
-        if ok:
-            if getattr(node, "is_virtual", False):
-                msg = f"{where}: {path} is a virtual dataset: its sources are not followed"
-                raise FormatError(msg)
-            if getattr(node, "ndim", 0) != 3:
-                msg = f"{where}: {path} has {getattr(node, 'ndim', 0)} dimensions, not (frames, y, x)"  # fmt: skip
-                raise FormatError(msg)
-            return node
-    msg = f"{where}: no detector data at {' or '.join(DATA_PATHS)}"
-    raise FormatError(msg)
-
-
-def hdf5_frames(stream: BinaryIO) -> int:
-    """Number of frames in a Lambda/Eiger NeXus file."""
-    import h5py
-
-    with h5py.File(stream, "r") as handle:
-        return int(_data(handle, str(getattr(stream, "name", ""))).shape[0])
-
-
-def decode_hdf5(stream: BinaryIO, *, member: int) -> np.ndarray:
-    """Frame ``member`` of a Lambda/Eiger NeXus file."""
-    import h5py
-
-    with h5py.File(stream, "r") as handle:
-        frame: np.ndarray = np.asarray(_data(handle, str(getattr(stream, "name", "")))[member])
-        return frame
 
 
 def decode_image(stream: BinaryIO, *, member: int) -> np.ndarray:

@@ -35,7 +35,15 @@ from nx5d_core.paths import file_identity
 from . import about
 from .block import naive_date, parse_date, read_block, read_header, writer_zone
 from .errors import SpecFormatError
-from .frames import check_frames_pattern, frame_paths, frames_variable
+from .frames import (
+    IMAGE_FILE,
+    HeaderCache,
+    ScanFrames,
+    check_frames_pattern,
+    frames_variable,
+    image_file_line,
+    scan_frames,
+)
 from .index import SpecIndex, read_index
 from .scan_data import command_motors, points_of, split_labels
 
@@ -90,9 +98,12 @@ class SpecRepository(FileRepository):
         file's header gives (its ``#E`` epoch against its ``#D`` date); without one a scan has
         no time (and a note), never a time guessed to be UTC.
     frames
-        Where the scans' detector frames are, one image file per point, relative to the SPEC
-        file's folder: ``"{proposal}/images/{scan}/img_{point:05d}.edf"`` (see
-        :mod:`nx5d_spec.frames`). They become ``images`` (point, y, x).
+        Where the scans' detector frames are, relative to the SPEC file's folder: a file per
+        point (``"{proposal}/images/{scan}/img_{point:05d}.edf"``), a file per scan
+        (``"{proposal}_{number:04d}.h5"``, areaDetector HDF5), files matched by their
+        ``scan_no``/``point_no`` headers (``"{proposal}_images/*.edf"``), or ``"imageFile"``
+        for each scan's ``#C imageFile`` line (see :mod:`nx5d_spec.frames`). They become
+        ``images`` (point, y, x).
     """
 
     data_options = ("frames",)
@@ -181,6 +192,7 @@ class SpecProposal(Proposal):
         super().__init__(repository=repository, key=key)
         self._index: SpecIndex | None = None
         self._file_order: dict[str, int] = {}
+        self.frame_headers = HeaderCache(guard=repository.guard)
 
     @property
     def file(self) -> Path:
@@ -243,28 +255,37 @@ class SpecScan(Scan):
             return fingerprint_remote(pattern.fs, [str(self.proposal.file)])
         return fingerprint_files([self.proposal.file, *self._frame_paths()])
 
-    def _frame_paths(self, points: int | None = None) -> list[Path]:
-        """The frame file of each point, where the repository has a ``frames`` pattern."""
+    def _frame_paths(self) -> list[Path]:
+        found = self._scan_frames()
+        if found is None:
+            return []
+        return [*dict.fromkeys(f.path for f in found.frames), *found.watched]
+
+    def _scan_frames(self, points: int | None = None) -> ScanFrames | None:
+        """The scan's frames, where the repository has a ``frames`` option that names them."""
         repository = self.proposal.repository
         if repository.frames is None:
-            return []
+            return None
         if not repository.pattern.is_local:
             msg = f"{self._where()}: frames= is for SPEC files on this machine"
             raise URLPatternError(msg)
+        index, block, header = self._parts()
         if points is None:
-            index, block, _ = self._parts()
             points = len(points_of(block, path=index.path)[1]) if block.data else 0
-        folder = Path(self.proposal.file).parent
-        number = self.proposal.index.scan(self.key).number
-        return frame_paths(repository.frames, folder=folder, proposal=self.proposal.key, scan=self.key, number=number, points=points)  # fmt: skip
+        return scan_frames(
+            repository.frames, folder=Path(self.proposal.file).parent, proposal=self.proposal.key,
+            scan=self.key, number=index.scan(self.key).number, points=points,
+            comments=block.comments, written_at=(header.lines.get("F") or [None])[0],
+            headers=self.proposal.frame_headers,
+        )  # fmt: skip
 
     def _with_frames(self, ds: xr.Dataset, *, lazy: bool) -> xr.Dataset:
-        paths = self._frame_paths(ds.sizes.get("point", 0))
-        if not paths:
+        found = self._scan_frames(ds.sizes.get("point", 0))
+        if found is None or not found.frames:
             return ds
         known = self._seen.identities() if self._seen is not None else {}
-        images, _ = frames_variable(paths, guard=self.repository.guard, lazy=lazy, identities=known, name=f"nx5d-spec-{self.proposal.file}-{self.key}")  # fmt: skip
-        return ds.assign(images=(("point", "y", "x"), images, {"units": "counts"}))
+        images = frames_variable(found, guard=self.repository.guard, lazy=lazy, identities=known, name=f"nx5d-spec-{self.proposal.file}-{self.key}")  # fmt: skip
+        return ds.assign(images=(("point", "y", "x"), images, {"units": "counts", "source": found.source}))  # fmt: skip
 
     def _get_summary(self) -> SpecSummary:
         index, block, header = self._parts()
@@ -289,10 +310,7 @@ class SpecScan(Scan):
             named = len(split_labels(labels, None))
             if int(declared.split()[0]) != named:
                 notes.append(f"#N says {declared.split()[0]} columns, #L names {named}")
-        frame_files = self._frame_paths(points)
-        missing = sum(1 for p in frame_files if not p.is_file())
-        if missing:
-            notes.append(f"{missing} of {len(frame_files)} frame files are not there ({self.repository.frames})")  # fmt: skip
+        notes += self._frame_notes(block, points)
         return SpecSummary(
             key=self.key,
             type=command["type"] or "spec",
@@ -307,6 +325,16 @@ class SpecScan(Scan):
             comments=block.comments,
             notes=notes,
         )
+
+    def _frame_notes(self, block: Any, points: int) -> list[str]:
+        found = self._scan_frames(points)
+        if found is None:
+            line = image_file_line(block.comments)
+            if line is not None and self.repository.frames is None:
+                return [f"#C imageFile names its image files: open with frames={IMAGE_FILE!r} to join them"]  # fmt: skip
+            return []
+        missing = found.missing()
+        return [f"{missing} of {len(found.frames)} frames are not there ({found.source})"] if missing else []  # fmt: skip
 
     def _get_raw(self) -> xr.Dataset:
         from .dataset import build_dataset
