@@ -34,6 +34,8 @@ _EXPORTS = {
     "list_configs": "nx5d_core.config",
     "natural_key": "nx5d_core.keys",
     "SpiceStore": "nx5d_core.spice.store",
+    "SpiceBackend": "nx5d_core.spice.backend",
+    "SpiceSpec": "nx5d_core.spice.backend",
     "SpiceView": "nx5d_core.spice.view",
     "SpiceConflictError": "nx5d_core.spice.errors",
     "SpiceConflict": "nx5d_core.spice.errors",  # the name before 0.2
@@ -92,7 +94,9 @@ __all__ = [
     "Scan",
     "ScanSummary",
     "SpecialFileError",
+    "SpiceBackend",
     "SpiceConflictError",
+    "SpiceSpec",
     "SpiceStore",
     "SpiceView",
     "SummaryEntry",
@@ -148,6 +152,7 @@ if TYPE_CHECKING:
     from .repository import FileRepository, Repository
     from .scan import Scan
     from .series import Frame, FrameSeriesScan
+    from .spice.backend import SpiceBackend, SpiceSpec
     from .spice.errors import SpiceConflictError
     from .spice.store import SpiceStore
     from .spice.view import SpiceView

@@ -15,7 +15,7 @@ from .plugins import load_registry
 if TYPE_CHECKING:
     from .registry import AdapterInfo
     from .repository import Repository
-    from .spice.store import SpiceStore
+    from .spice.backend import SpiceSpec
 
 __all__ = ["open_repository"]
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def open_repository(
     url: str,
     *,
     adapter: str | None = None,
-    spice: SpiceStore | str | os.PathLike[str] | None = None,
+    spice: SpiceSpec = None,
     allow_outside: Iterable[str | os.PathLike[str]] = (),
     index: bool | str | os.PathLike[str] | None = None,
     **options: Any,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .queries import Query
     from .scan import Scan
     from .search import ScanSelection
-    from .spice.store import SpiceStore
+    from .spice.backend import SpiceBackend, SpiceSpec
     from .summary import ScanSummary
     from .urls import KeyPattern
 
@@ -73,13 +73,13 @@ class Repository(KeyedCollection["Proposal"]):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__()
         self.url = url
         self._spice_spec = spice
-        self._spice_store: SpiceStore | None = None
+        self._spice_store: SpiceBackend | None = None
         if isinstance(allow_outside, str | os.PathLike):
             allow_outside = [allow_outside]
         self.allow_outside: tuple[str, ...] = tuple(os.fspath(p) for p in allow_outside)
@@ -209,7 +209,7 @@ class Repository(KeyedCollection["Proposal"]):
         return total
 
     @property
-    def spice_store(self) -> SpiceStore:
+    def spice_store(self) -> SpiceBackend:
         """The spice store of this repository (opened on first use)."""
         if self._spice_store is None:
             from .spice.store import open_store

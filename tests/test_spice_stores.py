@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nx5d_core.spice import SpiceConflictError, SpiceStore
+from nx5d_core.spice import SpiceBackend, SpiceConflictError, SpiceRecord, SpiceStore
 from nx5d_core.spice.store import open_store
 
 
@@ -110,7 +110,7 @@ WORKER = textwrap.dedent(
 )
 
 
-def _counter(url: str) -> SpiceStore:
+def _counter(url: str) -> SpiceBackend:
     """The store with a 'counter' chain at revision 0."""
     store = open_store(url)
     store.write(
@@ -199,3 +199,95 @@ def test_backends_are_registered_by_dotted_path_and_unknown_schemes_refused() ->
             backends.register_backend("memo", "elsewhere:Other")
     finally:
         del backends.BACKENDS["memo"]
+
+
+_SHELVES: dict[str, list[SpiceRecord]] = {}
+
+
+class _ListBackend:
+    """A backend that is no SQL store and subclasses none: records in a list per name, kept
+    only to the :class:`SpiceBackend` contract (what a site's own backend would do)."""
+
+    read_only = False
+
+    def __init__(self, url: str) -> None:
+        self.rows = _SHELVES.setdefault(url, [])
+        self.display = url
+
+    def records(self, *, proposal: str | None = None, handle: str | None = None, anchor: str | None = None) -> list[SpiceRecord]:  # fmt: skip
+        wanted = {"proposal": proposal, "handle": handle, "anchor": anchor}
+        return [r for r in self.rows if all(v is None or getattr(r, k) == v for k, v in wanted.items())]  # fmt: skip
+
+    def heads(self, *, proposal: str) -> list[SpiceRecord]:
+        newest: dict[tuple[str, str], SpiceRecord] = {}
+        for r in self.records(proposal=proposal):
+            newest[(r.handle, r.anchor)] = r
+        return [newest[k] for k in sorted(newest)]
+
+    def proposals(self) -> list[str]:
+        return sorted({r.proposal for r in self.rows})
+
+    def write(self, *, proposal: str, handle: str, type: str, anchor: str, data: dict[str, object], base: int | None, author: str | None = None, deleted: bool = False) -> SpiceRecord:  # fmt: skip
+        import uuid
+        from datetime import UTC, datetime
+
+        chain = self.records(proposal=proposal, handle=handle, anchor=anchor)
+        current = chain[-1].revision if chain else None
+        if current != base:
+            raise SpiceConflictError(proposal=proposal, handle=handle, anchor=anchor, base=base, current=current)  # fmt: skip
+        record = SpiceRecord(
+            proposal=proposal, handle=handle, type=type, anchor=anchor,
+            revision=0 if current is None else current + 1, uuid=str(uuid.uuid4()),
+            parent=chain[-1].uuid if chain else None, author=author or "test",
+            timestamp=datetime.now(UTC), data=data, deleted=deleted,
+        )  # fmt: skip
+        self.rows.append(record)
+        return record
+
+    def insert(self, records: object) -> int:
+        new = [r for r in records if r.uuid not in {o.uuid for o in self.rows}]  # type: ignore[attr-defined]
+        self.rows.extend(new)
+        return len(new)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_backend_of_its_own_keeps_the_contract_and_serves_spice(tmp_path: Path) -> None:
+    from nx5d_core.spice import backends
+    from nx5d_core.spice.postgres import PostgresSpiceStore
+    from nx5d_core.spice.store import SqliteSpiceStore
+
+    # the two shipped backends are siblings on the contract, not one a kind of the other
+    assert not issubclass(PostgresSpiceStore, SqliteSpiceStore)
+    assert isinstance(SqliteSpiceStore(None), SpiceBackend)
+    backends.register_backend("shelf", f"{__name__}:_ListBackend")
+    try:
+        spice = _repo("shelf://lab")["p1"].spice
+        assert isinstance(spice.store, _ListBackend)
+        spice.seed("norm", {"factor": 1}, type="free")
+        spice.update("norm", {"factor": 2}, base=0)
+        with pytest.raises(SpiceConflictError):
+            spice.update("norm", {"factor": 3}, base=0)
+        spice.anchor("norm", "r10", {"factor": 10})
+        assert _repo("shelf://lab")["p1"].spice.view("r11")["norm"] == {"factor": 10}
+        assert spice.view("r9")["norm"] == {"factor": 2}
+        exported = spice.export(tmp_path / "all.jsonl")
+        sqlite = _repo(str(tmp_path / "copy.sqlite"))["p1"].spice
+        assert sqlite.import_(exported) == 3
+        assert sqlite.view("r11")["norm"] == {"factor": 10}
+    finally:
+        del backends.BACKENDS["shelf"]
+        _SHELVES.clear()
+
+
+def test_a_backend_class_that_breaks_the_contract_is_refused() -> None:
+    from nx5d_core.spice import backends
+    from nx5d_core.spice.errors import SpiceStoreError
+
+    backends.register_backend("broken", "collections:UserString")
+    try:
+        with pytest.raises(SpiceStoreError, match="does not keep the SpiceBackend contract"):
+            open_store("broken://x")
+    finally:
+        del backends.BACKENDS["broken"]

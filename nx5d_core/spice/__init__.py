@@ -1,5 +1,6 @@
 """Spice: the versioned, typed parameter store that feeds the cook step."""
 
+from .backend import SpiceBackend, SpiceSpec
 from .errors import (
     InvalidAnchorError,
     SpiceConflictError,
@@ -18,9 +19,11 @@ __all__ = [
     "FREE_FORM",
     "START",
     "InvalidAnchorError",
+    "SpiceBackend",
     "SpiceConflictError",
     "SpiceError",
     "SpiceRecord",
+    "SpiceSpec",
     "SpiceStore",
     "SpiceStoreError",
     "SpiceTypeRegistry",

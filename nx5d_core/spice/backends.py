@@ -1,6 +1,7 @@
 """Spice store backends by URL scheme, registered by dotted path (as fsspec registers its file
-systems): ``sqlite`` (and plain paths, and ``None`` for memory) is :class:`~.store.SpiceStore`,
-``postgresql`` :class:`~.postgres.PostgresSpiceStore`; :func:`register_backend` adds another
+systems): ``sqlite`` (and plain paths, and ``None`` for memory) is
+:class:`~.store.SqliteSpiceStore`, ``postgresql`` :class:`~.postgres.PostgresSpiceStore`, siblings
+that keep the :class:`~.backend.SpiceBackend` contract; :func:`register_backend` adds another
 without importing it until a store of its scheme is opened."""
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from .errors import SpiceStoreError
 
 if TYPE_CHECKING:
-    from .store import SpiceStore
+    from .backend import SpiceBackend
 
 __all__ = ["BACKENDS", "open_store", "register_backend"]
 
 BACKENDS: dict[str, str] = {
-    "sqlite": "nx5d_core.spice.store:SpiceStore",
+    "sqlite": "nx5d_core.spice.store:SqliteSpiceStore",
     "postgresql": "nx5d_core.spice.postgres:PostgresSpiceStore",
     "postgres": "nx5d_core.spice.postgres:PostgresSpiceStore",
 }
@@ -40,12 +41,13 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def open_store(spec: SpiceStore | str | os.PathLike[str] | None) -> SpiceStore:
-    """A store from a store, a path, a ``scheme://`` URL of a registered backend, or ``None``
-    (in memory)."""
-    from .store import SpiceStore
+def open_store(spec: SpiceBackend | str | os.PathLike[str] | None) -> SpiceBackend:
+    """A store from a store (anything that keeps the :class:`~.backend.SpiceBackend` contract),
+    a path, a ``scheme://`` URL of a registered backend, or ``None`` (in memory)."""
+    from .backend import SpiceBackend
+    from .store import SqliteSpiceStore
 
-    if isinstance(spec, SpiceStore):
+    if isinstance(spec, SpiceBackend):
         return spec
     if isinstance(spec, str) and "://" in spec:
         scheme = spec.split("://", 1)[0]
@@ -53,6 +55,12 @@ def open_store(spec: SpiceStore | str | os.PathLike[str] | None) -> SpiceStore:
             msg = f"no spice backend for {scheme}:// (known: {', '.join(sorted(BACKENDS))}); register one with nx5d_core.spice.backends.register_backend"  # fmt: skip
             raise SpiceStoreError(msg)
         if scheme != "sqlite":
-            store: SpiceStore = _load(BACKENDS[scheme])(spec)
+            store = _load(BACKENDS[scheme])(spec)
+            if not isinstance(store, SpiceBackend):
+                msg = f"spice backend {BACKENDS[scheme]} for {scheme}:// does not keep the SpiceBackend contract (nx5d_core.spice.backend)"  # fmt: skip
+                raise SpiceStoreError(msg)
             return store
-    return SpiceStore(spec)
+    if spec is not None and not isinstance(spec, str | os.PathLike):
+        msg = f"spice= takes a store, a path or a URL, not {type(spec).__name__}"
+        raise SpiceStoreError(msg)
+    return SqliteSpiceStore(spec)

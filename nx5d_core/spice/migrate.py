@@ -11,9 +11,9 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from .backend import SpiceBackend
 from .errors import SpiceStoreError
 from .records import SpiceRecord
-from .store import SpiceStore
 
 __all__ = ["MigrationReport", "checksum", "migrate"]
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def checksum(records: list[SpiceRecord]) -> str:
     return digest.hexdigest()
 
 
-def migrate(*, source: SpiceStore, target: SpiceStore) -> MigrationReport:
+def migrate(*, source: SpiceBackend, target: SpiceBackend) -> MigrationReport:
     """Copy every record of ``source`` into ``target`` (all or nothing) and verify the copy.
 
     Raises

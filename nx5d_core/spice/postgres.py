@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import SpiceStoreError
 from .rows import _Duplicate
-from .store import SpiceStore
+from .sql_records import SqlRecords
 
 if TYPE_CHECKING:
     import psycopg
@@ -58,7 +58,7 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresSpiceStore(SpiceStore):
+class PostgresSpiceStore(SqlRecords):
     """Spice records in a PostgreSQL database (``postgresql://user:password@host:port/db``).
 
     Needs the ``postgres`` extra (psycopg 3). Connects on first use.

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..errors import KeyNotFoundError
+from .backend import SpiceBackend
 from .errors import InvalidAnchorError, UnknownSpiceHandleError
 from .layers import layered
 from .records import START, SpiceRecord
 from .resolve import Resolver
-from .store import SpiceStore
 from .types import SpiceTypeRegistry
 from .view import SpiceView
 
@@ -33,7 +33,7 @@ class ProposalSpice:
     """
 
     def __init__(
-        self, *, store: SpiceStore, proposal: Proposal, types: SpiceTypeRegistry | None = None
+        self, *, store: SpiceBackend, proposal: Proposal, types: SpiceTypeRegistry | None = None
     ) -> None:
         self.store = store
         self.proposal = proposal

@@ -25,7 +25,7 @@ from nx5d_core import Scan, ScanSummary
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.series import lazy_series, read_series, series_format
-from nx5d_core.spice import SpiceStore
+from nx5d_core.spice import SpiceSpec
 
 from . import about
 from .detectors import Detector, decode_hdf5, decode_image, detectors
@@ -193,7 +193,7 @@ class FioRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         timezone: str = "Europe/Berlin",
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:

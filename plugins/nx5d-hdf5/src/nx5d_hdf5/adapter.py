@@ -20,7 +20,7 @@ from nx5d_core import (
     Proposal,
     Scan,
     ScanSummary,
-    SpiceStore,
+    SpiceSpec,
     URLPatternError,
 )
 from nx5d_core.errors import KeyNotFoundError
@@ -98,7 +98,7 @@ class Hdf5Repository(FileRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         timezone: str = "UTC",
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:

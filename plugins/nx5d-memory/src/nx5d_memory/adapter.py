@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceStore, SpiceView
+from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceSpec, SpiceView
 
 from . import about
 
@@ -54,7 +54,7 @@ class MemoryRepository(Repository):
         *,
         data: Mapping[str, Mapping[str, Any]],
         cook: CookFunction | None = None,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)

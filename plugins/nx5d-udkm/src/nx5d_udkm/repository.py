@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from nx5d_core import FileRepository, KeyPattern, Proposal, SpiceStore
+from nx5d_core import FileRepository, KeyPattern, Proposal, SpiceSpec
 
 from . import about
 
@@ -84,7 +84,7 @@ class UdkmRepository(FileRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         reduce: int = 1,
         roi: Roi | None = None,
         timezone: str = "Europe/Berlin",

@@ -22,7 +22,7 @@ from pydantic import Field
 from nx5d_core import Scan, ScanSummary
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
-from nx5d_core.spice import SpiceStore
+from nx5d_core.spice import SpiceSpec
 
 from . import about
 from .parser import XdiFile, XdiFormatError, parse_xdi
@@ -165,7 +165,7 @@ class XdiRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         timezone: str | None = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
