@@ -4,6 +4,8 @@
   ``np.stack([fabio.open(f).data for f in files])`` (target >= 2x on 2 cores), interleaved
 - one frame of ``lazy()`` (target <= 10 ms)
 - peak RSS of raw / result nbytes, in a fresh process (target <= 1.3x), and of the loop
+- raw of a Pilatus 100k TIFF series (2,000 frames of 195x487 int32, as APS and PETRA III write
+  them), decoded on the core's IFD reader, vs the same fabio loop
 
 The series is written once (fabio's EdfImage writer, ESRF's layout) into the user cache folder.
 Run: .venv/bin/python benchmarks/bench_images.py [--frames N]
@@ -54,6 +56,20 @@ def sample(frames: int) -> Path:
     return folder
 
 
+def tiff_sample(frames: int) -> Path:
+    import tifffile
+    from nx5d_images.sample import frame_data
+    from platformdirs import user_cache_dir
+
+    folder = Path(user_cache_dir("nx5d")) / "bench" / f"tif-{frames}" / "p"
+    if len(list(folder.glob("*.tif"))) != frames:
+        print(f"writing {frames} TIFF frames into {folder} ...", flush=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(frames):
+            tifffile.imwrite(folder / f"pil_{i:05d}.tif", frame_data(i, shape=(195, 487), dtype="int32"))  # fmt: skip
+    return folder
+
+
 def child(folder: Path, case: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder), case], capture_output=True, text=True, check=True)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -85,6 +101,20 @@ def main(frames: int) -> None:
     picks = iter(np.random.default_rng(0).integers(0, frames, size=100).tolist())
     t_frame = median_time(lambda: lazy["images"][next(picks)].values, repeat=41, warmup=3)
     report("one frame from lazy()", t_frame * 1e3, unit="ms", target="target <= 10 ms")
+    tiffs = tiff_sample(frames)
+    tiff_files = sorted(tiffs.glob("*.tif"))
+
+    def ours_tiff() -> None:
+        _ = nx5d_core.open_repository(str(tiffs), index=False)[0]["pil"].raw
+
+    def loop_tiff() -> None:
+        np.stack([fabio.open(str(f)).data for f in tiff_files])
+
+    t_ours, t_loop = interleaved_times(ours_tiff, loop_tiff, repeat=5)
+    print(f"TIFF series, {frames} frames of 195x487 int32, load {os.getloadavg()[0]:.1f}")
+    report("raw (images adapter, IFD reader)", t_ours)
+    report("np.stack([fabio.open(f).data ...]) on TIFF", t_loop)
+    report("speed-up TIFF raw vs fabio loop", t_loop / t_ours, unit="x", target="target >= 2x")
     mine, theirs = child(folder, "raw"), child(folder, "loop")
     report("peak RSS of raw / result nbytes", (mine["peak"] - mine["base"]) / mine["nbytes"], unit="x", target="target <= 1.3x")  # fmt: skip
     report("peak RSS of fabio loop / result nbytes", (theirs["peak"] - theirs["base"]) / theirs["nbytes"], unit="x")  # fmt: skip

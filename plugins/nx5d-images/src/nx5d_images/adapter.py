@@ -25,14 +25,13 @@ from pydantic import Field
 
 from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository
 from nx5d_core.caching import _Drop
-from nx5d_core.errors import CorruptFrameError, Nx5dError
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.paths import FileIdentity, file_identity
-from nx5d_core.series import FrameFile
-from nx5d_core.spice import SpiceStore
+from nx5d_core.spice import SpiceSpec
 from nx5d_core.summary import ScanSummary
 
 from . import about, decode
+from .header_cache import HeaderCache
 from .headers import HeaderTable, header_table
 from .series import Series, group_series
 
@@ -140,11 +139,11 @@ class ImagesProposal(FolderProposal):
     scan_class = ImagesScan
 
     _series: tuple[FileIdentity, dict[str, Series]] | None = None
-    _header_cache: dict[str, tuple[FileIdentity, list[dict[str, Any]]]]
+    _header_cache: HeaderCache
 
     def __init__(self, *, repository: Repository, key: str) -> None:
         super().__init__(repository=repository, key=key)
-        self._header_cache = {}
+        self._header_cache = HeaderCache()
 
     @property
     def folder(self) -> Path:
@@ -170,24 +169,7 @@ class ImagesProposal(FolderProposal):
 
     def headers(self, path: Path) -> list[dict[str, Any]]:
         """The frame headers of the file ``path``, read once per identity of the file."""
-        key = os.fspath(path)
-        with FrameFile(path, guard=self.repository.guard, what="an image file") as stream:
-            identity = stream.identity()
-            cached = self._header_cache.get(key)
-            if cached is not None and cached[0] == identity:
-                return cached[1]
-            try:
-                found = decode.headers(stream)
-            except CorruptFrameError as exc:
-                msg = f"{path}: {exc}"
-                raise CorruptFrameError(msg) from exc
-            except (OSError, Nx5dError):
-                raise
-            except Exception as exc:
-                msg = f"{path}: not a readable image file: {type(exc).__name__}: {exc}"
-                raise CorruptFrameError(msg) from exc
-        self._header_cache[key] = (identity, found)
-        return found
+        return self._header_cache.read(path, guard=self.repository.guard)
 
     def _list_scans(self) -> Iterable[str]:  # series, not files
         if self.repository.only_scan is not None:
@@ -196,7 +178,7 @@ class ImagesProposal(FolderProposal):
 
     _caches: ClassVar[dict[str, Callable[[], Any] | _Drop]] = {
         "_series": lambda: None,
-        "_header_cache": dict,
+        "_header_cache": HeaderCache,
     }
 
 
@@ -234,7 +216,7 @@ class ImagesRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         reduce: int = 1,
         roi: Roi | None = None,
         workers: int | None = None,

@@ -7,6 +7,7 @@ opens one file as the only proposal. SPEC files are recognised by their content.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ from nx5d_core import (
     Repository,
     Scan,
     ScanSummary,
-    SpiceStore,
+    SpiceSpec,
 )
 from nx5d_core.errors import URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
@@ -37,7 +38,6 @@ from .block import naive_date, parse_date, read_block, read_header, writer_zone
 from .errors import SpecFormatError
 from .frames import (
     IMAGE_FILE,
-    HeaderCache,
     ScanFrames,
     check_frames_pattern,
     frames_variable,
@@ -49,6 +49,7 @@ from .scan_data import command_motors, points_of, split_labels
 
 if TYPE_CHECKING:
     import xarray as xr
+    from nx5d_images.header_cache import HeaderCache
 
 __all__ = ["SpecProposal", "SpecRepository", "SpecScan", "SpecSummary"]
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class SpecRepository(FileRepository):
         self,
         url: str,
         *,
-        spice: SpiceStore | str | os.PathLike[str] | None = None,
+        spice: SpiceSpec = None,
         timezone: str | None = None,
         frames: str | None = None,
         allow_outside: Iterable[str | os.PathLike[str]] = (),
@@ -192,7 +193,16 @@ class SpecProposal(Proposal):
         super().__init__(repository=repository, key=key)
         self._index: SpecIndex | None = None
         self._file_order: dict[str, int] = {}
-        self.frame_headers = HeaderCache(guard=repository.guard)
+        self._frame_headers: HeaderCache | None = None
+
+    @property
+    def frame_headers(self) -> HeaderCache:
+        """Headers of the image files frames are matched by (``frames="dir/*.edf"``)."""
+        if self._frame_headers is None:
+            from nx5d_images.header_cache import HeaderCache
+
+            self._frame_headers = HeaderCache()
+        return self._frame_headers
 
     @property
     def file(self) -> Path:
@@ -232,7 +242,7 @@ class SpecProposal(Proposal):
         """File order (``#S`` numbers may repeat or restart)."""
         return (self._file_order.get(key, len(self._file_order)), natural_key(key))
 
-    _caches = {"_index": lambda: None}  # noqa: RUF012 - merged with the base's declaration
+    _caches = {"_index": lambda: None, "_frame_headers": lambda: None}  # noqa: RUF012 - merged with the base's declaration
 
 
 class SpecScan(Scan):
@@ -276,7 +286,7 @@ class SpecScan(Scan):
             repository.frames, folder=Path(self.proposal.file).parent, proposal=self.proposal.key,
             scan=self.key, number=index.scan(self.key).number, points=points,
             comments=block.comments, written_at=(header.lines.get("F") or [None])[0],
-            headers=self.proposal.frame_headers,
+            headers=functools.partial(self.proposal.frame_headers.read, guard=self.repository.guard),
         )  # fmt: skip
 
     def _with_frames(self, ds: xr.Dataset, *, lazy: bool) -> xr.Dataset:

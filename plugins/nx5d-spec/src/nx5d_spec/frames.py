@@ -34,7 +34,7 @@ from typing import Any
 from nx5d_core.errors import URLPatternError
 from nx5d_core.series import Frame
 
-__all__ = ["FIELDS", "IMAGE_FILE", "HeaderCache", "ScanFrames", "check_frames_pattern", "frames_variable", "image_file_line", "scan_frames"]  # fmt: skip
+__all__ = ["FIELDS", "IMAGE_FILE", "ScanFrames", "check_frames_pattern", "frames_variable", "image_file_line", "scan_frames"]  # fmt: skip
 
 FIELDS = frozenset({"proposal", "scan", "number", "point"})
 IMAGE_FILE = "imageFile"
@@ -189,29 +189,6 @@ def _by_header(match: Path, *, numeric: Any, points: int, headers: HeaderReader)
     absent = match.parent / f"(no image with scan_no={numeric})"
     frames = tuple(found.get(i, Frame(absent.with_name(f"(no image with scan_no={numeric} point_no={i})"))) for i in range(points))  # fmt: skip
     return ScanFrames(frames, source=f"{match} by scan_no/point_no", watched=(match.parent,))
-
-
-class HeaderCache:
-    """Image headers by file, read again only when the file changed (a proposal keeps one)."""
-
-    def __init__(self, *, guard: Any) -> None:
-        self.guard = guard
-        self._seen: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
-
-    def __call__(self, path: Path) -> list[dict[str, Any]]:
-        """The frame headers of the image file ``path``."""
-        from nx5d_images.decode import headers
-
-        from nx5d_core.series import FrameFile
-
-        with FrameFile(path, guard=self.guard, what="an image file") as stream:
-            identity = stream.identity()
-            cached = self._seen.get(os.fspath(path))
-            if cached is not None and cached[0] == identity:
-                return cached[1]
-            found = headers(stream)
-        self._seen[os.fspath(path)] = (identity, found)
-        return found
 
 
 def frames_variable(found: ScanFrames, *, guard: Any, lazy: bool, identities: dict[str, Any], name: str) -> Any:  # fmt: skip
