@@ -2,24 +2,33 @@
 
 Spice views are resolved once, in the calling process (one sweep over the proposal), and shipped
 with each task, so every result's provenance names exactly the records it was cooked with. Results
-stream back as they finish, as ``(key, outcome)`` pairs where the outcome is the cooked Dataset or
-the exception; one failing scan never cancels the others.
+stream back as they finish, as ``(key, outcome)`` pairs where the outcome is the cooked Dataset (or,
+with :func:`cook_many_to_files`, the file a worker wrote) or the exception; one failing scan never
+cancels the others, and a scan that raises is not run again (only a task whose worker died is,
+as the scheduler's ``distributed.scheduler.allowed-failures`` says).
 
-Without ``client`` (and without ``NX5D_SCHEDULER``) a local process pool runs the tasks; with a
-``distributed.Client`` or ``NX5D_SCHEDULER=tcp://host:port`` that cluster does, with retries for
-tasks whose worker died.
+Without ``client`` (and without ``NX5D_SCHEDULER``) a local process pool runs the tasks. The pool
+stays up between calls, so its workers keep their imports (a recipe's xrayutilities takes 3 s);
+it is replaced when the worker count, ``sys.path``, the environment or the installed plugins
+change, and :func:`close_pool` ends it. With a ``distributed.Client`` or
+``NX5D_SCHEDULER=tcp://host:port`` that cluster does the work; what runs in a worker is in
+:mod:`nx5d_core.workers`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .workers import CookHow, cook_task, cook_to_file
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -27,32 +36,12 @@ if TYPE_CHECKING:
     from .scan import Scan
     from .spice.view import SpiceView
 
-__all__ = ["SCHEDULER_ENV", "cook_many", "stack_cooked"]
+__all__ = ["SCHEDULER_ENV", "close_pool", "cook_many", "cook_many_to_files", "stack_cooked", "target_file"]  # fmt: skip
 logger = logging.getLogger(__name__)
 
 SCHEDULER_ENV = "NX5D_SCHEDULER"
 Outcome = tuple[str, "xr.Dataset | BaseException"]
-
-
-@dataclass(frozen=True)
-class CookHow:
-    """How each task cooks: from ``lazy()`` or ``raw``, with the adapter's cook or a recipe."""
-
-    lazy: bool = False
-    recipe: str | None = None
-
-
-def _cook_task(scan: Scan, view: SpiceView, how: CookHow) -> xr.Dataset:
-    """One task: cook ``scan`` with the view resolved by the caller (computed, not lazy).
-
-    Dask work inside the task runs on the worker's own threads: inside a dask.distributed
-    worker it would otherwise be sent back to the scheduler as thousands of tiny tasks.
-    """
-    import dask
-
-    with dask.config.set(scheduler="threads"):
-        cooked = scan.cook(view=view, lazy=how.lazy, recipe=how.recipe)
-        return cooked.compute() if how.lazy else cooked
+T = TypeVar("T")
 
 
 def _views(scans: Sequence[Scan]) -> dict[int, SpiceView]:
@@ -87,6 +76,11 @@ def _client(client: Any) -> Any:
     return Client(address)  # type: ignore[no-untyped-call]
 
 
+def target_file(scan: Scan, folder: Path) -> Path:
+    """The NeXus file :func:`cook_many_to_files` writes for ``scan``: ``PROPOSAL-SCAN.nxs``."""
+    return folder / f"{scan.proposal.key}-{scan.key}.nxs"
+
+
 def cook_many(
     scans: Iterable[Scan],
     *,
@@ -95,7 +89,6 @@ def cook_many(
     recipe: str | None = None,
     progress: bool | None = None,
     workers: int | None = None,
-    retries: int = 2,
 ) -> Iterator[Outcome]:
     """Cook ``scans``, one task each; yield ``(key, Dataset or exception)`` as tasks finish.
 
@@ -114,25 +107,68 @@ def cook_many(
         A progress bar (``None``: when interactive and slower than a second).
     workers
         Processes of the local pool (default: the machine's cores).
-    retries
-        How often a cluster re-runs a task whose worker died.
     """
+    how = CookHow(lazy=lazy, recipe=recipe)
+    yield from _run(scans, client=client, progress=progress, workers=workers,
+                    task=cook_task, extra=lambda scan: (how,))  # fmt: skip
+
+
+def cook_many_to_files(
+    scans: Iterable[Scan],
+    *,
+    folder: Path,
+    overwrite: bool = False,
+    client: Any = None,
+    lazy: bool = False,
+    recipe: str | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> Iterator[tuple[str, Path | BaseException]]:
+    """Cook ``scans`` as :func:`cook_many` does, each worker writing its result to
+    :func:`target_file` in ``folder`` (a path the workers see); yield ``(key, path or
+    exception)``. Only paths travel back. An existing file is an error for that scan
+    (``FileExistsError``, the file left as it was) unless ``overwrite``.
+    """
+    how = CookHow(lazy=lazy, recipe=recipe)
+    for key, outcome in _run(
+        scans, client=client, progress=progress, workers=workers, task=cook_to_file,
+        extra=lambda scan: (how, str(target_file(scan, folder)), overwrite),
+    ):  # fmt: skip
+        yield key, outcome if isinstance(outcome, BaseException) else Path(outcome)
+
+
+def _run(
+    scans: Iterable[Scan],
+    *,
+    client: Any,
+    progress: bool | None,
+    workers: int | None,
+    task: Callable[..., T],
+    extra: Callable[[Scan], tuple[Any, ...]],
+) -> Iterator[tuple[str, T | BaseException]]:
+    """``task(scan, view, *extra(scan))`` for every scan, on the pool or the cluster."""
     items = list(scans)
     if not items:
         return
     views = _views(items)  # before any task starts: every result's provenance is exact
     several = len({id(s.proposal) for s in items}) > 1
     labels = [_label(s, several) for s in items]
+    calls = [(scan, views[n], *extra(scan)) for n, scan in enumerate(items)]
     from .progress import progress_bar
 
-    how = CookHow(lazy=lazy, recipe=recipe)
     bar = progress_bar(total=len(items), desc="cooking", unit="scan", show=progress)
     cluster = _client(client)
     try:
         if cluster is not None:
-            yield from _on_cluster(cluster, items, views, labels, how, retries, bar)
+            outcomes = _on_cluster(cluster, task, calls, labels, tag=id(items))
         else:
-            yield from _on_pool(items, views, labels, how, workers, bar)
+            outcomes = _on_pool(task, calls, workers)
+        for n, outcome in outcomes:
+            bar.update(1)
+            if isinstance(outcome, BaseException):
+                notes = "".join(f" ({note})" for note in getattr(outcome, "__notes__", []))
+                logger.warning("cooking %s failed: %s: %s%s", labels[n], type(outcome).__name__, outcome, notes)  # fmt: skip
+            yield labels[n], outcome
     finally:
         bar.close()
         if cluster is not None and client is None:  # made here from NX5D_SCHEDULER: ours to close
@@ -146,67 +182,89 @@ _SCRIPT_HINT = (
 )
 
 
-def _on_pool(
-    items: list[Scan],
-    views: dict[int, SpiceView],
-    labels: list[str],
-    how: CookHow,
-    workers: int | None,
-    bar: Any,
-) -> Iterator[Outcome]:
+class _Pool:
+    """The local process pool kept between calls, with what it was started under."""
+
+    executor: ProcessPoolExecutor | None = None
+    started_under: tuple[Any, ...] = ()
+
+
+def _conditions(workers: int | None) -> tuple[Any, ...]:
+    """What spawned workers took from this process when they started: a change means stale
+    workers (a plugin installed since, another ``sys.path``, another environment)."""
+    from .plugins import plugins_generation
+
+    return (workers, tuple(sys.path), tuple(sorted(os.environ.items())), plugins_generation())
+
+
+def close_pool() -> None:
+    """End the local process pool of :func:`cook_many` (it also ends when Python exits)."""
+    if _Pool.executor is not None:
+        _Pool.executor.shutdown(wait=True, cancel_futures=True)
+    _Pool.executor = None
+
+
+atexit.register(close_pool)
+
+
+def _pool(workers: int | None) -> ProcessPoolExecutor:
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")  # no forked copies of threads and handles
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[Any], int] = {
-            pool.submit(_cook_task, scan, views[n], how): n for n, scan in enumerate(items)
-        }
+    now = _conditions(workers)
+    if _Pool.executor is not None and _Pool.started_under != now:
+        logger.info("starting a new process pool: the workers, environment or plugins changed")
+        close_pool()
+    if _Pool.executor is None:
+        context = multiprocessing.get_context("spawn")  # no forked copies of threads and handles
+        _Pool.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _Pool.started_under = now
+    return _Pool.executor
+
+
+def _on_pool(
+    task: Callable[..., T], calls: list[tuple[Any, ...]], workers: int | None
+) -> Iterator[tuple[int, T | BaseException]]:
+    pool = _pool(workers)
+    futures: dict[Future[T], int] = {}
+    try:
+        for n, args in enumerate(calls):
+            futures[pool.submit(task, *args)] = n
         for future in as_completed(futures):
-            n = futures[future]
-            bar.update(1)
             error = future.exception()
-            if isinstance(error, BrokenProcessPool) and _SCRIPT_HINT not in getattr(error, "__notes__", []):  # fmt: skip
-                error.add_note(_SCRIPT_HINT)
-            if error is not None:
-                notes = "".join(f" ({note})" for note in getattr(error, "__notes__", []))
-                logger.warning("cooking %s failed: %s: %s%s", labels[n], type(error).__name__, error, notes)  # fmt: skip
-                yield labels[n], error
-            else:
-                yield labels[n], future.result()
+            if isinstance(error, BrokenProcessPool):
+                close_pool()  # a dead pool is not reused
+                if _SCRIPT_HINT not in getattr(error, "__notes__", []):
+                    error.add_note(_SCRIPT_HINT)
+            yield futures[future], (future.result() if error is None else error)
+    finally:
+        for future in futures:  # the caller stopped early: the rest is not wanted
+            future.cancel()
 
 
 def _on_cluster(
     client: Any,
-    items: list[Scan],
-    views: dict[int, SpiceView],
+    task: Callable[..., T],
+    calls: list[tuple[Any, ...]],
     labels: list[str],
-    how: CookHow,
-    retries: int,
-    bar: Any,
-) -> Iterator[Outcome]:
+    *,
+    tag: int,
+) -> Iterator[tuple[int, T | BaseException]]:
     from distributed import as_completed as finished
 
     futures = {
-        client.submit(
-            _cook_task,
-            scan,
-            views[n],
-            how,
-            key=f"nx5d-cook-{labels[n]}-{id(items)}",
-            retries=retries,
-        ): n
-        for n, scan in enumerate(items)
+        client.submit(task, *args, key=f"nx5d-cook-{labels[n]}-{tag}", retries=0): n
+        for n, args in enumerate(calls)
     }
-    for future in finished(futures):  # type: ignore[no-untyped-call]
-        n = futures[future]
-        bar.update(1)
-        if future.status == "error":
-            error = future.exception()
-            logger.warning("cooking %s failed: %s: %s", labels[n], type(error).__name__, error)
-            yield labels[n], error
-        else:
-            yield labels[n], future.result()
-        future.release()
+    try:
+        for future in finished(futures):  # type: ignore[no-untyped-call]
+            n = futures[future]
+            if future.status == "error":
+                yield n, future.exception()
+            else:
+                yield n, future.result()
+            future.release()
+    finally:
+        client.cancel([f for f in futures if f.status == "pending"])
 
 
 def stack_cooked(outcomes: Iterable[Outcome], *, dim: str = "scan") -> xr.Dataset:

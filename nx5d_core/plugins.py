@@ -167,8 +167,18 @@ def skip_plugin(what: str, exc: BaseException) -> None:
     _skip(what, exc)
 
 
+class _Generation:
+    count = 0
+
+
+def plugins_generation() -> int:
+    """How often :func:`refresh_plugins` ran: worker processes started before a change are stale."""
+    return _Generation.count
+
+
 def refresh_plugins() -> None:
     """Forget what was discovered, so the next use re-reads the entry points."""
+    _Generation.count += 1
     load_registry.cache_clear()
     for clear in _REFRESH:
         clear()
