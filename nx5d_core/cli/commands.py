@@ -257,21 +257,20 @@ class SomeFailedError(Nx5dError):
 
 def cook(args: argparse.Namespace) -> None:
     """``nx5d cook TARGET PROPOSAL [SCANS...] [--scheduler ADDR] --out DIR``: one NeXus file per
-    cooked scan and ``summary.tsv``, the scans cooked in parallel."""
-    import importlib
+    cooked scan and ``summary.tsv``, the scans cooked in parallel and each file written by the
+    worker that cooked it (on a cluster, ``--out`` is a folder the workers see)."""
+    import importlib.util
 
-    import xarray as xr
+    from ..many import cook_many_to_files, target_file
 
-    try:
-        writer = importlib.import_module("nx5d_hdf5.writer")
-    except ImportError:
+    if importlib.util.find_spec("nx5d_hdf5") is None:
         msg = "nx5d cook writes NeXus files with the nx5d-hdf5 plugin, which is not installed"
-        raise UsageError(msg) from None
+        raise UsageError(msg)
     proposal = open_target(args)[args.proposal]
     keys = args.scans or proposal.keys()
-    out = Path(args.out)
-    targets = {key: out / f"{proposal.key}-{key}.nxs" for key in keys}
-    present = [str(p) for p in targets.values() if p.exists()]
+    out = Path(args.out).absolute()
+    scans = [proposal[key] for key in keys]
+    present = [str(p) for p in (target_file(s, out) for s in scans) if p.exists()]
     if present and not args.overwrite:
         shown = ", ".join(present[:3]) + (
             f" and {len(present) - 3} more" if len(present) > 3 else ""
@@ -289,17 +288,14 @@ def cook(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, tuple[str, str]] = {}
     try:
-        for key, outcome in proposal.cook_many(
-            keys, client=client, lazy=args.lazy, recipe=args.recipe, workers=args.workers
-        ):
-            if isinstance(outcome, xr.Dataset):
-                try:
-                    path = writer.write_nexus(outcome, path=targets[key], overwrite=args.overwrite)
-                    rows[key] = ("ok", str(path))
-                except FileExistsError as exc:  # made by someone else since the check
-                    rows[key] = ("failed", str(exc))
-            else:
+        for key, outcome in cook_many_to_files(
+            scans, folder=out, overwrite=args.overwrite, client=client, lazy=args.lazy,
+            recipe=args.recipe, workers=args.workers,
+        ):  # fmt: skip
+            if isinstance(outcome, BaseException):  # FileExistsError: made by someone else since
                 rows[key] = ("failed", f"{type(outcome).__name__}: {outcome}".replace("\n", " "))
+            else:
+                rows[key] = ("ok", str(outcome))
     finally:
         if client is not None:
             client.close()  # type: ignore[no-untyped-call]
