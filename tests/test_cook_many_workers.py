@@ -153,7 +153,8 @@ def _runs_of(prefix: str, dask_scheduler: object) -> int:
 
 
 FAULTS = """
-import resource, time
+import ctypes, resource, time
+ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, one fault each
 import numpy as np
 from nx5d_core.workers import held_heap
 
@@ -182,9 +183,11 @@ def test_a_cook_keeps_its_heap_under_dasks_trim_threshold(tmp_path: Path) -> Non
     task), and once the worker is idle its own setting is back."""
     import os
 
-    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "NUMPY_MADVISE_HUGEPAGE": "0"}
     run = subprocess.run([sys.executable, "-c", FAULTS], capture_output=True, text=True, env=env, check=True)  # fmt: skip
     loose, held, queued, after = (int(v) for v in run.stdout.split())
+    pages = 20 * (8 << 20) // os.sysconf("SC_PAGE_SIZE")
+    assert loose > 0.9 * pages, (loose, held, queued, after)  # every page of every array
     assert held * 5 < loose, (loose, held, queued, after)  # the first array's pages only
     assert queued * 5 < loose, (loose, held, queued, after)
     assert held * 5 < after, (loose, held, queued, after)  # dask's setting is back
