@@ -53,6 +53,7 @@ _EXPORTS = {
     "MissingFrameError": "nx5d_core.errors",
     "CorruptFrameError": "nx5d_core.errors",
     "FrameShapeError": "nx5d_core.errors",
+    "ShapesData": "nx5d_core.options",
     "Frame": "nx5d_core.series",
     "FrameSeriesScan": "nx5d_core.series",
     "FilesChangedError": "nx5d_core.errors",
@@ -93,6 +94,7 @@ __all__ = [
     "RootGuard",
     "Scan",
     "ScanSummary",
+    "ShapesData",
     "SpecialFileError",
     "SpiceBackend",
     "SpiceConflictError",
@@ -145,6 +147,7 @@ if TYPE_CHECKING:
     )
     from .keys import natural_key
     from .opening import open_repository
+    from .options import ShapesData
     from .paths import RootGuard
     from .plugins import get_adapter, get_plugin_manager, list_adapters, refresh_plugins
     from .proposal import Proposal

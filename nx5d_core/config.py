@@ -132,16 +132,26 @@ def open_config(
 ) -> Repository:
     """Open the named repository; ``spice`` replaces the config's store, ``index`` the config's
     summary index, and ``options`` add to (or replace) the config's options."""
+    from .errors import AdapterOptionError
     from .opening import open_repository
+    from .options import CORE_PARAMETERS
 
     cfg = load_config(name)
+    merged = {**cfg.options, **(options or {})}
+    core = sorted((CORE_PARAMETERS | {"adapter", "index"}) & set(merged))
+    if core:
+        msg = (
+            f"config {name!r}: {', '.join(core)} given as adapter options; they are the "
+            "config's own keys (and the command's flags), not options"
+        )
+        raise AdapterOptionError(msg)
     repo = open_repository(
         cfg.url,
         adapter=cfg.adapter,
         spice=spice or cfg.spice,
         allow_outside=cfg.allow_outside,
         index=cfg.index if index is None else index,
-        **{**cfg.options, **(options or {})},
+        **merged,
     )
     if cfg.aliases:
         merged = {k: list(v) for k, v in type(repo).aliases.items()}

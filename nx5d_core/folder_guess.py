@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import fnmatch
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["SAMPLE", "guess_folder", "member_names"]
+__all__ = ["SAMPLE", "guess_declared", "guess_folder", "guess_layout", "member_names"]
 
 SAMPLE = 50
 """Folder entries looked at to decide whether a folder holds members."""
@@ -40,3 +42,30 @@ def guess_folder(url: str, is_member: Callable[[Path], bool]) -> bool:
     except OSError:
         return False
     return any(member_names(f, is_member, limit=SAMPLE) for f in folders[:SAMPLE])
+
+
+def guess_layout(url: str, layout: str) -> bool:
+    """A local root folder laid out as ``layout`` (``"/{proposal}/{scan}/counters.csv"``): one
+    of its first proposal folders holds a scan so (a file per scan, ``"/{proposal}/{scan}.h5"``,
+    works too)."""
+    if "{" in url or "://" in url.removeprefix("file://") or not layout:
+        return False
+    root = Path(url.removeprefix("file://"))
+    first, _, rest = layout.strip("/").partition("/")
+    if first != "{proposal}" or not rest or not root.is_dir():
+        return False
+    below = rest.replace("{proposal}", "*").replace("{scan}", "*")
+    try:
+        with os.scandir(root) as entries:
+            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
+        return any(next(iter(itertools.islice(f.glob(below), 1)), None) for f in folders[:SAMPLE])
+    except OSError:  # an unreadable folder: not recognisably ours
+        return False
+
+
+def guess_declared(url: str, *, url_patterns: Sequence[str], layout: str = "") -> bool:
+    """What an adapter declares: one of its ``url_patterns`` matches ``url``, or ``url`` is a
+    root folder laid out as its ``layout``. The guess of every adapter without its own."""
+    if any(fnmatch.fnmatchcase(url, pattern) for pattern in url_patterns):
+        return True
+    return guess_layout(url, layout)

@@ -105,12 +105,8 @@ def open_repository(
             raise AdapterGuessError(msg)
         cls = candidates[0].cls
         logger.info("opening %r with adapter %r", url, cls.name)
-    from .options import validate_options
-
-    checked = validate_options(cls, options)
-    if allow_outside:
-        checked["allow_outside"] = list(allow_outside)
-    repository = cls(url, spice=spice, **checked)
+    extra = {"allow_outside": list(allow_outside)} if allow_outside else {}
+    repository = cls(url, spice=spice, **options, **extra)  # options checked by the class
     if index is not None:
         repository.use_index(index)
     return repository

@@ -1,11 +1,15 @@
 """Typed adapter options: what ``open_repository(..., **options)``, a named config's
 ``options:`` and ``nx5d ... --option key=value`` may pass to an adapter.
 
-An adapter declares its options as keyword-only constructor parameters with type hints (or as a
-pydantic model in the class variable ``Options``); they are validated here before the adapter
-is built, so an unknown name or a wrong type is an :class:`AdapterOptionError` that names the
-valid options, never a raw ``TypeError``. Options that change the data (``data_options``) are
-part of the cooked-result key and of its provenance.
+An adapter declares its options as the keyword-only parameters of its constructor, with type
+hints. They become one pydantic model per adapter class (:func:`options_model`), which checks
+every construction, however it is made: an unknown name or a wrong type is an
+:class:`AdapterOptionError` that names the valid options, never a raw ``TypeError``. The
+checked values are kept as one frozen model instance, ``repo.options``, and the option
+attributes the constructor set are read-only afterwards, so what the adapter reads and what the
+cook key and the provenance record cannot differ. Options that change the data are marked in the
+type hint, ``reduce: Annotated[int, ShapesData] = 1``: they are part of the cooked-result key and
+of its provenance (:func:`data_options`).
 """
 
 from __future__ import annotations
@@ -13,61 +17,131 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from .errors import AdapterOptionError
+from .errors import AdapterContractError, AdapterOptionError
 
 if TYPE_CHECKING:
     from .repository import Repository
 
-__all__ = ["data_options", "options_model", "options_snapshot", "parse_option", "validate_options"]
+__all__ = [
+    "AdapterOptions",
+    "ShapesData",
+    "bind_options",
+    "data_option_names",
+    "data_options",
+    "options_model",
+    "parse_option",
+    "validate_options",
+]
 
-_CORE = {"self", "url", "spice", "allow_outside"}
+CORE_PARAMETERS = frozenset({"self", "url", "spice", "allow_outside"})
+"""Constructor parameters every adapter has; they are not options."""
 
 
-_MODELS: dict[type, type[BaseModel]] = {}
+class ShapesData:
+    """Marks an option that changes the data (``Annotated[int, ShapesData]``): cooked results
+    are keyed by it and its value is in their provenance."""
 
 
-def options_model(cls: type[Repository]) -> type[BaseModel]:
-    """The adapter's options as a pydantic model: its ``Options`` class variable, or one made
-    from the keyword-only parameters of its constructor (names, type hints, defaults)."""
+class AdapterOptions(BaseModel):
+    """The base of every adapter's options model: checked, frozen, no unknown names."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = f"adapter options are read-only ({name}); open the repository with other options"
+        raise AttributeError(msg)
+
+    if TYPE_CHECKING:  # each adapter's fields are made at run time
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+_MODELS: dict[type, type[AdapterOptions]] = {}
+
+
+def options_model(cls: type[Repository]) -> type[AdapterOptions]:
+    """The adapter's options as a frozen pydantic model, made once per class from the
+    keyword-only parameters of its constructor (names, type hints, defaults).
+
+    Raises
+    ------
+    AdapterContractError
+        The constructor takes ``**kwargs`` or ``*args`` (its options could not be checked), or
+        the class still declares the retired ``data_options`` tuple.
+    """
     if cls not in _MODELS:
         _MODELS[cls] = _make_model(cls)
     return _MODELS[cls]
 
 
-def _make_model(cls: type[Repository]) -> type[BaseModel]:
-    declared = getattr(cls, "Options", None)
-    if isinstance(declared, type) and issubclass(declared, BaseModel):
-        return declared
+def _make_model(cls: type[Repository]) -> type[AdapterOptions]:
+    where = f"adapter class {cls.__module__}.{cls.__qualname__}"
+    if any("data_options" in vars(klass) for klass in cls.__mro__):
+        msg = (
+            f"{where} declares 'data_options'; mark the options that change the data in their "
+            "type hint instead: reduce: Annotated[int, nx5d_core.ShapesData] = 1"
+        )
+        raise AdapterContractError(msg)
     init = cls.__init__
-    module = sys.modules.get(cls.__module__)
-    try:
-        hints = typing.get_type_hints(init, globalns=vars(module) if module else None)
-    except (NameError, TypeError):
-        hints = {}
+    parameters = inspect.signature(init).parameters
+    hints = _option_hints(init, cls, [n for n in parameters if n not in CORE_PARAMETERS], where)
     fields: dict[str, Any] = {}
-    for name, param in inspect.signature(init).parameters.items():
-        if name in _CORE or param.kind is not inspect.Parameter.KEYWORD_ONLY:
+    for name, param in parameters.items():
+        if param.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
+            msg = (
+                f"{where}: its constructor takes {'**' if param.kind.name == 'VAR_KEYWORD' else '*'}"
+                f"{name}, so its options cannot be checked; declare each option as a "
+                "keyword-only parameter with a type hint"
+            )
+            raise AdapterContractError(msg)
+        if name in CORE_PARAMETERS or param.kind is not inspect.Parameter.KEYWORD_ONLY:
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hints.get(name, Any), default)
-    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    model: type[BaseModel] = create_model(f"{cls.__name__}Options", __config__=config, **fields)
+    model: type[AdapterOptions] = create_model(
+        f"{cls.__name__}Options", __base__=AdapterOptions, **fields
+    )
     return model
 
 
-def validate_options(cls: type[Repository], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` checked and converted for adapter ``cls`` (only the names given are returned).
+def _option_hints(init: Any, cls: type, names: list[str], where: str) -> dict[str, Any]:
+    """The type hints of the option parameters ``names``, evaluated where ``init`` is defined."""
+    module = sys.modules.get(cls.__module__)
+    namespace = getattr(init, "__globals__", None) or (dict(vars(module)) if module else {})
+    raw = getattr(init, "__annotations__", {})
+    hints: dict[str, Any] = {}
+    for name in names:
+        hint = raw.get(name, Any)
+        if isinstance(hint, str):
+            try:
+                hint = eval(hint, namespace)
+            except Exception as exc:  # an unresolved hint would lose its ShapesData mark
+                msg = f"{where}: the type hint of option {name!r} ({hint}) cannot be resolved at run time: {exc}"  # fmt: skip
+                raise AdapterContractError(msg) from exc
+        hints[name] = hint
+    return hints
+
+
+def data_option_names(cls: type[Repository]) -> tuple[str, ...]:
+    """The names of the options marked :class:`ShapesData`, in declaration order."""
+    fields = options_model(cls).model_fields
+    return tuple(n for n, f in fields.items() if any(m is ShapesData for m in f.metadata))
+
+
+def validate_options(cls: type[Repository], options: Mapping[str, Any]) -> AdapterOptions:
+    """``options`` checked and converted for adapter ``cls``: the frozen options model, with
+    the defaults for the options not given.
 
     Raises
     ------
     AdapterOptionError
-        An unknown option (the message lists the valid ones) or a value of the wrong type.
+        An unknown option (the message lists the valid ones), a missing required one or a
+        value of the wrong type.
     """
     model = options_model(cls)
     known = sorted(model.model_fields)
@@ -79,38 +153,35 @@ def validate_options(cls: type[Repository], options: Mapping[str, Any]) -> dict[
         )
         raise AdapterOptionError(msg)
     try:
-        validated = model.model_validate(dict(options))
+        return model.model_validate(dict(options))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         msg = f"adapter {cls.name!r}: invalid option value: {problems}"
         raise AdapterOptionError(msg) from exc
-    return {name: getattr(validated, name) for name in options}
 
 
-def options_snapshot(repository: Repository) -> Any:
-    """A frozen object with the adapter's option values (attributes of the same names)."""
-    from types import MappingProxyType, SimpleNamespace
-
-    names = options_model(type(repository)).model_fields
-    values = {n: getattr(repository, n) for n in names if hasattr(repository, n)}
-
-    class Frozen(SimpleNamespace):
-        def __setattr__(self, name: str, value: Any) -> None:
-            msg = f"adapter options are read-only ({name}); open the repository with other options"
-            raise AttributeError(msg)
-
-    frozen = Frozen(**values)
-    object.__setattr__(frozen, "as_dict", MappingProxyType(values))
-    return frozen
+def bind_options(
+    cls: type[Repository], arguments: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a constructor call's keyword ``arguments``: the arguments to call it with (the
+    options given, checked and converted) and the values of all its options (defaults too)."""
+    if "self" in arguments:
+        msg = f"adapter {cls.name!r} has no option 'self'"
+        raise AdapterOptionError(msg)
+    given = {k: v for k, v in arguments.items() if k not in CORE_PARAMETERS}
+    checked = validate_options(cls, given)
+    values = {name: getattr(checked, name) for name in type(checked).model_fields}
+    call = {**arguments, **{name: values[name] for name in given}}
+    return call, values
 
 
 def data_options(repository: Repository) -> dict[str, Any]:
-    """The values of the options that shape the data (``data_options``), JSON-ready."""
+    """The values of the options that shape the data (:class:`ShapesData`), JSON-ready."""
     out = {}
-    for name in type(repository).data_options:
-        value = getattr(repository, name, None)
+    for name in data_option_names(type(repository)):
+        value = getattr(repository.options, name)
         out[name] = list(value) if isinstance(value, tuple) else value
     plain: dict[str, Any] = json.loads(json.dumps(out, default=str))
     return plain

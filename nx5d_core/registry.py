@@ -42,6 +42,8 @@ class AdapterInfo:
     generic: bool = False
     """A reader of a format wherever it lies (every image file): it yields to an adapter of a
     facility's layout that claims the same URL (a UDKM folder holds TIFFs too)."""
+    layout: str = ""
+    """The adapter's layout below a root (``about.LAYOUT``), for the guess of one without its own."""
     _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -61,14 +63,23 @@ class AdapterInfo:
             if found.name != self.name:
                 msg = f"adapter {self.name!r}: {self.target} declares name {found.name!r}"
                 raise AdapterContractError(msg)
+            from .options import options_model
+
+            options_model(found)  # a constructor whose options cannot be checked is refused
             self._loaded["cls"] = found
         cls: type[Repository] = self._loaded["cls"]
         return cls
 
     def guess_can_open(self, url: str) -> bool:
-        """The adapter's guess, through its light guess function when it registered one."""
+        """The adapter's guess: its light guess function when it registered one; for one
+        registered by dotted path without, its declared URL patterns and layout (nothing is
+        imported); else the class's ``guess_can_open``."""
         if self.guess_target is not None:
             return bool(_import(self.guess_target)(url))
+        if "cls" not in self._loaded:
+            from .folder_guess import guess_declared
+
+            return guess_declared(url, url_patterns=self.url_patterns, layout=self.layout)
         return bool(self.cls.guess_can_open(url))
 
 
@@ -91,13 +102,15 @@ class AdapterRegistry:
         version: str = "0",
         guess: str | None = None,
         generic: bool = False,
+        layout: str = "",
     ) -> None:
         """Register a :class:`~nx5d_core.Repository` subclass under its ``name``.
 
         ``cls`` may be a dotted path ``"package.module:Class"`` with ``name``, ``description``,
         ``url_patterns`` and ``version`` given here: the module is imported only when the
         adapter is used, so ``nx5d adapters`` stays fast. ``guess`` is then the dotted path of a
-        light function ``(url) -> bool`` that stands in for ``guess_can_open``. A ``generic``
+        light function ``(url) -> bool`` that stands in for ``guess_can_open``; without one, the
+        declared ``url_patterns`` and ``layout`` are the guess. A ``generic``
         adapter reads a format wherever it lies and yields to a specific one claiming the same URL.
 
         Raises
@@ -121,6 +134,9 @@ class AdapterRegistry:
             if not name:
                 msg = f"adapter class {cls.__qualname__} does not declare a 'name'"
                 raise AdapterContractError(msg)
+            from .options import options_model
+
+            options_model(cls)  # a constructor whose options cannot be checked is refused
         else:
             msg = (
                 f"registry.add() takes a Repository subclass or a 'module:Class' path, got {cls!r}"
@@ -154,13 +170,15 @@ class AdapterRegistry:
             builtin=owner.builtin,
             guess_target=guess,
             generic=generic,
+            layout=layout or getattr(loaded.get("cls"), "layout", ""),
             _loaded=loaded,
         )
 
     def add_described(self, target: str, about: ModuleType, *, overwrite: bool = False) -> None:
         """Register the adapter class at ``target`` ("package.module:Class") by the description
         in its plugin's light ``about`` module: ``NAME``, ``DESCRIPTION``, ``URL_PATTERNS``,
-        ``VERSION`` and, if present, ``guess_can_open`` and ``GENERIC``. Nothing heavy is imported."""
+        ``VERSION`` and, if present, ``LAYOUT``, ``guess_can_open`` and ``GENERIC``. Nothing heavy
+        is imported."""
         self.add(
             target,
             overwrite=overwrite,
@@ -170,6 +188,7 @@ class AdapterRegistry:
             version=about.VERSION,
             guess=f"{about.__name__}:guess_can_open" if hasattr(about, "guess_can_open") else None,
             generic=bool(getattr(about, "GENERIC", False)),
+            layout=getattr(about, "LAYOUT", ""),
         )
 
     def view(self) -> Mapping[str, AdapterInfo]:

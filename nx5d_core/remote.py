@@ -39,74 +39,6 @@ def open_repository(url: str, *, api_key: str | None = None) -> RemoteRepository
     return RemoteRepository(url, client=client)
 
 
-class RemoteRepository(Repository):
-    """A served repository; proposals and scans keep the server's order."""
-
-    name = "remote"
-    description = "A repository served over HTTP by nx5d serve (tiled)"
-    url_patterns: ClassVar[tuple[str, ...]] = ()
-    version = "1"
-
-    def __init__(self, url: str, *, client: Any) -> None:
-        super().__init__(url)
-        self.client = client
-        self._positions: dict[str, int] = {}
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.client.context.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _list_proposals(self) -> Iterable[str]:
-        keys = [framework_key(k) for k in self.client]
-        self._positions = {k: n for n, k in enumerate(keys)}
-        return keys
-
-    def proposal_order(self, key: str) -> Any:
-        return self._positions.get(key, len(self._positions))
-
-    def _proposal(self, key: str) -> Proposal:
-        return RemoteProposal(repository=self, key=key, node=self.client[served_key(key)])
-
-
-class RemoteProposal(Proposal):
-    """A served proposal; one listing request per page brings every scan's summary."""
-
-    repository: RemoteRepository
-
-    def __init__(self, *, repository: Repository, key: str, node: Any) -> None:
-        super().__init__(repository=repository, key=key)
-        self.node = node
-        self._metadata: dict[str, dict[str, Any]] = {}
-
-    def _list_scans(self) -> Iterable[str]:
-        self._metadata = {framework_key(k): dict(child.metadata) for k, child in self.node.items()}
-        return list(self._metadata)
-
-    def scan_order(self, key: str) -> Any:
-        order = list(self._metadata)
-        return order.index(key) if key in self._metadata else len(order)
-
-    def _scan(self, key: str) -> Scan:
-        return RemoteScan(proposal=self, key=key)
-
-    def search(self, query: Query | Any) -> Proposal:
-        """Sent to the server where it translates (tiled queries); else filtered here."""
-        try:
-            parts = to_tiled(query)
-        except TypeError:
-            return super().search(query)
-        node = self.node
-        for part in parts:
-            node = node.search(part)
-        return RemoteProposal(repository=self.repository, key=self.key, node=node)
-
-
 class RemoteScan(Scan):
     """A served scan."""
 
@@ -218,5 +150,71 @@ def to_tiled(query: Any) -> list[Any]:
     raise TypeError(msg)
 
 
-RemoteRepository.proposal_class = RemoteProposal
-RemoteProposal.scan_class = RemoteScan
+class RemoteProposal(Proposal):
+    """A served proposal; one listing request per page brings every scan's summary."""
+
+    repository: RemoteRepository
+    scan_class = RemoteScan
+
+    def __init__(self, *, repository: Repository, key: str, node: Any) -> None:
+        super().__init__(repository=repository, key=key)
+        self.node = node
+        self._metadata: dict[str, dict[str, Any]] = {}
+
+    def _list_scans(self) -> Iterable[str]:
+        self._metadata = {framework_key(k): dict(child.metadata) for k, child in self.node.items()}
+        return list(self._metadata)
+
+    def scan_order(self, key: str) -> Any:
+        order = list(self._metadata)
+        return order.index(key) if key in self._metadata else len(order)
+
+    def _scan(self, key: str) -> Scan:
+        return RemoteScan(proposal=self, key=key)
+
+    def search(self, query: Query | Any) -> Proposal:
+        """Sent to the server where it translates (tiled queries); else filtered here."""
+        try:
+            parts = to_tiled(query)
+        except TypeError:
+            return super().search(query)
+        node = self.node
+        for part in parts:
+            node = node.search(part)
+        return RemoteProposal(repository=self.repository, key=self.key, node=node)
+
+
+class RemoteRepository(Repository):
+    """A served repository; proposals and scans keep the server's order."""
+
+    name = "remote"
+    description = "A repository served over HTTP by nx5d serve (tiled)"
+    url_patterns: ClassVar[tuple[str, ...]] = ()
+    version = "1"
+    proposal_class = RemoteProposal
+
+    def __init__(self, url: str, *, client: Any) -> None:
+        super().__init__(url)
+        self.client = client
+        self._positions: dict[str, int] = {}
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.context.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _list_proposals(self) -> Iterable[str]:
+        keys = [framework_key(k) for k in self.client]
+        self._positions = {k: n for n, k in enumerate(keys)}
+        return keys
+
+    def proposal_order(self, key: str) -> Any:
+        return self._positions.get(key, len(self._positions))
+
+    def _proposal(self, key: str) -> Proposal:
+        return RemoteProposal(repository=self, key=key, node=self.client[served_key(key)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .index import SummaryIndex
+    from .options import AdapterOptions
     from .paths import RootGuard
     from .proposal import Proposal
     from .queries import Query
@@ -25,10 +25,23 @@ if TYPE_CHECKING:
     from .summary import ScanSummary
     from .urls import KeyPattern
 
-__all__ = ["FileRepository", "Repository"]
+__all__ = ["AdapterType", "FileRepository", "Repository"]
 
 
-class Repository(KeyedCollection["Proposal"]):
+class AdapterType(type):
+    """The type of adapter classes: every construction checks the options against the
+    adapter's options model and keeps their values (:mod:`nx5d_core.options`)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        from .options import bind_options
+
+        call, values = bind_options(cls, kwargs)  # type: ignore[arg-type]
+        repository = super().__call__(*args, **call)
+        repository.__dict__["_option_values"] = values
+        return repository
+
+
+class Repository(KeyedCollection["Proposal"], metaclass=AdapterType):
     """A facility's repository: ``repo.keys()``, ``repo["20210205"]``, ``repo[-1]``.
 
     Adapters subclass it, declare the class variables and override :meth:`_list_proposals`
@@ -55,9 +68,6 @@ class Repository(KeyedCollection["Proposal"]):
     """The adapter's Proposal subclass (instead of overriding :meth:`_proposal`)."""
     pattern: KeyPattern | None = None
     """The parsed URL pattern of adapters that read files; its root is the security boundary."""
-    data_options: ClassVar[tuple[str, ...]] = ()
-    """Options (attributes of the same name) that change the data: part of the cook key and
-    the provenance of cooked results."""
     aliases: ClassVar[dict[str, list[str]]] = {}
     """Field aliases for :meth:`Scan.find` (a named config's ``aliases:`` adds to them)."""
     index_spec: bool | str | os.PathLike[str] | None = None
@@ -85,6 +95,7 @@ class Repository(KeyedCollection["Proposal"]):
         self.allow_outside: tuple[str, ...] = tuple(os.fspath(p) for p in allow_outside)
         self._guard: RootGuard | None = None
         self._index_repo: tuple[SummaryIndex, int] | None = None
+        self._options: AdapterOptions | None = None
 
     # -- adapter hooks -----------------------------------------------------------------
     def _list_proposals(self) -> Iterable[str]:
@@ -108,8 +119,11 @@ class Repository(KeyedCollection["Proposal"]):
 
     @classmethod
     def guess_can_open(cls, url: str) -> bool:
-        """Whether this adapter thinks it can open ``url``; default: one of ``url_patterns`` matches."""
-        return any(fnmatch.fnmatchcase(url, pattern) for pattern in cls.url_patterns)
+        """Whether this adapter thinks it can open ``url``; default: one of ``url_patterns``
+        matches, or ``url`` is a root folder laid out as :attr:`FileRepository.layout` says."""
+        from .folder_guess import guess_declared
+
+        return guess_declared(url, url_patterns=cls.url_patterns, layout=getattr(cls, "layout", ""))
 
     # -- framework -----------------------------------------------------------------------
     def _list_keys(self) -> Iterable[str]:
@@ -143,12 +157,24 @@ class Repository(KeyedCollection["Proposal"]):
         return f"{self.name or type(self).__name__} repository {self.url!r}"
 
     @property
-    def options(self) -> Any:
-        """The adapter's options as one frozen object (``repo.options.reduce``), read from the
-        attributes the constructor set; see :mod:`nx5d_core.options`."""
-        from .options import options_snapshot
+    def options(self) -> AdapterOptions:
+        """The adapter's options, checked at construction, as one frozen model
+        (``repo.options.reduce``; defaults included); see :mod:`nx5d_core.options`."""
+        if self._options is None:
+            from .options import options_model
 
-        return options_snapshot(self)
+            values = self.__dict__.get("_option_values", {})
+            self._options = options_model(type(self)).model_construct(**values)
+        return self._options
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__.get("_option_values", ()):
+            msg = (
+                f"{self._where()}: option {name!r} is read-only once the repository is open; "
+                "open it again with the option you want"
+            )
+            raise AttributeError(msg)
+        super().__setattr__(name, value)
 
     def _boundary(self) -> str:
         """The folder nothing outside of which is read: the pattern's root by default."""
@@ -259,11 +285,34 @@ class Repository(KeyedCollection["Proposal"]):
         "_spice_store": lambda: None,
         "_guard": lambda: None,
         "_index_repo": lambda: None,
+        "_options": lambda: (
+            None
+        ),  # rebuilt from _option_values (a model made per class does not pickle)
     }
 
 
 class FileRepository(Repository):
     """A repository of files: the base of adapters whose constructor parses a URL pattern into
-    :attr:`pattern`, which is then never ``None`` (its root is the security boundary)."""
+    :attr:`pattern`, which is then never ``None`` (its root is the security boundary).
 
+    An adapter that declares :attr:`layout` needs no constructor of its own: a full URL
+    pattern is taken as it is, a root folder gets the layout appended.
+    """
+
+    layout: ClassVar[str] = ""
+    """The file that makes a scan, below the root: ``"/{proposal}/{scan}/counters.csv"``."""
     pattern: KeyPattern
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceSpec = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        if self.layout:
+            from .urls import KeyPattern
+
+            full = url if "{scan}" in url else url.rstrip("/") + self.layout
+            self.pattern = KeyPattern.parse(full)

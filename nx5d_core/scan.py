@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .fingerprint import Fingerprint
+    from .options import AdapterOptions
     from .proposal import Proposal
     from .repository import Repository
     from .spice.view import SpiceView
@@ -114,8 +115,8 @@ class Scan(Caches):
 
     # -- framework -----------------------------------------------------------------------
     @property
-    def options(self) -> Any:
-        """The repository's adapter options, one frozen object (``scan.options.reduce``)."""
+    def options(self) -> AdapterOptions:
+        """The repository's adapter options, one frozen model (``scan.options.reduce``)."""
         return self.repository.options
 
     @property

@@ -291,7 +291,7 @@ def test_options_are_one_frozen_object(tmp_path: Path) -> None:
     scan = repo["20210205"]["091726"]
     assert scan.options.reduce == 2
     assert scan.options.roi is None
-    assert dict(scan.options.as_dict)["reduce"] == 2
+    assert scan.options.model_dump()["reduce"] == 2
     with pytest.raises(AttributeError, match="read-only"):
         scan.options.reduce = 3
 

@@ -54,8 +54,6 @@ def index_of(repository: Repository) -> SummaryIndex | None:
 def repository_identity(repository: Repository) -> str:
     """What a stored summary depends on besides the scan's files: adapter, its version, the
     repository's root and URL, its options and the folders it may read outside the root."""
-    from ..options import options_snapshot
-
     assert repository.pattern is not None
     parts = {
         "adapter": f"{type(repository).__module__}.{type(repository).__qualname__}",
@@ -63,7 +61,7 @@ def repository_identity(repository: Repository) -> str:
         "version": repository.version,
         "url": repository.url,
         "root": os.path.realpath(repository.pattern.boundary),
-        "options": dict(options_snapshot(repository).as_dict),
+        "options": repository.options.model_dump(),
         "allow_outside": list(repository.allow_outside),
     }
     return hashlib.sha256(dumps(parts).encode()).hexdigest()

@@ -5,13 +5,12 @@ identities, threads, raw, lazy() and the fingerprint; a missing or damaged frame
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import tifffile
-from nx5d_core import FileRepository, Frame, FrameSeriesScan, KeyPattern, Proposal, natural_key
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, Proposal, natural_key
 
 from . import about
 
@@ -19,7 +18,7 @@ from . import about
 class FacilityScan(FrameSeriesScan):
     def _frames(self) -> list[Frame]:  # the scan's frame files, in counter order
         pattern = self.repository.pattern
-        assert pattern is not None  # set by FacilityRepository
+        assert pattern is not None  # set from FacilityRepository.layout
         first = Path(pattern.format(proposal=self.proposal.key, scan=self.key).path)
         folder = self.repository.guard.folder(first.parent)
         return [Frame(p) for p in sorted(folder.glob("frame_*.tif"), key=lambda p: natural_key(p.name))]  # fmt: skip
@@ -36,11 +35,8 @@ class FacilityProposal(Proposal):
 class FacilityRepository(FileRepository):
     name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
     url_patterns = about.URL_PATTERNS
+    layout = about.LAYOUT  # a root folder or a full pattern; no constructor needed
     proposal_class = FacilityProposal
-
-    def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + about.LAYOUT)
 {%- else -%}
 """{root}/{proposal}/{scan}/ with counters.csv (a row per frame) and frame_NNNNN.tif: change
 about.LAYOUT, _table(), _frames() and decode_frame() to your format. nx5d_core.FrameSeriesScan
@@ -49,7 +45,7 @@ _table() cheap and let errors raise."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -57,7 +53,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 import xarray as xr
-from nx5d_core import FileRepository, Frame, FrameSeriesScan, KeyPattern, Proposal, SpiceView
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, Proposal, SpiceView
 
 from . import about
 
@@ -66,7 +62,7 @@ class FacilityScan(FrameSeriesScan):
     @property
     def folder(self) -> Path:
         pattern = self.repository.pattern
-        assert pattern is not None  # set by FacilityRepository
+        assert pattern is not None  # set from FacilityRepository.layout
         return Path(pattern.format(proposal=self.proposal.key, scan=self.key).path).parent
 
     def _table(self) -> pd.DataFrame:  # one row per frame
@@ -98,9 +94,6 @@ class FacilityProposal(Proposal):
 class FacilityRepository(FileRepository):
     name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
     url_patterns = about.URL_PATTERNS
+    layout = about.LAYOUT  # a root folder or a full pattern; no constructor needed
     proposal_class = FacilityProposal
-
-    def __init__(self, url: str, *, spice: str | None = None, allow_outside: Iterable[str] = ()) -> None:  # fmt: skip
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.pattern = KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + about.LAYOUT)
 {%- endif %}

@@ -78,120 +78,6 @@ class Hdf5Summary(ScanSummary):
     notes: list[str] = Field(default_factory=list)
 
 
-class Hdf5Repository(FileRepository):
-    """HDF5/NeXus files reached through a URL pattern, or a file or folder pointed at.
-
-    Patterns: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
-    ``file:///d/{proposal}.nxs#{scan}`` (entries in a file per proposal),
-    ``file:///d.hdf#{proposal}/{scan}`` (one file). Without a pattern (see
-    :mod:`nx5d_hdf5.pointing`): a file is a proposal whose entries are scans, a folder of HDF5
-    files a proposal whose files are scans, a folder of such folders a repository. Naive times
-    are read in ``timezone``.
-    """
-
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        spice: SpiceSpec = None,
-        timezone: str = "UTC",
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
-    ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self._pointed_folder: str | None = None
-        if "{" not in url:
-            pointed = point_at(Path(url.removeprefix("file://")), strict=False)
-            if pointed is None:
-                msg = (
-                    f"{url!r} is not an HDF5 file nor a folder of HDF5 files (or of folders of "
-                    "them); give a pattern such as 'file:///data/{proposal}/{scan}.h5'"
-                )
-                raise URLPatternError(msg)
-            url, self.only_proposal = pointed.pattern, pointed.only_proposal
-            self._pointed_folder = (
-                str(Path(url.split("{proposal}", 1)[0]) / pointed.only_proposal)
-                if pointed.scans_are_files and pointed.only_proposal is not None
-                else None
-            )
-        self.pattern = KeyPattern.parse(url)
-        self.timezone = ZoneInfo(timezone)
-
-    @classmethod
-    def guess_can_open(cls, url: str) -> bool:
-        """See :func:`nx5d_hdf5.about.guess_can_open`."""
-        return about.guess_can_open(url)
-
-    def _boundary(self) -> str:
-        return self._pointed_folder or super()._boundary()
-
-    def _list_proposals(self) -> Iterable[str]:
-        if self.only_proposal is not None:
-            location = self.pattern.format(proposal=self.only_proposal)
-            self.guard.resolve(location.path)
-            return [self.only_proposal]
-        if "{proposal}" in self.pattern.path:
-            return self.pattern.list_proposals(guard=self.guard)
-        # proposals are groups inside the one file: the fragment reads <parent>/{proposal}/...
-        fragment = self.pattern.fragment or ""
-        parent = fragment.split("{proposal}", 1)[0].strip("/")
-        with open_file(Path(self.pattern.path), guard=self.guard) as handle:
-            group = open_path(handle, parent, guard=self.guard)
-            names = [
-                name
-                for name in group
-                if inspect_link(group, name, guard=self.guard) is None
-                and isinstance(group[name], h5py.Group)
-            ]
-            return valid_keys(names, kind="proposal", where=f"{self.pattern.path}:/{parent}")
-
-
-class Hdf5Proposal(Proposal):
-    """A proposal: scans are files matching the pattern, or groups inside the proposal's file."""
-
-    repository: Hdf5Repository
-
-    def _list_scans(self) -> Iterable[str]:
-        pattern = self.repository.pattern
-        guard = self.repository.guard
-        if pattern.scan_in_path:
-            keys = pattern.list_scans(self.key, guard=guard)
-            if pattern.path.endswith("{scan}"):  # files of several suffixes: keys are file names
-                keys = [k for k in keys if _SUFFIX.search(k)]
-            return keys
-        location = pattern.format(proposal=self.key)
-        parent = (location.fragment or "").strip("/")
-        with open_file(Path(location.path), guard=guard) as handle:
-            try:
-                group = open_path(handle, parent, guard=guard)
-            except KeyError:
-                raise KeyNotFoundError(
-                    parent,
-                    kind="group",
-                    where=f"{location.path} (proposal {self.key!r})",
-                    candidates=sorted(handle),
-                ) from None
-            keys = []
-            for name in group:
-                candidate = f"{parent}/{name}" if parent else name
-                if pattern.match_fragment(candidate, proposal=self.key) is None:
-                    continue
-                if inspect_link(group, name, guard=guard) is None and isinstance(
-                    group[name], h5py.Group
-                ):
-                    keys.append(name)
-            entries = [k for k in keys if nx_class(group[k]) in {"NXentry", "NXsubentry"}]
-            if entries and len(entries) < len(keys):
-                # a NeXus file: its scans are its entries, not other top-level groups
-                logger.debug("%s: scans are the NXentry groups %s", location.path, entries)
-                keys = entries
-            return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
-
-
 class Hdf5Scan(Scan):
     """One scan: a file, or a group inside a file."""
 
@@ -326,5 +212,117 @@ class Hdf5Scan(Scan):
         return write_nexus(self.cooked if cooked else self.raw, path=Path(path))
 
 
-Hdf5Repository.proposal_class = Hdf5Proposal
-Hdf5Proposal.scan_class = Hdf5Scan
+class Hdf5Proposal(Proposal):
+    """A proposal: scans are files matching the pattern, or groups inside the proposal's file."""
+
+    repository: Hdf5Repository
+    scan_class = Hdf5Scan
+
+    def _list_scans(self) -> Iterable[str]:
+        pattern = self.repository.pattern
+        guard = self.repository.guard
+        if pattern.scan_in_path:
+            keys = pattern.list_scans(self.key, guard=guard)
+            if pattern.path.endswith("{scan}"):  # files of several suffixes: keys are file names
+                keys = [k for k in keys if _SUFFIX.search(k)]
+            return keys
+        location = pattern.format(proposal=self.key)
+        parent = (location.fragment or "").strip("/")
+        with open_file(Path(location.path), guard=guard) as handle:
+            try:
+                group = open_path(handle, parent, guard=guard)
+            except KeyError:
+                raise KeyNotFoundError(
+                    parent,
+                    kind="group",
+                    where=f"{location.path} (proposal {self.key!r})",
+                    candidates=sorted(handle),
+                ) from None
+            keys = []
+            for name in group:
+                candidate = f"{parent}/{name}" if parent else name
+                if pattern.match_fragment(candidate, proposal=self.key) is None:
+                    continue
+                if inspect_link(group, name, guard=guard) is None and isinstance(
+                    group[name], h5py.Group
+                ):
+                    keys.append(name)
+            entries = [k for k in keys if nx_class(group[k]) in {"NXentry", "NXsubentry"}]
+            if entries and len(entries) < len(keys):
+                # a NeXus file: its scans are its entries, not other top-level groups
+                logger.debug("%s: scans are the NXentry groups %s", location.path, entries)
+                keys = entries
+            return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
+
+
+class Hdf5Repository(FileRepository):
+    """HDF5/NeXus files reached through a URL pattern, or a file or folder pointed at.
+
+    Patterns: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
+    ``file:///d/{proposal}.nxs#{scan}`` (entries in a file per proposal),
+    ``file:///d.hdf#{proposal}/{scan}`` (one file). Without a pattern (see
+    :mod:`nx5d_hdf5.pointing`): a file is a proposal whose entries are scans, a folder of HDF5
+    files a proposal whose files are scans, a folder of such folders a repository. Naive times
+    are read in ``timezone``.
+    """
+
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
+    proposal_class = Hdf5Proposal
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceSpec = None,
+        timezone: str = "UTC",
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self._pointed_folder: str | None = None
+        if "{" not in url:
+            pointed = point_at(Path(url.removeprefix("file://")), strict=False)
+            if pointed is None:
+                msg = (
+                    f"{url!r} is not an HDF5 file nor a folder of HDF5 files (or of folders of "
+                    "them); give a pattern such as 'file:///data/{proposal}/{scan}.h5'"
+                )
+                raise URLPatternError(msg)
+            url, self.only_proposal = pointed.pattern, pointed.only_proposal
+            self._pointed_folder = (
+                str(Path(url.split("{proposal}", 1)[0]) / pointed.only_proposal)
+                if pointed.scans_are_files and pointed.only_proposal is not None
+                else None
+            )
+        self.pattern = KeyPattern.parse(url)
+        self.timezone = ZoneInfo(timezone)
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """See :func:`nx5d_hdf5.about.guess_can_open`."""
+        return about.guess_can_open(url)
+
+    def _boundary(self) -> str:
+        return self._pointed_folder or super()._boundary()
+
+    def _list_proposals(self) -> Iterable[str]:
+        if self.only_proposal is not None:
+            location = self.pattern.format(proposal=self.only_proposal)
+            self.guard.resolve(location.path)
+            return [self.only_proposal]
+        if "{proposal}" in self.pattern.path:
+            return self.pattern.list_proposals(guard=self.guard)
+        # proposals are groups inside the one file: the fragment reads <parent>/{proposal}/...
+        fragment = self.pattern.fragment or ""
+        parent = fragment.split("{proposal}", 1)[0].strip("/")
+        with open_file(Path(self.pattern.path), guard=self.guard) as handle:
+            group = open_path(handle, parent, guard=self.guard)
+            names = [
+                name
+                for name in group
+                if inspect_link(group, name, guard=self.guard) is None
+                and isinstance(group[name], h5py.Group)
+            ]
+            return valid_keys(names, kind="proposal", where=f"{self.pattern.path}:/{parent}")

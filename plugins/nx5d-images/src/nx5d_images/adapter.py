@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO, ClassVar
+from typing import Annotated, Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import Field
 
-from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository
+from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository, ShapesData
 from nx5d_core.caching import _Drop
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.paths import FileIdentity, file_identity
@@ -210,15 +210,14 @@ class ImagesRepository(FolderRepository):
     version = about.VERSION
     proposal_class = ImagesProposal
     what = "image file"
-    data_options = ("reduce", "roi")
 
     def __init__(
         self,
         url: str,
         *,
         spice: SpiceSpec = None,
-        reduce: int = 1,
-        roi: Roi | None = None,
+        reduce: Annotated[int, ShapesData, Field(ge=1)] = 1,
+        roi: Annotated[Roi | None, ShapesData] = None,
         workers: int | None = None,
         progress: bool | None = None,
         timezone: str | None = None,
@@ -228,9 +227,6 @@ class ImagesRepository(FolderRepository):
         if timezone is not None:
             ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
-        if reduce < 1:
-            msg = f"reduce must be >= 1, got {reduce}"
-            raise ValueError(msg)
         self.reduce, self.roi, self.workers, self.progress = reduce, roi, workers, progress
         self.pattern = self._layout(url)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import xarray as xr
+from pydantic import SkipValidation
 
 from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceSpec, SpiceView
 
@@ -28,61 +29,6 @@ def as_dataset(value: Any) -> xr.Dataset:
     if isinstance(value, xr.DataArray):
         return value.to_dataset(name=value.name or "value")
     return xr.Dataset({"value": xr.DataArray(np.asarray(value))})
-
-
-class MemoryRepository(Repository):
-    """Proposals and scans held in memory.
-
-    Parameters
-    ----------
-    url
-        A name for the repository, ``memory://<name>``.
-    data
-        ``{proposal: {scan: Dataset-or-data}}``.
-    cook
-        Optional ``cook(raw, spice) -> Dataset-or-data`` used by every scan.
-    """
-
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
-
-    def __init__(
-        self,
-        url: str = "memory://",
-        *,
-        data: Mapping[str, Mapping[str, Any]],
-        cook: CookFunction | None = None,
-        spice: SpiceSpec = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
-    ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.data = data
-        self.cook_function = cook
-
-    @classmethod
-    def from_dict(
-        cls,
-        data: Mapping[str, Mapping[str, Any]],
-        *,
-        name: str = "memory",
-        cook: CookFunction | None = None,
-    ) -> MemoryRepository:
-        """Build a repository called ``memory://<name>`` from nested dicts."""
-        return cls(f"memory://{name}", data=data, cook=cook)
-
-    def _list_proposals(self) -> Iterable[str]:
-        return list(self.data)
-
-
-class MemoryProposal(Proposal):
-    """One proposal of a :class:`MemoryRepository`."""
-
-    repository: MemoryRepository
-
-    def _list_scans(self) -> Iterable[str]:
-        return list(self.repository.data[self.key])
 
 
 class MemoryScan(Scan):
@@ -118,5 +64,58 @@ class MemoryScan(Scan):
         return as_dataset(cook(raw, spice))
 
 
-MemoryRepository.proposal_class = MemoryProposal
-MemoryProposal.scan_class = MemoryScan
+class MemoryProposal(Proposal):
+    """One proposal of a :class:`MemoryRepository`."""
+
+    repository: MemoryRepository
+    scan_class = MemoryScan
+
+    def _list_scans(self) -> Iterable[str]:
+        return list(self.repository.data[self.key])
+
+
+class MemoryRepository(Repository):
+    """Proposals and scans held in memory.
+
+    Parameters
+    ----------
+    url
+        A name for the repository, ``memory://<name>``.
+    data
+        ``{proposal: {scan: Dataset-or-data}}``, held as it is: what is added to it later is listed.
+    cook
+        Optional ``cook(raw, spice) -> Dataset-or-data`` used by every scan.
+    """
+
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
+    proposal_class = MemoryProposal
+
+    def __init__(
+        self,
+        url: str = "memory://",
+        *,
+        data: Annotated[Mapping[str, Mapping[str, Any]], SkipValidation],  # held, not copied
+        cook: CookFunction | None = None,
+        spice: SpiceSpec = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self.data = data
+        self.cook_function = cook
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Mapping[str, Any]],
+        *,
+        name: str = "memory",
+        cook: CookFunction | None = None,
+    ) -> MemoryRepository:
+        """Build a repository called ``memory://<name>`` from nested dicts."""
+        return cls(f"memory://{name}", data=data, cook=cook)
+
+    def _list_proposals(self) -> Iterable[str]:
+        return list(self.data)

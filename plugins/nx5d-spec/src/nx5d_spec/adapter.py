@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -26,6 +26,7 @@ from nx5d_core import (
     Repository,
     Scan,
     ScanSummary,
+    ShapesData,
     SpiceSpec,
 )
 from nx5d_core.errors import URLPatternError
@@ -84,165 +85,6 @@ def _split_name(name: str) -> tuple[str, str]:
     if dot and stem:
         return stem, f".{suffix}{tail}"
     return base, tail
-
-
-class SpecRepository(FileRepository):
-    """SPEC files through a pattern ``.../{proposal}<suffix>#{scan}``, or one file.
-
-    Parameters
-    ----------
-    url
-        A pattern (``file:///data/{proposal}.dat#{scan}``) or the path of one SPEC file.
-    timezone
-        Time zone of ``#D`` dates (SPEC writes local time without a zone), e.g.
-        ``"America/Chicago"`` (daylight saving time included). Default: the UTC offset the
-        file's header gives (its ``#E`` epoch against its ``#D`` date); without one a scan has
-        no time (and a note), never a time guessed to be UTC.
-    frames
-        Where the scans' detector frames are, relative to the SPEC file's folder: a file per
-        point (``"{proposal}/images/{scan}/img_{point:05d}.edf"``), a file per scan
-        (``"{proposal}_{number:04d}.h5"``, areaDetector HDF5), files matched by their
-        ``scan_no``/``point_no`` headers (``"{proposal}_images/*.edf"``), or ``"imageFile"``
-        for each scan's ``#C imageFile`` line (see :mod:`nx5d_spec.frames`). They become
-        ``images`` (point, y, x).
-    """
-
-    data_options = ("frames",)
-
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        spice: SpiceSpec = None,
-        timezone: str | None = None,
-        frames: str | None = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
-    ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.frames = None if frames is None else check_frames_pattern(frames)
-        if "{" not in url:
-            path = Path(url.removeprefix("file://"))
-            if not path.is_file():
-                msg = f"{url!r} is not a SPEC file; give one, or a pattern such as 'file:///data/{{proposal}}.dat#{{scan}}'"
-                raise URLPatternError(msg)
-            stem, suffix = _split_name(path.name)
-            self.only_proposal = stem
-            url = f"{path.parent}/{{proposal}}{suffix}#{{scan}}"
-        self.pattern = KeyPattern.parse(url)
-        if self.pattern.fragment is None or "{scan}" not in self.pattern.fragment:
-            msg = f"SPEC pattern {url!r} must put {{scan}} in the fragment: '.../{{proposal}}.dat#{{scan}}'"
-            raise URLPatternError(msg)
-        self.timezone = ZoneInfo(timezone) if timezone else None
-
-    @classmethod
-    def guess_can_open(cls, url: str) -> bool:
-        """See :func:`nx5d_spec.about.guess_can_open`."""
-        return about.guess_can_open(url)
-
-    def _list_proposals(self) -> Iterable[str]:
-        if self.only_proposal is not None:
-            self.guard.file(
-                self.pattern.format(proposal=self.only_proposal).path, what="a SPEC file"
-            )
-            return [self.only_proposal]
-        listed = list(self.pattern.list_proposals(guard=self.guard))
-        if not self.pattern.is_local:
-            return listed
-        return self._spec_files_only(listed)
-
-    def _spec_files_only(self, keys: list[str]) -> list[str]:
-        """The keys whose files are SPEC (``#F``/``#E``/``#S`` in their first 4 KB). Files the
-        pattern matches that are not SPEC are left out and named in a warning; when none is
-        SPEC, an error says so (never a listing of files that are not SPEC)."""
-        from .index import looks_like_spec
-
-        spec: list[str] = []
-        other: list[str] = []
-        for key in keys:
-            path = Path(self.pattern.format(proposal=key).path)
-            try:
-                with path.open("rb") as handle:
-                    (spec if looks_like_spec(handle.read(4096)) else other).append(key)
-            except OSError:
-                spec.append(key)  # reading it later reports the problem with the file's name
-        if other and not spec:
-            shown = ", ".join(repr(k) for k in other[:5]) + (" ..." if len(other) > 5 else "")
-            msg = f"no file that {self.pattern.path} matches is a SPEC file (no #F/#E/#S lines): {shown}"  # fmt: skip
-            raise SpecFormatError(msg)
-        if other:
-            logger.warning(
-                "%s: %d matching file(s) are not SPEC and are left out: %s",
-                self.pattern.path,
-                len(other),
-                ", ".join(other[:5]),
-            )
-        return spec
-
-
-class SpecProposal(Proposal):
-    """One SPEC file; scans in file order."""
-
-    repository: SpecRepository
-
-    def __init__(self, *, repository: Repository, key: str) -> None:
-        super().__init__(repository=repository, key=key)
-        self._index: SpecIndex | None = None
-        self._file_order: dict[str, int] = {}
-        self._frame_headers: HeaderCache | None = None
-
-    @property
-    def frame_headers(self) -> HeaderCache:
-        """Headers of the image files frames are matched by (``frames="dir/*.edf"``)."""
-        if self._frame_headers is None:
-            from nx5d_images.header_cache import HeaderCache
-
-            self._frame_headers = HeaderCache()
-        return self._frame_headers
-
-    @property
-    def file(self) -> Path:
-        """The SPEC file."""
-        return Path(self.repository.pattern.format(proposal=self.key).path)
-
-    @property
-    def index(self) -> SpecIndex:
-        """The file's line index; read again when the file changed."""
-        pattern = self.repository.pattern
-        if not pattern.is_local:  # an object store or web server: fetched whole through fsspec
-            from nx5d_core.fingerprint import fingerprint_remote
-
-            where = str(self.file)
-            identity = dict(fingerprint_remote(pattern.fs, [where]).files)[where]
-            if self._index is not None and identity == self._index.identity:
-                return self._index
-            try:
-                raw = pattern.fs.cat_file(where)
-            except FileNotFoundError:
-                msg = f"SPEC file not found: {pattern.fs.unstrip_protocol(where)}"
-                raise FileNotFoundError(msg) from None
-            self._index = read_index(self.file, content=(raw, identity))
-            return self._index
-        path = self.repository.guard.file(self.file, what="a SPEC file")
-        if self._index is not None and file_identity(path.stat()) == self._index.identity:
-            return self._index
-        self._index = read_index(path)
-        return self._index
-
-    def _list_scans(self) -> Iterable[str]:
-        keys = self.index.keys()
-        self._file_order = {k: i for i, k in enumerate(keys)}
-        return keys
-
-    def scan_order(self, key: str) -> Any:
-        """File order (``#S`` numbers may repeat or restart)."""
-        return (self._file_order.get(key, len(self._file_order)), natural_key(key))
-
-    _caches = {"_index": lambda: None, "_frame_headers": lambda: None}  # noqa: RUF012 - merged with the base's declaration
 
 
 class SpecScan(Scan):
@@ -372,5 +214,160 @@ class SpecScan(Scan):
         return scan_metadata(block, header)
 
 
-SpecRepository.proposal_class = SpecProposal
-SpecProposal.scan_class = SpecScan
+class SpecProposal(Proposal):
+    """One SPEC file; scans in file order."""
+
+    repository: SpecRepository
+    scan_class = SpecScan
+
+    def __init__(self, *, repository: Repository, key: str) -> None:
+        super().__init__(repository=repository, key=key)
+        self._index: SpecIndex | None = None
+        self._file_order: dict[str, int] = {}
+        self._frame_headers: HeaderCache | None = None
+
+    @property
+    def frame_headers(self) -> HeaderCache:
+        """Headers of the image files frames are matched by (``frames="dir/*.edf"``)."""
+        if self._frame_headers is None:
+            from nx5d_images.header_cache import HeaderCache
+
+            self._frame_headers = HeaderCache()
+        return self._frame_headers
+
+    @property
+    def file(self) -> Path:
+        """The SPEC file."""
+        return Path(self.repository.pattern.format(proposal=self.key).path)
+
+    @property
+    def index(self) -> SpecIndex:
+        """The file's line index; read again when the file changed."""
+        pattern = self.repository.pattern
+        if not pattern.is_local:  # an object store or web server: fetched whole through fsspec
+            from nx5d_core.fingerprint import fingerprint_remote
+
+            where = str(self.file)
+            identity = dict(fingerprint_remote(pattern.fs, [where]).files)[where]
+            if self._index is not None and identity == self._index.identity:
+                return self._index
+            try:
+                raw = pattern.fs.cat_file(where)
+            except FileNotFoundError:
+                msg = f"SPEC file not found: {pattern.fs.unstrip_protocol(where)}"
+                raise FileNotFoundError(msg) from None
+            self._index = read_index(self.file, content=(raw, identity))
+            return self._index
+        path = self.repository.guard.file(self.file, what="a SPEC file")
+        if self._index is not None and file_identity(path.stat()) == self._index.identity:
+            return self._index
+        self._index = read_index(path)
+        return self._index
+
+    def _list_scans(self) -> Iterable[str]:
+        keys = self.index.keys()
+        self._file_order = {k: i for i, k in enumerate(keys)}
+        return keys
+
+    def scan_order(self, key: str) -> Any:
+        """File order (``#S`` numbers may repeat or restart)."""
+        return (self._file_order.get(key, len(self._file_order)), natural_key(key))
+
+    _caches = {"_index": lambda: None, "_frame_headers": lambda: None}  # noqa: RUF012 - merged with the base's declaration
+
+
+class SpecRepository(FileRepository):
+    """SPEC files through a pattern ``.../{proposal}<suffix>#{scan}``, or one file.
+
+    Parameters
+    ----------
+    url
+        A pattern (``file:///data/{proposal}.dat#{scan}``) or the path of one SPEC file.
+    timezone
+        Time zone of ``#D`` dates (SPEC writes local time without a zone), e.g.
+        ``"America/Chicago"`` (daylight saving time included). Default: the UTC offset the
+        file's header gives (its ``#E`` epoch against its ``#D`` date); without one a scan has
+        no time (and a note), never a time guessed to be UTC.
+    frames
+        Where the scans' detector frames are, relative to the SPEC file's folder: a file per
+        point (``"{proposal}/images/{scan}/img_{point:05d}.edf"``), a file per scan
+        (``"{proposal}_{number:04d}.h5"``, areaDetector HDF5), files matched by their
+        ``scan_no``/``point_no`` headers (``"{proposal}_images/*.edf"``), or ``"imageFile"``
+        for each scan's ``#C imageFile`` line (see :mod:`nx5d_spec.frames`). They become
+        ``images`` (point, y, x).
+    """
+
+    name = about.NAME
+    description = about.DESCRIPTION
+    url_patterns = about.URL_PATTERNS
+    version = about.VERSION
+    proposal_class = SpecProposal
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spice: SpiceSpec = None,
+        timezone: str | None = None,
+        frames: Annotated[str | None, ShapesData] = None,
+        allow_outside: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        self.frames = None if frames is None else check_frames_pattern(frames)
+        if "{" not in url:
+            path = Path(url.removeprefix("file://"))
+            if not path.is_file():
+                msg = f"{url!r} is not a SPEC file; give one, or a pattern such as 'file:///data/{{proposal}}.dat#{{scan}}'"
+                raise URLPatternError(msg)
+            stem, suffix = _split_name(path.name)
+            self.only_proposal = stem
+            url = f"{path.parent}/{{proposal}}{suffix}#{{scan}}"
+        self.pattern = KeyPattern.parse(url)
+        if self.pattern.fragment is None or "{scan}" not in self.pattern.fragment:
+            msg = f"SPEC pattern {url!r} must put {{scan}} in the fragment: '.../{{proposal}}.dat#{{scan}}'"
+            raise URLPatternError(msg)
+        self.timezone = ZoneInfo(timezone) if timezone else None
+
+    @classmethod
+    def guess_can_open(cls, url: str) -> bool:
+        """See :func:`nx5d_spec.about.guess_can_open`."""
+        return about.guess_can_open(url)
+
+    def _list_proposals(self) -> Iterable[str]:
+        if self.only_proposal is not None:
+            self.guard.file(
+                self.pattern.format(proposal=self.only_proposal).path, what="a SPEC file"
+            )
+            return [self.only_proposal]
+        listed = list(self.pattern.list_proposals(guard=self.guard))
+        if not self.pattern.is_local:
+            return listed
+        return self._spec_files_only(listed)
+
+    def _spec_files_only(self, keys: list[str]) -> list[str]:
+        """The keys whose files are SPEC (``#F``/``#E``/``#S`` in their first 4 KB). Files the
+        pattern matches that are not SPEC are left out and named in a warning; when none is
+        SPEC, an error says so (never a listing of files that are not SPEC)."""
+        from .index import looks_like_spec
+
+        spec: list[str] = []
+        other: list[str] = []
+        for key in keys:
+            path = Path(self.pattern.format(proposal=key).path)
+            try:
+                with path.open("rb") as handle:
+                    (spec if looks_like_spec(handle.read(4096)) else other).append(key)
+            except OSError:
+                spec.append(key)  # reading it later reports the problem with the file's name
+        if other and not spec:
+            shown = ", ".join(repr(k) for k in other[:5]) + (" ..." if len(other) > 5 else "")
+            msg = f"no file that {self.pattern.path} matches is a SPEC file (no #F/#E/#S lines): {shown}"  # fmt: skip
+            raise SpecFormatError(msg)
+        if other:
+            logger.warning(
+                "%s: %d matching file(s) are not SPEC and are left out: %s",
+                self.pattern.path,
+                len(other),
+                ", ".join(other[:5]),
+            )
+        return spec

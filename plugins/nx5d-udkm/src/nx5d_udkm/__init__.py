@@ -16,8 +16,8 @@ from .errors import (
 )
 
 _LAZY = {
-    "UdkmProposal": ".adapter",
-    "UdkmRepository": ".adapter",
+    "UdkmProposal": ".repository",
+    "UdkmRepository": ".repository",
     "UdkmScan": ".adapter",
     "RsmParams": ".rsm",
 }
@@ -41,5 +41,6 @@ __getattr__ = lazy_exports(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
-    from .adapter import UdkmProposal, UdkmRepository, UdkmScan
+    from .adapter import UdkmScan
+    from .repository import UdkmProposal, UdkmRepository
     from .rsm import RsmParams

@@ -33,18 +33,19 @@ from .errors import (
     UdkmFormatError,
 )
 from .frames import FrameReader, FrameStack
+from .layout import IMAGE, Roi, check_roi
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
 from .remote_scan import lazy_remote, read_remote, remote_names
-from .repository import IMAGE, Roi, UdkmProposal, UdkmRepository, check_roi
 from .scan_summary import UdkmSummary, key_time, scan_summary
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from .remote import RemoteFolder
+    from .repository import UdkmProposal
 
-__all__ = ["UdkmProposal", "UdkmRepository", "UdkmScan", "UdkmSummary"]
+__all__ = ["UdkmScan", "UdkmSummary"]
 logger = quiet_repeats(logging.getLogger(__name__))  # warnings given per scan
 
 
@@ -355,6 +356,3 @@ def _identity_now(path: Path) -> FileIdentity:
         return file_identity(path.stat())
     except OSError:
         return MISSING
-
-
-UdkmProposal.scan_class = UdkmScan

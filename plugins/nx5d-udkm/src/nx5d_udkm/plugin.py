@@ -9,4 +9,4 @@ from . import about
 @hookimpl
 def nx5d_register_adapters(registry: AdapterRegistry) -> None:
     """Register :class:`~nx5d_udkm.UdkmRepository` as ``udkm``."""
-    registry.add_described("nx5d_udkm.adapter:UdkmRepository", about)
+    registry.add_described("nx5d_udkm.repository:UdkmRepository", about)

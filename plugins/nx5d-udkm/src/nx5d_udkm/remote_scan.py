@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import FrameCountError, MissingFrameError
-from .repository import IMAGE, Roi, check_roi
+from .layout import IMAGE, Roi, check_roi
 
 if TYPE_CHECKING:
     import xarray as xr

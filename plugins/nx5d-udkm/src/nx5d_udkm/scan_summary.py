@@ -36,7 +36,7 @@ def key_time(scan: UdkmScan) -> datetime | None:
         naive = datetime.strptime(scan.proposal.key + scan.key, "%Y%m%d%H%M%S")
     except ValueError:
         return None
-    return naive.replace(tzinfo=scan.options.timezone)
+    return naive.replace(tzinfo=scan.proposal.repository.timezone)
 
 
 def scan_summary(scan: UdkmScan) -> UdkmSummary:
@@ -59,7 +59,7 @@ def scan_summary(scan: UdkmScan) -> UdkmSummary:
         try:
             time = datetime.fromisoformat(params["start_time"])
             if time.tzinfo is None:
-                time = time.replace(tzinfo=scan.options.timezone)
+                time = time.replace(tzinfo=scan.proposal.repository.timezone)
         except ValueError:
             missing.append(
                 f"parameters.txt: start_time {params['start_time']!r} is not an ISO time"
