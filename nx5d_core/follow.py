@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,10 +92,22 @@ def _still_there(proposal: Proposal) -> None:
         raise KeyNotFoundError(proposal.key, kind="proposal", where=where, candidates=repository.keys())  # fmt: skip
 
 
-def follow_proposal(proposal: Proposal, *, timeout: float | None, poll: float) -> Iterator[str]:
-    """Scan keys of ``proposal`` as they appear after the call, oldest first."""
-    known = set(proposal.keys())
-    deadline = _deadline(timeout)
+def follow_proposal(
+    proposal: Proposal, *, timeout: float | None, poll: float, seen: Iterable[str] | None
+) -> Iterator[str]:
+    """Scan keys of ``proposal`` not in ``seen`` as they appear, oldest first.
+
+    ``seen=None`` means the keys listed now, at the call (not at the first ``next``: a scan
+    that appears in between is yielded, not taken as known).
+    """
+    known = set(proposal.keys()) if seen is None else set(seen)
+    return _follow_proposal(proposal, known=known, deadline=_deadline(timeout), poll=poll)
+
+
+def _follow_proposal(
+    proposal: Proposal, *, known: set[str], deadline: float | None, poll: float
+) -> Iterator[str]:
+    yield from _new_keys(proposal, known)  # what appeared since ``known`` was taken
     while (seconds := _left(deadline, poll)) is not None:
         _wait(_watched(proposal), seconds)
         _still_there(proposal)
@@ -105,9 +117,15 @@ def follow_proposal(proposal: Proposal, *, timeout: float | None, poll: float) -
 def follow_repository(
     repository: Repository, *, timeout: float | None, poll: float
 ) -> Iterator[tuple[str, str]]:
-    """``(proposal, scan)`` keys as scans appear in any proposal, new proposals included."""
+    """``(proposal, scan)`` keys as scans appear in any proposal, new proposals included;
+    what is known is listed at the call, not at the first ``next``."""
     known = {p: set(repository[p].keys()) for p in repository}
-    deadline = _deadline(timeout)
+    return _follow_repository(repository, known=known, deadline=_deadline(timeout), poll=poll)
+
+
+def _follow_repository(
+    repository: Repository, *, known: dict[str, set[str]], deadline: float | None, poll: float
+) -> Iterator[tuple[str, str]]:
     while (seconds := _left(deadline, poll)) is not None:
         paths = _watched(repository) + [p for k in known for p in _watched(repository[k])]
         _wait(paths, seconds)

@@ -113,15 +113,19 @@ class Proposal(KeyedCollection["Scan"]):
     def _where(self) -> str:
         return f"proposal {self.key!r} of {self.repository._where()}"
 
-    def follow(self, *, timeout: float | None = None, poll: float = 0.25) -> Iterator[str]:
-        """Yield scan keys as scans appear, until ``timeout`` seconds (``None``: for ever).
+    def follow(
+        self, *, timeout: float | None = None, poll: float = 0.25, seen: Iterable[str] | None = None
+    ) -> Iterator[str]:
+        """Yield scan keys not in ``seen`` as scans appear, until ``timeout`` seconds (``None``:
+        for ever). ``seen`` defaults to the keys listed at the call; pass the keys you already
+        showed, so that a scan that appeared since is not missed.
 
         A wait ends on a change the OS reports for the scans' folder (``watchfiles``) or after
         ``poll`` seconds; see :mod:`nx5d_core.follow`.
         """
         from .follow import follow_proposal
 
-        return follow_proposal(self, timeout=timeout, poll=poll)
+        return follow_proposal(self, timeout=timeout, poll=poll, seen=seen)
 
     def _listing_pattern(self) -> tuple[Any, str | None] | None:
         pattern = self.repository.pattern

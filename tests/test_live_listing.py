@@ -200,6 +200,18 @@ def test_follow_stops_at_its_timeout_and_raises_what_goes_wrong(tmp_path: Path) 
         list(proposal.follow(timeout=2, poll=0.1))  # its folder went away: said, not swallowed
 
 
+def test_follow_knows_the_keys_at_the_call_not_at_the_first_next(tmp_path: Path) -> None:
+    from nx5d_udkm.sample import make_repository
+
+    root = make_repository(tmp_path / "udkm", scans={"20210205": ["091726", "101500"]}, delays=2)
+    proposal = nx5d_core.open_repository(str(root), index=False)["20210205"]
+    follow = proposal.follow(timeout=5, poll=0.1)
+    shutil.copytree(root / "20210205" / "091726", root / "20210205" / "113045")
+    assert next(follow) == "113045"  # appeared between the call and the first next()
+    # the keys a caller already showed decide: one it never showed is yielded at once
+    assert next(proposal.follow(timeout=5, poll=0.1, seen=["091726", "113045"])) == "101500"
+
+
 def test_nx5d_ls_follow_prints_new_scans_as_they_appear(tmp_path: Path) -> None:
     import subprocess
     import sys

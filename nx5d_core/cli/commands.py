@@ -152,7 +152,7 @@ def ls(args: argparse.Namespace) -> None:
     for entry in entries:
         _summary_line(entry.key, entry.summary, entry.error)
     if args.follow:
-        for key in proposal.follow(timeout=args.timeout):
+        for key in proposal.follow(timeout=args.timeout, seen=[e.key for e in entries]):
             try:
                 _summary_line(key, proposal[key].summary, None)
             except Exception as exc:  # noqa: BLE001 - a broken new scan is listed as FAILED
