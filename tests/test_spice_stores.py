@@ -90,6 +90,30 @@ def test_export_import_round_trip_between_stores(store_url: str, tmp_path: Path)
     assert again.view("r4")["norm"] == {"factor": 4, "text": "Ä µm"}
 
 
+def test_heads_are_the_newest_revision_of_every_chain_of_one_proposal(store_url: str) -> None:
+    store = open_store(store_url)
+    newest: dict[tuple[str, str], int] = {}
+    for proposal, handle, anchor, revisions in [
+        ("p1", "norm", "", 3), ("p1", "norm", "r4", 2), ("p1", "mask", "", 1), ("p2", "norm", "", 5),
+    ]:  # fmt: skip
+        base = None
+        for n in range(revisions):
+            record = store.write(
+                proposal=proposal, handle=handle, type="free", anchor=anchor,
+                data={"n": n}, base=base, deleted=n == 1 and anchor == "r4",
+            )  # fmt: skip
+            base = record.revision
+        if proposal == "p1":
+            newest[handle, anchor] = base
+    heads = store.heads(proposal="p1")
+    assert [(r.handle, r.anchor) for r in heads] == sorted(newest)  # ordered, one per chain
+    assert {(r.handle, r.anchor): r.revision for r in heads} == newest
+    assert {(r.handle, r.anchor): r.data["n"] for r in heads} == newest  # the newest row's data
+    assert [r.deleted for r in heads if r.anchor == "r4"] == [True]  # a deletion is a head too
+    assert [r.revision for r in store.heads(proposal="p2")] == [4]
+    assert store.heads(proposal="p3") == []
+
+
 WORKER = textwrap.dedent(
     """
     import sys
