@@ -56,6 +56,7 @@ _EXPORTS = {
     "ShapesData": "nx5d_core.options",
     "Frame": "nx5d_core.series",
     "FrameSeriesScan": "nx5d_core.series",
+    "split_pending": "nx5d_core.series",
     "FilesChangedError": "nx5d_core.errors",
     "SpecialFileError": "nx5d_core.errors",
     "OutsideRootError": "nx5d_core.errors",
@@ -112,6 +113,7 @@ __all__ = [
     "natural_key",
     "open_repository",
     "refresh_plugins",
+    "split_pending",
 ]
 
 
@@ -154,7 +156,7 @@ if TYPE_CHECKING:
     from .registry import AdapterInfo, AdapterRegistry
     from .repository import FileRepository, Repository
     from .scan import Scan
-    from .series import Frame, FrameSeriesScan
+    from .series import Frame, FrameSeriesScan, split_pending
     from .spice.backend import SpiceBackend, SpiceSpec
     from .spice.errors import SpiceConflictError
     from .spice.store import SpiceStore

@@ -24,6 +24,7 @@ __all__ = [
     "fingerprint_folder",
     "fingerprint_names",
     "fingerprint_remote",
+    "identity_now",
     "remote_identity",
 ]
 
@@ -52,7 +53,8 @@ class Fingerprint:
         return sorted(p for p in mine.keys() | theirs.keys() if mine.get(p) != theirs.get(p))
 
 
-def _identity(path: str) -> FileIdentity:
+def identity_now(path: str | os.PathLike[str]) -> FileIdentity:
+    """The identity of ``path`` now (symlinks followed), :data:`MISSING` when it is not there."""
     try:
         return file_identity(os.stat(path))
     except OSError:
@@ -61,7 +63,7 @@ def _identity(path: str) -> FileIdentity:
 
 def fingerprint_files(paths: Iterable[str | os.PathLike[str]]) -> Fingerprint:
     """The fingerprint of ``paths`` (symlinks followed; missing files recorded as missing)."""
-    return Fingerprint(tuple((os.fspath(p), _identity(os.fspath(p))) for p in paths))
+    return Fingerprint(tuple((os.fspath(p), identity_now(p)) for p in paths))
 
 
 def fingerprint_names(folder: str | os.PathLike[str], names: Iterable[str]) -> Fingerprint:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .fingerprint import _identity
+from .fingerprint import identity_now
 
 if TYPE_CHECKING:
     from .paths import FileIdentity
@@ -49,7 +49,7 @@ def listing_start(pattern: KeyPattern, *, proposal: str | None) -> ListingToken 
     """The identity of the listed folder (or file), taken *before* listing: a key that appears
     while the listing runs then still changes the token."""
     where = _where(pattern, proposal)
-    return None if where is None else ((where[0], _identity(where[0])),)
+    return None if where is None else ((where[0], identity_now(where[0])),)
 
 
 def listing_token(
@@ -69,10 +69,10 @@ def listing_token(
                 pending = sorted(e.path for e in entries if e.is_dir() and e.name not in listed)
         except OSError:
             pending = []
-        token.extend((p, _identity(p)) for p in pending)
+        token.extend((p, identity_now(p)) for p in pending)
     return tuple(token)
 
 
 def token_changed(token: ListingToken) -> bool:
     """Whether any path of ``token`` changed since it was taken."""
-    return any(_identity(path) != identity for path, identity in token)
+    return any(identity_now(path) != identity for path, identity in token)

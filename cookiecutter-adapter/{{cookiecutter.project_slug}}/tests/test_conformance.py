@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.sample import make_sample
 class TestConformance(AdapterConformance):
 {%- if cookiecutter.layout == "frame-series" %}
     corrupt_reads = ("raw",)  # the summary is the listing: a damaged frame shows when read
-{%- endif %}
+{% endif %}
     @pytest.fixture
     def repository(self, tmp_path: Path) -> FacilityRepository:
         return FacilityRepository(str(make_sample(tmp_path)))
@@ -44,6 +44,18 @@ def test_reads_the_sample(tmp_path: Path) -> None:
     assert scan.cooked["normalised"].shape == (8, 10)
 {%- endif %}
     assert scan.lazy()["images"][1].values.tolist() == scan.raw["images"][1].values.tolist()
+
+{%- if cookiecutter.layout != "frame-series" %}
+
+
+def test_a_scan_being_acquired_reads_as_its_frames_so_far(tmp_path: Path) -> None:
+    repo = FacilityRepository(str(make_sample(tmp_path)))
+    scan = repo["2024-05-01"][-1]
+    assert isinstance(scan, FacilityScan)
+    scan._frames()[-1].path.unlink()  # counters.csv has its row, the frame is not written yet
+    assert scan.raw["images"].shape == (3, 8, 10)
+    assert "1 of 4 frames left out" in scan.raw.attrs["nx5d_incomplete"]
+{%- endif %}
 
 
 def test_the_plain_folder_is_recognised(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_frames_arriving_one_by_one_read_as_the_complete_ones_so_far(tmp_path: P
         np.testing.assert_array_equal(raw["images"].values, expected[:n])  # complete frames only
         np.testing.assert_array_equal(raw["Theta"].values, scan.manifest.column("Theta")[:n])  # type: ignore[attr-defined]
         if n < len(frames):
-            assert f"{len(frames) - n} of {len(frames)} manifest rows left out" in raw.attrs["nx5d_incomplete"]  # fmt: skip
+            assert f"{len(frames) - n} of {len(frames)} frames left out" in raw.attrs["nx5d_incomplete"]  # fmt: skip
         sizes.append(n)
         if n == len(frames):
             break

@@ -41,7 +41,7 @@ class FacilityRepository(FileRepository):
 """{root}/{proposal}/{scan}/ with counters.csv (a row per frame) and frame_NNNNN.tif: change
 about.LAYOUT, _table(), _frames() and decode_frame() to your format. nx5d_core.FrameSeriesScan
 does the rest: the root guard, file identities, threads, raw, lazy() and the fingerprint; keep
-_table() cheap and let errors raise."""
+_table() cheap and let errors raise; a scan still being acquired reads as its frames so far."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 import xarray as xr
-from nx5d_core import FileRepository, Frame, FrameSeriesScan, Proposal, SpiceView
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, Proposal, SpiceView, split_pending
 
 from . import about
 
@@ -71,6 +71,9 @@ class FacilityScan(FrameSeriesScan):
     def _frames(self) -> list[Frame]:
         return [Frame(self.folder / f"frame_{i:05d}.tif") for i in range(len(self._table()))]
 
+    def _frames_and_pending(self) -> tuple[list[Frame], list[Frame]]:
+        return split_pending(self._frames())  # rows whose frames are not written yet: pending
+
     def _extra_files(self) -> list[Path]:  # files besides the frames that raw is made from
         return [self.folder / "counters.csv"]
 
@@ -80,7 +83,8 @@ class FacilityScan(FrameSeriesScan):
 
     def _frame_values(self, frames: Sequence[Frame]) -> tuple[dict[str, Any], dict[str, Any]]:
         table = self._table()
-        return {}, {name: ("frame", table[name].to_numpy()) for name in table.columns}
+        n = len(frames)  # fewer than the table's rows while frames are still being written
+        return {}, {name: ("frame", table[name].to_numpy()[:n]) for name in table.columns}
 
     def _cook(self, raw: xr.Dataset, spice: SpiceView) -> xr.Dataset:
         monitor = spice["norm"]["monitor"] if "norm" in spice else "monitor"

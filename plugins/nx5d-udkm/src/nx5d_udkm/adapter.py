@@ -14,33 +14,39 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
 
-from nx5d_core import (
-    Scan,
-    SpiceView,
-)
+from nx5d_core import SpiceView
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
-from nx5d_core.fingerprint import MISSING, Fingerprint, fingerprint_files, fingerprint_names
+from nx5d_core.fingerprint import (
+    MISSING,
+    Fingerprint,
+    fingerprint_files,
+    fingerprint_names,
+    identity_now,
+)
 from nx5d_core.logs import quiet_repeats
-from nx5d_core.paths import FileIdentity, describe_mode, file_identity
-from nx5d_core.scan import SNAPSHOT
+from nx5d_core.paths import FileIdentity, describe_mode
+from nx5d_core.series import Frame, FrameSeriesScan
 
 from .errors import (
-    CorruptFrameError,
     FrameCountError,
     ManifestError,
     MissingFrameError,
     UdkmFormatError,
 )
-from .frames import FrameReader, FrameStack
+from .frames import FrameReader
 from .layout import IMAGE, Roi, check_roi
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
-from .remote_scan import lazy_remote, read_remote, remote_names
+from .remote_scan import lazy_remote, read_remote
 from .scan_summary import UdkmSummary, key_time, scan_summary
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import xarray as xr
+
+    from nx5d_core.frames import FrameFormat
 
     from .remote import RemoteFolder
     from .repository import UdkmProposal
@@ -49,13 +55,12 @@ __all__ = ["UdkmScan", "UdkmSummary"]
 logger = quiet_repeats(logging.getLogger(__name__))  # warnings given per scan
 
 
-class UdkmScan(Scan):
-    """One scan folder."""
+class UdkmScan(FrameSeriesScan):
+    """One scan folder: a frame series whose frames and per-frame values the manifest lists."""
 
     proposal: UdkmProposal
     summary_model = UdkmSummary
-    _not_yet: tuple[Path, ...] = ()
-    """Frames of the manifest's last rows not on disk yet, at the last read (left out)."""
+    image_attrs = MappingProxyType({"units": "counts", "bad_pixel_values": [-2, -1]})
 
     @cached_property
     def folder(self) -> Path:
@@ -167,14 +172,17 @@ class UdkmScan(Scan):
             raise ManifestError(msg)
         return numbers
 
-    def _remote_names(self, remote: RemoteFolder) -> list[str]:
-        return remote_names(self, remote)
-
     def image_paths(self) -> list[Path]:
-        """The image file of every manifest row (by ``ImageNumber``, else by row), after checking the folder.
+        """The image file of every manifest row (by ``ImageNumber``, else by row) whose frame is
+        on disk, after checking the folder (see :meth:`_frames_and_pending`)."""
+        return self._checked_paths()[0]
+
+    def _checked_paths(self) -> tuple[list[Path], list[Path]]:
+        """The frames on disk and the last rows' frames not written yet, after checking the folder.
 
         Every file must be a regular file inside the repository root (symlinks are followed only
-        inside it); a folder or FIFO named like a frame is an error naming it.
+        inside it); a folder or FIFO named like a frame is an error naming it. Only the last rows'
+        frames may be missing (a scan being acquired or copied in); a gap is an error.
         """
         guard = self.proposal.repository.guard
         shown = self.folder
@@ -183,14 +191,11 @@ class UdkmScan(Scan):
         with os.scandir(folder) as entries:
             on_disk = {e.name: e for e in entries if IMAGE.match(e.name)}
         expected = {p.name for p in paths}
-        self._not_yet = ()
+        not_yet: list[Path] = []
         present = [p.name in on_disk for p in paths]
         if on_disk.keys() < expected and present[0] and present == sorted(present, reverse=True):
-            # the last rows' frames are not on disk yet (a scan being acquired or copied in):
-            # the complete points are the scan so far; the others are said and read once there
             k = present.index(False)
-            self._not_yet = tuple(paths[k:])
-            paths = paths[:k]
+            paths, not_yet = paths[:k], paths[k:]
             expected = {p.name for p in paths}
         if on_disk.keys() != expected:
             absent = sorted(expected - on_disk.keys())
@@ -217,122 +222,63 @@ class UdkmScan(Scan):
                 kind = describe_mode(entry.stat().st_mode)
                 msg = f"frame {index}: {path} is {kind}, not an image file; refused"
                 raise (UdkmFormatError if entry.is_dir() else SpecialFileError)(msg)
-        return paths
+        return paths, not_yet
 
-    def _selection(self, reduce: int | None, roi: Roi | None) -> tuple[slice, slice]:
+    # -- the frame series ------------------------------------------------------------------
+    def _frames(self) -> list[Frame]:
+        return [Frame(p) for p in self.image_paths()]
+
+    def _frames_and_pending(self) -> tuple[list[Frame], list[Frame]]:
+        paths, not_yet = self._checked_paths()
+        return [Frame(p) for p in paths], [Frame(p) for p in not_yet]
+
+    def _format(self, frames: Sequence[Frame], *, workers: int) -> FrameFormat:
+        return FrameReader.from_first(frames[0].path, workers=workers)  # reads into the buffer
+
+    def _file_key(self, path: Path) -> str:
+        return path.name  # as _fingerprint names the scan folder's files
+
+    def _extra_files(self) -> list[Path]:
+        return [self.folder / "manifest.dat", self.folder / "parameters.txt"]
+
+    def _extra_observed(self) -> list[tuple[str, FileIdentity]]:
+        # the manifest as it was parsed (the frames and values come from that text)
+        return [("manifest.dat", self.manifest.identity), ("parameters.txt", identity_now(self.folder / "parameters.txt"))]  # fmt: skip
+
+    def _selection(self, reduce: int | None = None, roi: Roi | None = None) -> tuple[slice, slice]:
         options = self.options
         step = reduce or options.reduce
-        region = roi if roi is not None else options.roi
-        r0, r1, c0, c1 = check_roi(region) or (None, None, None, None)
+        r0, r1, c0, c1 = check_roi(roi if roi is not None else options.roi) or (None,) * 4
         return slice(r0, r1, step), slice(c0, c1, step)
 
-    def _dataset(self, images: Any, rows: slice, cols: slice, shape: tuple[int, int]) -> xr.Dataset:
-        import xarray as xr
-
-        manifest = self.manifest
-        n = int(images.shape[0])  # fewer than the manifest's rows while frames are still coming
-        coords: dict[str, Any] = {
-            "frame": np.arange(n),
-            "y": np.arange(shape[0])[rows],
-            "x": np.arange(shape[1])[cols],
-        }
+    def _frame_values(self, frames: Sequence[Frame]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The manifest's columns along ``frame`` (Delay and Theta as coordinates)."""
+        n = len(frames)  # fewer than the manifest's rows while frames are still coming
+        coords: dict[str, Any] = {}
         data_vars: dict[str, Any] = {}
+        manifest = self.manifest
         for i, col in enumerate(manifest.columns):
             unit = col.unit or {"Delay": "ps", "Theta": "deg"}.get(col.name, "")
-            var = (
-                "frame",
-                manifest.values[:n, i],
-                {"units": unit, "long_name": col.header} if unit else {"long_name": col.header},
-            )
-            (coords if col.name in {"Delay", "Theta"} else data_vars)[col.name] = var
-        data_vars["images"] = (
-            ("frame", "y", "x"),
-            images,
-            {"units": "counts", "bad_pixel_values": [-2, -1]},
-        )
-        attrs: dict[str, Any] = {"proposal": self.proposal.key, "scan": self.key, "folder": str(self.folder)}  # fmt: skip
-        if n < manifest.num_rows:
-            attrs["nx5d_incomplete"] = (
-                f"{manifest.num_rows - n} of {manifest.num_rows} manifest rows left out: their "
-                f"frames ({self._not_yet[0].name} on) are not on disk yet"
-            )
-        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+            attrs = {"units": unit, "long_name": col.header} if unit else {"long_name": col.header}
+            (coords if col.name in {"Delay", "Theta"} else data_vars)[col.name] = ("frame", manifest.values[:n, i], attrs)  # fmt: skip
+        return coords, data_vars
 
-    def _read_remote(self, remote: RemoteFolder, reduce: int | None, roi: Roi | None) -> xr.Dataset:
-        return read_remote(self, remote, reduce, roi)
-
-    def _lazy_remote(self, remote: RemoteFolder, chunk: int) -> xr.Dataset:
-        return lazy_remote(self, remote, chunk)
+    def _series_attrs(self) -> dict[str, Any]:
+        return {"folder": str(self.folder)}
 
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
-        from nx5d_core.progress import progress_bar
-
         if self._remote is not None:
-            return self._read_remote(self._remote, reduce, roi)
-
-        params = self.folder / "parameters.txt"
-        try:
-            params_identity = file_identity(params.stat())
-        except OSError:
-            params_identity = MISSING
-        paths = self.image_paths()
-        reader = FrameReader.from_first(paths[0], workers=self.options.workers)
-        rows, cols = self._selection(reduce, roi)
-        check_roi(roi or self.options.roi, reader.template.shape)
-        seen: list[FileIdentity | None] = [None] * len(paths)
-        progress = self.options.progress
-        with progress_bar(
-            total=len(paths), unit="frame", desc=f"{self.proposal.key}/{self.key}", show=progress
-        ) as bar:
-            try:
-                images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
-            except CorruptFrameError as exc:
-                if not self._not_yet or len(paths) < 2 or str(paths[-1]) not in str(exc):
-                    raise
-                # the newest frame, the later ones not there yet: still being written
-                self._not_yet = (paths[-1], *self._not_yet)
-                paths, seen = paths[:-1], seen[:-1]
-                images = reader.read(paths, rows=rows, cols=cols, progress=bar.update, seen=seen)
-        observed = [
-            ("manifest.dat", self.manifest.identity),
-            ("parameters.txt", params_identity),
-            *((p.name, identity or MISSING) for p, identity in zip(paths, seen, strict=True)),
-            # never equal to a real identity: while frames are missing, each access reads again
-            # (a frame arriving just before this line must not make the short read look whole)
-            *((p.name, NOT_READ) for p in self._not_yet),
-        ]
-        self._observed = Fingerprint(tuple(observed))
-        dataset = self._dataset(images, rows, cols, reader.template.shape)
-        if self._not_yet and all(
-            identity is not None and _identity_now(p) == identity
-            for p, identity in zip(paths, seen, strict=True)
-        ):  # every frame read is as it was read: frames arriving meanwhile do not spoil the read
-            dataset.attrs[SNAPSHOT] = "read while frames were arriving: the complete frames so far"
-        return dataset
+            return read_remote(self, self._remote, reduce, roi)
+        return self._read_now(*self._selection(reduce, roi))
 
     def _get_raw(self) -> xr.Dataset:
         return self.read()
 
-    def _get_lazy(self, *, chunk: int = 64) -> xr.Dataset:
-        import dask.array as da
-
+    def _get_lazy(self) -> xr.Dataset:
         if self._remote is not None:  # small blocks: one frame costs a few requests, not 64
-            return self._lazy_remote(self._remote, min(chunk, 8))
-        paths = self.image_paths()
-        reader = FrameReader.from_first(paths[0], workers=1)
-        rows, cols = self._selection(None, None)
-        check_roi(self.options.roi, reader.template.shape)
-        files = self._seen.identities() if self._seen is not None else None
-        identities = None if files is None else [files.get(p.name) for p in paths]
-        stack = FrameStack(paths, reader, rows=rows, cols=cols, identities=identities)
-        images = da.from_array(  # type: ignore[no-untyped-call]
-            stack,
-            chunks=(chunk, *stack.shape[1:]),
-            name=f"udkm-{self.folder}-{rows}-{cols}",
-            meta=np.empty((0, 0, 0), stack.dtype),
-        )
-        return self._dataset(images, rows, cols, reader.template.shape)
+            return lazy_remote(self, self._remote, 8)
+        return super()._get_lazy()
 
     # -- cook --------------------------------------------------------------------------
     default_recipe = "rsm"
@@ -345,14 +291,3 @@ class UdkmScan(Scan):
         return run_recipe(
             name, raw=raw, view=view, defaults=self.recipe_defaults.get(name), **tuning
         )
-
-
-NOT_READ: FileIdentity = (-1, -1, -1, -1)
-"""The identity recorded for a frame left out of a read (not there yet, or half written)."""
-
-
-def _identity_now(path: Path) -> FileIdentity:
-    try:
-        return file_identity(path.stat())
-    except OSError:
-        return MISSING

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nx5d_core.series import Frame
+
 from .errors import FrameCountError, MissingFrameError
 from .layout import IMAGE, Roi, check_roi
 
@@ -41,7 +43,7 @@ def read_remote(
 
     from .remote import decode_frame
 
-    names = scan._remote_names(remote)
+    names = remote_names(scan, remote)
     before = remote.fingerprint(scan._fingerprint_names())
     shape = decode_frame(remote.read(names[0]), where=remote.url(names[0])).shape
     rows, cols = scan._selection(reduce, roi)
@@ -54,7 +56,7 @@ def read_remote(
     ) as bar:
         images = remote.read_frames(names, rows=rows, cols=cols, progress=bar.update)
     scan._observed = before  # compared with a fingerprint after the read, as for files
-    return scan._dataset(images, rows, cols, shape)
+    return scan._dataset(images, _frames(scan, names), shape=shape, rows=rows, cols=cols)
 
 
 def lazy_remote(scan: UdkmScan, remote: RemoteFolder, chunk: int) -> xr.Dataset:
@@ -63,7 +65,7 @@ def lazy_remote(scan: UdkmScan, remote: RemoteFolder, chunk: int) -> xr.Dataset:
 
     from .remote import decode_frame
 
-    names = scan._remote_names(remote)
+    names = remote_names(scan, remote)
     first = decode_frame(remote.read(names[0]), where=remote.url(names[0]))
     rows, cols = scan._selection(None, None)
     check_roi(scan.options.roi, first.shape)
@@ -82,4 +84,9 @@ def lazy_remote(scan: UdkmScan, remote: RemoteFolder, chunk: int) -> xr.Dataset:
         )
         for i in range(0, len(names), chunk)
     ]
-    return scan._dataset(da.concatenate(blocks), rows, cols, first.shape)  # type: ignore[no-untyped-call]
+    images = da.concatenate(blocks)  # type: ignore[no-untyped-call]
+    return scan._dataset(images, _frames(scan, names), shape=first.shape, rows=rows, cols=cols)
+
+
+def _frames(scan: UdkmScan, names: list[str]) -> list[Frame]:
+    return [Frame(scan.folder / name) for name in names]

@@ -1,0 +1,118 @@
+"""The frame-series base on a scan being acquired: the frames written so far, said to be
+incomplete and read again next time; a half-written newest frame left out only while later
+frames are pending; a region beyond the detector refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pytest
+
+from nx5d_core import FileRepository, Frame, FrameSeriesScan, Proposal
+from nx5d_core.errors import CorruptFrameError, MissingFrameError
+from nx5d_core.scan import SNAPSHOT
+from nx5d_core.series import split_pending
+
+FRAMES = 5
+
+
+class _NpyScan(FrameSeriesScan):
+    """``{scan}/list.txt`` names the frames (written ahead of them); each is a ``.npy``."""
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.repository.url) / self.proposal.key / self.key
+
+    def _frames(self) -> list[Frame]:
+        names = (self.folder / "list.txt").read_text().split()
+        return [Frame(self.folder / n) for n in names]
+
+    def _frames_and_pending(self) -> tuple[list[Frame], list[Frame]]:
+        return split_pending(self._frames())
+
+    def _extra_files(self) -> list[Path]:
+        return [self.folder / "list.txt"]
+
+    @staticmethod
+    def decode_frame(stream: BinaryIO, *, member: int) -> np.ndarray:
+        return np.asarray(np.load(stream, allow_pickle=False))
+
+
+class _NpyProposal(Proposal):
+    scan_class = _NpyScan
+
+
+class _NpyRepository(FileRepository):
+    name = "npy-series"
+    layout = "/{proposal}/{scan}/list.txt"
+    proposal_class = _NpyProposal
+
+    def _list_scans(self) -> Iterable[str]:
+        return []
+
+
+def _frame(n: int) -> np.ndarray:
+    return np.full((4, 6), n, dtype=np.int32)
+
+
+@pytest.fixture
+def scan_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "p1" / "s1"
+    folder.mkdir(parents=True)
+    (folder / "list.txt").write_text("\n".join(f"f{n}.npy" for n in range(FRAMES)))
+    return folder
+
+
+def _scan(root: Path) -> _NpyScan:
+    scan = _NpyRepository(str(root))["p1"]["s1"]
+    assert isinstance(scan, _NpyScan)
+    return scan
+
+
+def test_frames_written_so_far_are_raw_and_the_rest_is_read_when_it_comes(scan_folder: Path) -> None:  # fmt: skip
+    for n in range(2):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    scan = _scan(scan_folder.parent.parent)
+    raw = scan.raw
+    assert raw.sizes["frame"] == 2
+    np.testing.assert_array_equal(raw["images"].values[:, 0, 0], [0, 1])
+    assert raw.attrs["nx5d_incomplete"].startswith("3 of 5 frames left out")
+    assert "f2.npy on" in raw.attrs["nx5d_incomplete"]
+    assert SNAPSHOT in raw.attrs
+    assert scan.lazy().sizes["frame"] == 2
+    for n in range(2, FRAMES):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    raw = scan.raw  # the same object: not the cached short read
+    assert raw.sizes["frame"] == FRAMES
+    assert "nx5d_incomplete" not in raw.attrs
+    np.testing.assert_array_equal(raw["images"].values[:, 0, 0], np.arange(FRAMES))
+    assert scan.raw is raw  # complete now: cached
+
+
+def test_a_half_written_newest_frame_is_left_out_only_while_later_ones_are_pending(scan_folder: Path) -> None:  # fmt: skip
+    for n in range(2):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    (scan_folder / "f2.npy").write_bytes(np.lib.format.MAGIC_PREFIX)  # its writer is at it
+    raw = _scan(scan_folder.parent.parent).raw
+    assert raw.sizes["frame"] == 2
+    assert raw.attrs["nx5d_incomplete"].startswith("3 of 5 frames left out")
+    for n in range(3, FRAMES):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    with pytest.raises(CorruptFrameError, match=r"frame 2: .*f2\.npy"):
+        _ = _scan(scan_folder.parent.parent).raw  # nothing pending: damaged, not half written
+
+
+def test_a_gap_before_present_frames_raises(scan_folder: Path) -> None:
+    for n in (0, 2, 3, 4):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    with pytest.raises(MissingFrameError, match=r"f1\.npy"):
+        _ = _scan(scan_folder.parent.parent).raw
+
+
+def test_split_pending_keeps_a_first_frame_and_gaps() -> None:
+    missing = [Frame(Path(f"/nonexistent/f{n}")) for n in range(3)]
+    assert split_pending(missing) == (missing[:1], missing[1:])  # the first is read (and raises)
+    assert split_pending([]) == ([], [])
