@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .frames import FrameFormat
+    from .remote_folder import RemoteFolder
 
 __all__ = [
     "NOT_READ",
@@ -81,6 +82,9 @@ class FrameSeriesScan(Scan):
     _observes_reads: ClassVar[bool] = True
     frame_chunk: ClassVar[int] = 64
     """Frames per dask chunk of :meth:`lazy`."""
+    remote_frame_chunk: ClassVar[int] = 8
+    """Frames per dask chunk of :meth:`lazy` on an object store or web server (a frame costs
+    a few requests there)."""
     image_variable: ClassVar[str] = "images"
     image_attrs: ClassVar[Mapping[str, Any]] = {"units": "counts"}
     series_type: ClassVar[str] = "image series"
@@ -140,9 +144,27 @@ class FrameSeriesScan(Scan):
         return series_format(frames, decode=type(self).decode_frame, guard=self.repository.guard, workers=workers)  # fmt: skip
 
     # -- framework ------------------------------------------------------------------------
+    def _remote_fs(self) -> Any | None:
+        """The fsspec file system of a repository that is not on a local disk, else ``None``."""
+        pattern = getattr(self.repository, "pattern", None)
+        return None if pattern is None or pattern.is_local else pattern.fs
+
+    def _remote_folder(self, fs: Any, frames: Sequence[Frame]) -> RemoteFolder:
+        """The one folder of a remote scan's frames (default: their common parent; an adapter
+        whose URLs a ``Path`` would not keep, such as ``http://``, gives its folder here)."""
+        from .series_remote import remote_folder_of
+
+        return remote_folder_of(fs, frames, where=self._where())
+
     def _fingerprint(self) -> Fingerprint:
         frames, pending = self._frames_and_pending()
         paths = [*self._extra_files(), *dict.fromkeys(f.path for f in [*frames, *pending])]
+        fs = self._remote_fs()
+        if fs is not None and frames:
+            from .series_remote import remote_fingerprint
+
+            folder = self._remote_folder(fs, frames)
+            return remote_fingerprint(fs, folder, paths, key=lambda p: self._file_key(Path(p)))
         return Fingerprint(tuple((self._file_key(p), identity_now(p)) for p in paths))
 
     def _get_summary(self) -> ScanSummary:
@@ -168,6 +190,9 @@ class FrameSeriesScan(Scan):
         from .progress import progress_bar
 
         frames, pending = (list(f) for f in self._frames_and_pending())
+        fs = self._remote_fs()
+        if fs is not None:
+            return self._read_remote(fs, frames, pending, rows=rows, cols=cols)
         extra = self._extra_observed()
         fmt = self._format(frames, workers=self._workers())
         _check_region(rows, cols, fmt.shape, where=self._where())
@@ -193,10 +218,47 @@ class FrameSeriesScan(Scan):
             dataset.attrs[SNAPSHOT] = "read while frames were arriving: the complete frames so far"
         return dataset
 
+    def _read_remote(
+        self,
+        fs: Any,
+        frames: Sequence[Frame],
+        pending: Sequence[Frame],
+        *,
+        rows: slice,
+        cols: slice,
+    ) -> xr.Dataset:
+        from .progress import progress_bar
+        from .series_remote import read_remote_series
+
+        folder = self._remote_folder(fs, frames)
+        before = self._fingerprint()  # compared with one after the read, as for files
+        show = getattr(self.options, "progress", None)
+        desc = f"{self.proposal.key}/{self.key}"
+        with progress_bar(total=len(frames), unit="frame", desc=desc, show=show) as bar:
+            images, shape = read_remote_series(
+                folder, frames, decode=type(self).decode_frame, rows=rows, cols=cols,
+                check=self._region_check(rows, cols), progress=bar.update,
+            )  # fmt: skip
+        self._observed = before
+        return self._dataset(images, frames, shape=shape, rows=rows, cols=cols, pending=pending)
+
+    def _region_check(self, rows: slice, cols: slice) -> Callable[[tuple[int, int]], None]:
+        return lambda shape: _check_region(rows, cols, shape, where=self._where())
+
     def _get_lazy(self) -> xr.Dataset:
         frames, pending = self._frames_and_pending()
-        fmt = self._format(frames, workers=1)
         rows, cols = self._selection()
+        fs = self._remote_fs()
+        if fs is not None:
+            from .series_remote import lazy_remote_series
+
+            folder = self._remote_folder(fs, frames)
+            images, shape = lazy_remote_series(
+                folder, frames, decode=type(self).decode_frame, rows=rows, cols=cols,
+                check=self._region_check(rows, cols), chunk=self.remote_frame_chunk,
+            )  # fmt: skip
+            return self._dataset(images, frames, shape=shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
+        fmt = self._format(frames, workers=1)
         _check_region(rows, cols, fmt.shape, where=self._where())
         seen = self._seen.identities() if self._seen is not None else {}
         known = {os.fspath(f.path): seen[k] for f in frames if (k := self._file_key(f.path)) in seen}  # fmt: skip

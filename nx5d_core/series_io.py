@@ -13,7 +13,7 @@ import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import numpy as np
@@ -131,7 +131,7 @@ class SeriesFormat:
         return data
 
 
-def decoded(decode: FrameDecoder, stream: BinaryIO, *, path: Path, index: int, member: int) -> np.ndarray:  # fmt: skip
+def decoded(decode: FrameDecoder, stream: BinaryIO, *, path: str | PurePath, index: int, member: int) -> np.ndarray:  # fmt: skip
     """``decode(stream, member=member)`` as an array; a failure names the frame and its file
     (a decoder's own exception is :class:`CorruptFrameError`, never passed on bare)."""
     try:

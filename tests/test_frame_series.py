@@ -116,3 +116,54 @@ def test_split_pending_keeps_a_first_frame_and_gaps() -> None:
     missing = [Frame(Path(f"/nonexistent/f{n}")) for n in range(3)]
     assert split_pending(missing) == (missing[:1], missing[1:])  # the first is read (and raises)
     assert split_pending([]) == ([], [])
+
+
+def test_a_remote_series_is_read_from_one_folder_and_its_changes_are_seen() -> None:
+    import io
+
+    import fsspec
+
+    from nx5d_core.errors import FilesChangedError, FormatError
+    from nx5d_core.series_remote import (
+        lazy_remote_series,
+        read_remote_series,
+        remote_fingerprint,
+        remote_folder_of,
+    )
+
+    fs = fsspec.filesystem("memory")
+    folder_text = "/nx5d-test-series/s1"
+    for n in range(FRAMES):
+        buffer = io.BytesIO()
+        np.save(buffer, _frame(n))
+        fs.pipe(f"{folder_text}/f{n}.npy", buffer.getvalue())
+    fs.pipe(f"{folder_text}/list.txt", b"f0.npy")
+    try:
+        frames = [Frame(Path(f"{folder_text}/f{n}.npy")) for n in range(FRAMES)]
+        folder = remote_folder_of(fs, frames, where="s1")
+        shapes: list[tuple[int, int]] = []
+        images, shape = read_remote_series(
+            folder, frames, decode=_NpyScan.decode_frame, rows=slice(1, 3), cols=slice(None),
+            check=shapes.append,
+        )  # fmt: skip
+        assert shape == (4, 6) and shapes == [(4, 6)]
+        assert images.shape == (FRAMES, 2, 6)
+        np.testing.assert_array_equal(images[:, 0, 0], np.arange(FRAMES))
+        paths = [Path(f"{folder_text}/list.txt"), *(f.path for f in frames)]
+        before = remote_fingerprint(fs, folder, paths, key=str)
+        assert [k for k, _ in before.files] == [str(p) for p in paths]
+        lazy, _ = lazy_remote_series(
+            folder, frames, decode=_NpyScan.decode_frame, rows=slice(None), cols=slice(None),
+            check=shapes.append, chunk=2,
+        )  # fmt: skip
+        fs.pipe(f"{folder_text}/list.txt", b"f0.npy f1.npy")  # an extra file changed
+        assert remote_fingerprint(fs, folder, paths, key=str).changed(before) == [str(paths[0])]
+        buffer = io.BytesIO()
+        np.save(buffer, _frame(9) + 1)
+        fs.pipe(f"{folder_text}/f3.npy", buffer.getvalue() + b"\0")  # a frame rewritten
+        with pytest.raises(FilesChangedError, match=r"f3\.npy"):
+            lazy.compute()  # never old and new frames mixed
+        with pytest.raises(FormatError, match="one folder"):
+            remote_folder_of(fs, [*frames, Frame(Path("/elsewhere/f.npy"))], where="s1")
+    finally:
+        fs.rm("/nx5d-test-series", recursive=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
@@ -29,6 +29,7 @@ from nx5d_core.paths import FileIdentity, describe_mode
 from nx5d_core.series import Frame, FrameSeriesScan
 
 from .errors import (
+    CorruptFrameError,
     FrameCountError,
     ManifestError,
     MissingFrameError,
@@ -38,7 +39,7 @@ from .frames import FrameReader
 from .layout import IMAGE, Roi, check_roi
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
-from .remote_scan import lazy_remote, read_remote
+from .remote_scan import remote_names
 from .scan_summary import UdkmSummary, key_time, scan_summary
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from nx5d_core.frames import FrameFormat
+    from nx5d_core.remote_folder import RemoteFolder
 
-    from .remote import RemoteFolder
     from .repository import UdkmProposal
 
 __all__ = ["UdkmScan", "UdkmSummary"]
@@ -79,7 +80,7 @@ class UdkmScan(FrameSeriesScan):
         pattern = self.proposal.repository.pattern
         if pattern.is_local:
             return None
-        from .remote import RemoteFolder
+        from nx5d_core.remote_folder import RemoteFolder
 
         return RemoteFolder(pattern.fs, self._folder_text)
 
@@ -229,8 +230,29 @@ class UdkmScan(FrameSeriesScan):
         return [Frame(p) for p in self.image_paths()]
 
     def _frames_and_pending(self) -> tuple[list[Frame], list[Frame]]:
+        if self._remote is not None:  # every row's frame must be listed there
+            return [Frame(self.folder / n) for n in remote_names(self, self._remote)], []
         paths, not_yet = self._checked_paths()
         return [Frame(p) for p in paths], [Frame(p) for p in not_yet]
+
+    def _remote_folder(self, fs: Any, frames: Sequence[Frame]) -> RemoteFolder:
+        assert self._remote is not None  # only asked for when the repository is remote
+        return self._remote
+
+    @staticmethod
+    def decode_frame(stream: BinaryIO, *, member: int) -> np.ndarray:
+        """One single-page TIFF (the remote reads; local ones use :class:`FrameReader`)."""
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(stream) as tif:
+                if len(tif.pages) != 1:
+                    msg = f"{len(tif.pages)} pages; one frame per file is expected"
+                    raise CorruptFrameError(msg)
+                return tif.pages[0].asarray()
+        except (tifffile.TiffFileError, ValueError, EOFError) as exc:
+            msg = f"not a readable TIFF frame: {exc}"
+            raise CorruptFrameError(msg) from None
 
     def _format(self, frames: Sequence[Frame], *, workers: int) -> FrameFormat:
         return FrameReader.from_first(frames[0].path, workers=workers)  # reads into the buffer
@@ -268,17 +290,7 @@ class UdkmScan(FrameSeriesScan):
 
     def read(self, *, reduce: int | None = None, roi: Roi | None = None) -> xr.Dataset:
         """Read the scan now, keeping only every ``reduce``-th pixel inside ``roi`` (not cached)."""
-        if self._remote is not None:
-            return read_remote(self, self._remote, reduce, roi)
         return self._read_now(*self._selection(reduce, roi))
-
-    def _get_raw(self) -> xr.Dataset:
-        return self.read()
-
-    def _get_lazy(self) -> xr.Dataset:
-        if self._remote is not None:  # small blocks: one frame costs a few requests, not 64
-            return lazy_remote(self, self._remote, 8)
-        return super()._get_lazy()
 
     # -- cook --------------------------------------------------------------------------
     default_recipe = "rsm"

@@ -1,7 +1,7 @@
-"""A UDKM scan in an object store or on a web server (any fsspec file system: S3, HTTP...).
+"""A scan folder in an object store or on a web server (any fsspec file system: S3, HTTP...).
 
-The local reader works on file descriptors; here every file is fetched with fsspec: the frames of
-a block in one concurrent request batch (``fs.cat`` of many paths: parallel for S3 and HTTP),
+The local frame reader works on file descriptors; here every file is fetched with fsspec: the
+frames of a block in one concurrent request batch (``fs.cat`` of many paths: parallel for S3 and HTTP),
 each decoded straight into its slot of the preallocated array, block after block, so memory
 holds one block of compressed bytes at a time. A file's identity is (ETag or 0, size, mtime)
 from one listing of the scan's folder, so a changed object is read again, as a changed file is.
@@ -15,32 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from nx5d_core.buffers import empty
-from nx5d_core.errors import FilesChangedError
-from nx5d_core.fingerprint import MISSING, Fingerprint, remote_identity
-from nx5d_core.paths import FileIdentity
-from nx5d_core.remote_fs import as_unavailable, remote_errors
+from .buffers import empty
+from .errors import CorruptFrameError, FilesChangedError, FrameShapeError
+from .fingerprint import MISSING, Fingerprint, remote_identity
+from .paths import FileIdentity
+from .remote_fs import as_unavailable, remote_errors
+from .series_io import FrameDecoder, decoded
 
-from .errors import CorruptFrameError, FrameShapeError
-
-__all__ = ["RemoteFolder", "decode_frame"]
+__all__ = ["RemoteFolder"]
 
 _BLOCK = 128
-
-
-def decode_frame(data: bytes, *, where: str) -> np.ndarray:
-    """One single-page TIFF from its bytes."""
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(io.BytesIO(data)) as tif:
-            if len(tif.pages) != 1:
-                msg = f"{where}: {len(tif.pages)} pages; one frame per file is expected"
-                raise CorruptFrameError(msg)
-            return tif.pages[0].asarray()
-    except (tifffile.TiffFileError, ValueError, EOFError, OSError) as exc:
-        msg = f"{where}: not a readable TIFF frame: {exc}"
-        raise CorruptFrameError(msg) from None
 
 
 class RemoteFolder:
@@ -48,6 +32,13 @@ class RemoteFolder:
 
     def __init__(self, fs: Any, folder: str) -> None:
         self.fs, self.folder = fs, folder.rstrip("/")
+
+    def decode(self, decode: FrameDecoder, name: str, *, index: int, data: bytes | None = None) -> np.ndarray:  # fmt: skip
+        """Frame ``index`` of the scan from file ``name`` (fetched unless ``data`` is given),
+        decoded by ``decode`` as a local file would be; errors name the URL."""
+        raw = self.read(name) if data is None else data
+        where = self.fs.unstrip_protocol(self.url(name))
+        return decoded(decode, io.BytesIO(raw), path=where, index=index, member=0)
 
     def url(self, name: str) -> str:
         """The path of ``name`` in the folder."""
@@ -132,10 +123,12 @@ class RemoteFolder:
         self,
         names: Sequence[str],
         *,
+        decode: FrameDecoder,
         rows: slice,
         cols: slice,
         progress: Callable[[int], object] | None = None,
         expect: Mapping[str, FileIdentity] | None = None,
+        first_index: int = 0,
     ) -> np.ndarray:
         """Every frame of ``names`` (``[rows, cols]`` of each) in one array, fetched block by
         block with concurrent requests.
@@ -153,7 +146,7 @@ class RemoteFolder:
         RemoteUnavailableError
             The server refused, reset or did not answer in time.
         """
-        first = decode_frame(self.read(names[0]), where=self.url(names[0]))
+        first = self.decode(decode, names[0], index=first_index)
         shape = first.shape
         out = empty((len(names), *first[rows, cols].shape), first.dtype)  # huge pages
         for start in range(0, len(names), _BLOCK):
@@ -166,12 +159,12 @@ class RemoteFolder:
                 if isinstance(value, BaseException) and (down := as_unavailable(value, url=url)):
                     raise down from value  # the server, not the frame
                 if isinstance(value, BaseException) or value is None:
-                    msg = f"frame {start + offset}: {url} cannot be read: {value}"
+                    msg = f"frame {first_index + start + offset}: {url} cannot be read: {value}"
                     raise CorruptFrameError(msg)
-                frame = decode_frame(value, where=url)
+                frame = self.decode(decode, name, index=first_index + start + offset, data=value)
                 if frame.shape != shape or frame.dtype != first.dtype:
                     msg = (
-                        f"frame {start + offset}: {name} is {frame.shape} {frame.dtype}, the first "
+                        f"frame {first_index + start + offset}: {name} is {frame.shape} {frame.dtype}, the first "
                         f"frame {shape} {first.dtype}"
                     )
                     raise FrameShapeError(msg)
