@@ -146,7 +146,8 @@ def test_a_remote_series_is_read_from_one_folder_and_its_changes_are_seen() -> N
             folder, frames, decode=_NpyScan.decode_frame, rows=slice(1, 3), cols=slice(None),
             check=shapes.append,
         )  # fmt: skip
-        assert shape == (4, 6) and shapes == [(4, 6)]
+        assert shape == (4, 6)
+        assert shapes == [(4, 6)]
         assert images.shape == (FRAMES, 2, 6)
         np.testing.assert_array_equal(images[:, 0, 0], np.arange(FRAMES))
         paths = [Path(f"{folder_text}/list.txt"), *(f.path for f in frames)]
