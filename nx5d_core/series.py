@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from .frames import FrameFormat
     from .remote_folder import RemoteFolder
+    from .series_remote import RemoteSeries
 
 __all__ = [
     "NOT_READ",
@@ -228,19 +229,22 @@ class FrameSeriesScan(Scan):
         cols: slice,
     ) -> xr.Dataset:
         from .progress import progress_bar
-        from .series_remote import read_remote_series
 
-        folder = self._remote_folder(fs, frames)
+        series = self._remote_series(fs, frames, rows=rows, cols=cols)
         before = self._fingerprint()  # compared with one after the read, as for files
+        first = series.first(check=self._region_check(rows, cols))
         show = getattr(self.options, "progress", None)
         desc = f"{self.proposal.key}/{self.key}"
         with progress_bar(total=len(frames), unit="frame", desc=desc, show=show) as bar:
-            images, shape = read_remote_series(
-                folder, frames, decode=type(self).decode_frame, rows=rows, cols=cols,
-                check=self._region_check(rows, cols), progress=bar.update,
-            )  # fmt: skip
+            images = series.read(progress=bar.update)
         self._observed = before
-        return self._dataset(images, frames, shape=shape, rows=rows, cols=cols, pending=pending)
+        return self._dataset(images, frames, shape=first.shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
+
+    def _remote_series(self, fs: Any, frames: Sequence[Frame], *, rows: slice, cols: slice) -> RemoteSeries:  # fmt: skip
+        from .series_remote import RemoteSeries
+
+        folder = self._remote_folder(fs, frames)
+        return RemoteSeries(folder=folder, frames=frames, decode=type(self).decode_frame, rows=rows, cols=cols)  # fmt: skip
 
     def _region_check(self, rows: slice, cols: slice) -> Callable[[tuple[int, int]], None]:
         return lambda shape: _check_region(rows, cols, shape, where=self._where())
@@ -250,14 +254,10 @@ class FrameSeriesScan(Scan):
         rows, cols = self._selection()
         fs = self._remote_fs()
         if fs is not None:
-            from .series_remote import lazy_remote_series
-
-            folder = self._remote_folder(fs, frames)
-            images, shape = lazy_remote_series(
-                folder, frames, decode=type(self).decode_frame, rows=rows, cols=cols,
-                check=self._region_check(rows, cols), chunk=self.remote_frame_chunk,
-            )  # fmt: skip
-            return self._dataset(images, frames, shape=shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
+            series = self._remote_series(fs, frames, rows=rows, cols=cols)
+            first = series.first(check=self._region_check(rows, cols))
+            images = series.lazy(first=first, chunk=self.remote_frame_chunk)
+            return self._dataset(images, frames, shape=first.shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
         fmt = self._format(frames, workers=1)
         _check_region(rows, cols, fmt.shape, where=self._where())
         seen = self._seen.identities() if self._seen is not None else {}

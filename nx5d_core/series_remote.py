@@ -11,6 +11,7 @@ old and new frames.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .remote_folder import RemoteFolder
     from .series_io import Frame, FrameDecoder
 
-__all__ = ["lazy_remote_series", "read_remote_series", "remote_fingerprint", "remote_folder_of"]
+__all__ = ["RemoteSeries", "remote_fingerprint", "remote_folder_of"]
 
 
 def remote_folder_of(fs: Any, frames: Sequence[Frame], *, where: str) -> RemoteFolder:
@@ -52,64 +53,57 @@ def remote_fingerprint(
     ))  # fmt: skip
 
 
-def read_remote_series(
-    folder: RemoteFolder,
-    frames: Sequence[Frame],
-    *,
-    decode: FrameDecoder,
-    rows: slice,
-    cols: slice,
-    check: Callable[[tuple[int, int]], None],
-    progress: Callable[[int], object] | None = None,
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """The frames ``[rows, cols]`` in one array, and the detector's shape (``check``-ed first)."""
-    names = [f.path.name for f in frames]
-    shape = _shape(folder.decode(decode, names[0], index=0), where=folder.url(names[0]))
-    check(shape)
-    images = folder.read_frames(names, decode=decode, rows=rows, cols=cols, progress=progress)
-    return images, shape
+@dataclass(frozen=True)
+class RemoteSeries:
+    """The frames of one remote folder, ``[rows, cols]`` of each, decoded by ``decode``."""
 
+    folder: RemoteFolder
+    frames: Sequence[Frame]
+    decode: FrameDecoder
+    rows: slice
+    cols: slice
 
-def lazy_remote_series(
-    folder: RemoteFolder,
-    frames: Sequence[Frame],
-    *,
-    decode: FrameDecoder,
-    rows: slice,
-    cols: slice,
-    check: Callable[[tuple[int, int]], None],
-    chunk: int,
-) -> tuple[Any, tuple[int, int]]:
-    """The frames as a dask array of blocks of ``chunk`` frames, and the detector's shape."""
-    import dask.array as da
-    from dask.delayed import delayed
+    @property
+    def names(self) -> list[str]:
+        """The frames' file names in the folder."""
+        return [f.path.name for f in self.frames]
 
-    names = [f.path.name for f in frames]
-    first = folder.decode(decode, names[0], index=0)
-    shape = _shape(first, where=folder.url(names[0]))
-    check(shape)
-    sliced = first[rows, cols].shape
-    planned = folder.fingerprint(names).identities()  # each block checks these: never mixed frames
-    blocks = [
-        da.from_delayed(  # type: ignore[no-untyped-call]
-            delayed(folder.read_frames)(
-                names[i : i + chunk],
-                decode=decode,
-                rows=rows,
-                cols=cols,
-                expect={n: planned[n] for n in names[i : i + chunk]},
-                first_index=i,
-            ),
-            shape=(len(names[i : i + chunk]), *sliced),
-            dtype=first.dtype,
-        )
-        for i in range(0, len(names), chunk)
-    ]
-    return da.concatenate(blocks), shape  # type: ignore[no-untyped-call]
+    def first(self, *, check: Callable[[tuple[int, int]], None]) -> np.ndarray:
+        """The first frame, its shape ``check``-ed (a region beyond the detector raises)."""
+        name = self.names[0]
+        frame = self.folder.decode(self.decode, name, index=0)
+        if frame.ndim != 2:
+            msg = f"frame 0: {self.folder.url(name)} decodes to {frame.ndim} dimensions, not an image (2)"  # fmt: skip
+            raise FrameShapeError(msg)
+        check((int(frame.shape[0]), int(frame.shape[1])))
+        return frame
 
+    def read(self, *, progress: Callable[[int], object] | None = None) -> np.ndarray:
+        """Every frame in one array, fetched now."""
+        return self.folder.read_frames(self.names, decode=self.decode, rows=self.rows, cols=self.cols, progress=progress)  # fmt: skip
 
-def _shape(frame: np.ndarray, *, where: str) -> tuple[int, int]:
-    if frame.ndim != 2:
-        msg = f"frame 0: {where} decodes to {frame.ndim} dimensions, not an image (2)"
-        raise FrameShapeError(msg)
-    return int(frame.shape[0]), int(frame.shape[1])
+    def lazy(self, *, first: np.ndarray, chunk: int) -> Any:
+        """A dask array of blocks of ``chunk`` frames, each checking the identities it was
+        planned with after its read."""
+        import dask.array as da
+        from dask.delayed import delayed
+
+        names = self.names
+        sliced = first[self.rows, self.cols].shape
+        planned = self.folder.fingerprint(names).identities()
+        blocks = [
+            da.from_delayed(  # type: ignore[no-untyped-call]
+                delayed(self.folder.read_frames)(
+                    names[i : i + chunk],
+                    decode=self.decode,
+                    rows=self.rows,
+                    cols=self.cols,
+                    expect={n: planned[n] for n in names[i : i + chunk]},
+                    first_index=i,
+                ),
+                shape=(len(names[i : i + chunk]), *sliced),
+                dtype=first.dtype,
+            )
+            for i in range(0, len(names), chunk)
+        ]
+        return da.concatenate(blocks)  # type: ignore[no-untyped-call]

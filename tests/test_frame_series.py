@@ -124,12 +124,7 @@ def test_a_remote_series_is_read_from_one_folder_and_its_changes_are_seen() -> N
     import fsspec
 
     from nx5d_core.errors import FilesChangedError, FormatError
-    from nx5d_core.series_remote import (
-        lazy_remote_series,
-        read_remote_series,
-        remote_fingerprint,
-        remote_folder_of,
-    )
+    from nx5d_core.series_remote import RemoteSeries, remote_fingerprint, remote_folder_of
 
     fs = fsspec.filesystem("memory")
     folder_text = "/nx5d-test-series/s1"
@@ -141,26 +136,22 @@ def test_a_remote_series_is_read_from_one_folder_and_its_changes_are_seen() -> N
     try:
         frames = [Frame(Path(f"{folder_text}/f{n}.npy")) for n in range(FRAMES)]
         folder = remote_folder_of(fs, frames, where="s1")
+        series = RemoteSeries(folder=folder, frames=frames, decode=_NpyScan.decode_frame, rows=slice(1, 3), cols=slice(None))  # fmt: skip
         shapes: list[tuple[int, int]] = []
-        images, shape = read_remote_series(
-            folder, frames, decode=_NpyScan.decode_frame, rows=slice(1, 3), cols=slice(None),
-            check=shapes.append,
-        )  # fmt: skip
-        assert shape == (4, 6)
+        first = series.first(check=shapes.append)
         assert shapes == [(4, 6)]
+        images = series.read()
         assert images.shape == (FRAMES, 2, 6)
         np.testing.assert_array_equal(images[:, 0, 0], np.arange(FRAMES))
         paths = [Path(f"{folder_text}/list.txt"), *(f.path for f in frames)]
         before = remote_fingerprint(fs, folder, paths, key=str)
         assert [k for k, _ in before.files] == [str(p) for p in paths]
-        lazy, _ = lazy_remote_series(
-            folder, frames, decode=_NpyScan.decode_frame, rows=slice(None), cols=slice(None),
-            check=shapes.append, chunk=2,
-        )  # fmt: skip
+        lazy = series.lazy(first=first, chunk=2)
+        np.testing.assert_array_equal(lazy[:2].compute(), images[:2])
         fs.pipe(f"{folder_text}/list.txt", b"f0.npy f1.npy")  # an extra file changed
         assert remote_fingerprint(fs, folder, paths, key=str).changed(before) == [str(paths[0])]
         buffer = io.BytesIO()
-        np.save(buffer, _frame(9) + 1)
+        np.save(buffer, _frame(9))
         fs.pipe(f"{folder_text}/f3.npy", buffer.getvalue() + b"\0")  # a frame rewritten
         with pytest.raises(FilesChangedError, match=r"f3\.npy"):
             lazy.compute()  # never old and new frames mixed
