@@ -177,6 +177,14 @@ def bind_options(
     return call, values
 
 
+def core_arguments(cls: type[Repository], call: dict[str, Any]) -> dict[str, Any]:
+    """Take ``spice`` and ``allow_outside`` out of ``call`` where the adapter's constructor
+    does not declare them: the base constructor gets them from the framework, so an adapter's
+    constructor lists only its own options."""
+    declared = inspect.signature(cls.__init__).parameters
+    return {k: call.pop(k) for k in ("spice", "allow_outside") if k in call and k not in declared}
+
+
 def data_options(repository: Repository) -> dict[str, Any]:
     """The values of the options that shape the data (:class:`ShapesData`), JSON-ready."""
     out = {}

@@ -12,6 +12,8 @@ from .errors import AdapterContractError
 from .keys import natural_key
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import pandas as pd
 
     from .index import SummaryIndex
@@ -33,10 +35,13 @@ class AdapterType(type):
     adapter's options model and keeps their values (:mod:`nx5d_core.options`)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        from .options import bind_options
+        from .options import bind_options, core_arguments
 
         call, values = bind_options(cls, kwargs)  # type: ignore[arg-type]
-        repository = super().__call__(*args, **call)
+        core = core_arguments(cls, call)  # type: ignore[arg-type]
+        repository = cls.__new__(cls)  # type: ignore[call-overload]
+        repository.__dict__["_core_arguments"] = core
+        repository.__init__(*args, **call)
         repository.__dict__["_option_values"] = values
         return repository
 
@@ -59,6 +64,18 @@ class Repository(KeyedCollection["Proposal"], metaclass=AdapterType):
         live elsewhere, reached through symlinks or HDF5 external links). Nothing else outside
         the root is read.
     """
+
+    def __init_subclass__(cls, *, about: ModuleType | None = None, **kwargs: Any) -> None:
+        """``class R(FileRepository, about=about)`` takes ``name``, ``description``,
+        ``url_patterns``, ``version`` (and ``layout`` where it has one) from the adapter's
+        ``about`` module, which ``nx5d adapters`` reads without importing the adapter."""
+        super().__init_subclass__(**kwargs)
+        if about is None:
+            return
+        cls.name, cls.description, cls.version = about.NAME, about.DESCRIPTION, about.VERSION
+        cls.url_patterns = tuple(getattr(about, "URL_PATTERNS", ()))
+        if hasattr(about, "LAYOUT"):
+            cls.layout = about.LAYOUT  # type: ignore[attr-defined]
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -87,6 +104,9 @@ class Repository(KeyedCollection["Proposal"], metaclass=AdapterType):
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__()
+        core = self.__dict__.pop("_core_arguments", {})  # given to a constructor without them
+        spice = core.get("spice", spice)
+        allow_outside = core.get("allow_outside", allow_outside)
         self.url = url
         self._spice_spec = spice
         self._spice_store: SpiceBackend | None = None

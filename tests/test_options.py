@@ -187,3 +187,42 @@ def test_the_registry_guesses_a_dotted_adapter_without_importing_it(tmp_path: Pa
     assert info.guess_can_open(str(tmp_path))
     assert not info.guess_can_open("file:///elsewhere/x.h5")
     assert "never_imported_module" not in sys.modules
+
+
+_about = types.ModuleType("about_of_a_test_adapter")
+_about.NAME, _about.DESCRIPTION, _about.VERSION = "from-about", "described in about.py", "2.1"  # type: ignore[attr-defined]
+_about.URL_PATTERNS = ("*/x/*",)  # type: ignore[attr-defined]
+_about.LAYOUT = "/{proposal}/{scan}/counters.csv"  # type: ignore[attr-defined]
+
+
+class _OwnOptionsOnly(FileRepository, about=_about):
+    def __init__(self, url: str, *, gain: float = 1.0) -> None:  # no spice, no allow_outside
+        super().__init__(url)
+        self.gain = gain
+
+
+class _DeclaresTheCore(FileRepository, about=_about):
+    def __init__(self, url: str, *, spice: str | None = None, gain: float = 1.0) -> None:
+        super().__init__(url, spice=spice)
+        self.seen_spice = spice
+
+
+def test_the_core_arguments_reach_a_constructor_that_lists_only_its_own_options(tmp_path: Path) -> None:  # fmt: skip
+    store = tmp_path / "spice.sqlite"
+    repo = _OwnOptionsOnly(str(tmp_path), spice=str(store), allow_outside=[str(tmp_path / "det")], gain=2)  # fmt: skip
+    assert repo.gain == 2.0
+    assert repo.allow_outside == (str(tmp_path / "det"),)
+    assert repo.spice_store.display.endswith("spice.sqlite")
+    assert list(type(repo.options).model_fields) == ["gain"]  # the core arguments are no options
+    plain = _OwnOptionsOnly(str(tmp_path))
+    assert plain.allow_outside == ()
+    declared = _DeclaresTheCore(str(tmp_path), spice=str(store))
+    assert declared.seen_spice == str(store)  # one that declares it still gets it itself
+    assert declared.spice_store.display.endswith("spice.sqlite")
+
+
+def test_about_in_the_class_statement_names_and_lays_out_the_adapter(tmp_path: Path) -> None:
+    assert (_OwnOptionsOnly.name, _OwnOptionsOnly.description, _OwnOptionsOnly.version) == ("from-about", "described in about.py", "2.1")  # fmt: skip
+    assert _OwnOptionsOnly.url_patterns == ("*/x/*",)
+    assert _OwnOptionsOnly.layout == "/{proposal}/{scan}/counters.csv"
+    assert _OwnOptionsOnly(str(tmp_path)).pattern.url.endswith("/{proposal}/{scan}/counters.csv")

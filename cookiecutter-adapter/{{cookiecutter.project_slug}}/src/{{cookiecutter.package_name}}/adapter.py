@@ -32,10 +32,9 @@ class FacilityProposal(Proposal):
     scan_class = FacilityScan
 
 
-class FacilityRepository(FileRepository):
-    name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
-    url_patterns = about.URL_PATTERNS
-    layout = about.LAYOUT  # a root folder or a full pattern; no constructor needed
+class FacilityRepository(FileRepository, about=about):
+    # name, description, version, URL_PATTERNS and LAYOUT (a root folder or a full pattern,
+    # so no constructor is needed) come from about.py
     proposal_class = FacilityProposal
 {%- else -%}
 """{root}/{proposal}/{scan}/ with counters.csv (a row per frame) and frame_NNNNN.tif: change
@@ -95,9 +94,8 @@ class FacilityProposal(Proposal):
     scan_class = FacilityScan
 
 
-class FacilityRepository(FileRepository):
-    name, description, version = about.NAME, about.DESCRIPTION, about.VERSION
-    url_patterns = about.URL_PATTERNS
-    layout = about.LAYOUT  # a root folder or a full pattern; no constructor needed
+class FacilityRepository(FileRepository, about=about):
+    # name, description, version, URL_PATTERNS and LAYOUT (a root folder or a full pattern,
+    # so no constructor is needed) come from about.py
     proposal_class = FacilityProposal
 {%- endif %}

@@ -11,7 +11,6 @@ epoch column where the file has one, else the ``acquisition started at`` line re
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from nx5d_core import Scan, ScanSummary
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.series import lazy_series, read_series, series_format
-from nx5d_core.spice import SpiceSpec
 
 from . import about
 from .detectors import Detector, decode_hdf5, decode_image, detectors
@@ -170,7 +168,7 @@ class FioProposal(FolderProposal):
     scan_class = FioScan
 
 
-class FioRepository(FolderRepository):
+class FioRepository(FolderRepository, about=about):
     """FIO files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}.fio``.
 
@@ -180,10 +178,6 @@ class FioRepository(FolderRepository):
         The zone of ``acquisition started at`` times (PETRA III: ``Europe/Berlin``).
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = FioProposal
     what = "FIO file"
     scan_suffix = ".fio"
@@ -193,11 +187,9 @@ class FioRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         timezone: str = "Europe/Berlin",
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
         self.pattern = self._layout(url)

@@ -20,7 +20,6 @@ from nx5d_core import (
     Proposal,
     Scan,
     ScanSummary,
-    SpiceSpec,
     URLPatternError,
 )
 from nx5d_core.errors import KeyNotFoundError
@@ -255,7 +254,7 @@ class Hdf5Proposal(Proposal):
             return valid_keys(keys, kind="scan", where=f"{location.path}:/{parent}")
 
 
-class Hdf5Repository(FileRepository):
+class Hdf5Repository(FileRepository, about=about):
     """HDF5/NeXus files reached through a URL pattern, or a file or folder pointed at.
 
     Patterns: ``file:///d/{proposal}/{scan}.h5`` (file per scan),
@@ -266,21 +265,15 @@ class Hdf5Repository(FileRepository):
     are read in ``timezone``.
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = Hdf5Proposal
 
     def __init__(
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         timezone: str = "UTC",
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         self._pointed_folder: str | None = None
         if "{" not in url:
             pointed = point_at(Path(url.removeprefix("file://")), strict=False)

@@ -27,7 +27,6 @@ from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository, Shap
 from nx5d_core.caching import _Drop
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.paths import FileIdentity, file_identity
-from nx5d_core.spice import SpiceSpec
 from nx5d_core.summary import ScanSummary
 
 from . import about, decode
@@ -182,7 +181,7 @@ class ImagesProposal(FolderProposal):
     }
 
 
-class ImagesRepository(FolderRepository):
+class ImagesRepository(FolderRepository, about=about):
     """Image files: a folder of them, a folder of such folders, or one file.
 
     Parameters
@@ -200,14 +199,10 @@ class ImagesRepository(FolderRepository):
     timezone
         The zone of header dates written without one (ESRF: ``Europe/Paris``); without it a
         scan's time is its first file's mtime, and the summary says so.
-    allow_outside
-        Folders outside the root that symlinked files may lead to.
+
+    ``spice`` and ``allow_outside`` are every adapter's (see :class:`nx5d_core.Repository`).
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = ImagesProposal
     what = "image file"
 
@@ -215,15 +210,13 @@ class ImagesRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         reduce: Annotated[int, ShapesData, Field(ge=1)] = 1,
         roi: Annotated[Roi | None, ShapesData] = None,
         workers: int | None = None,
         progress: bool | None = None,
         timezone: str | None = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         if timezone is not None:
             ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone

@@ -6,7 +6,6 @@ variable ``value``). An optional ``cook(raw, spice)`` function gives the cook st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ import numpy as np
 import xarray as xr
 from pydantic import SkipValidation
 
-from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceSpec, SpiceView
+from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceView
 
 from . import about
 
@@ -74,7 +73,7 @@ class MemoryProposal(Proposal):
         return list(self.repository.data[self.key])
 
 
-class MemoryRepository(Repository):
+class MemoryRepository(Repository, about=about):
     """Proposals and scans held in memory.
 
     Parameters
@@ -87,10 +86,6 @@ class MemoryRepository(Repository):
         Optional ``cook(raw, spice) -> Dataset-or-data`` used by every scan.
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = MemoryProposal
 
     def __init__(
@@ -99,10 +94,8 @@ class MemoryRepository(Repository):
         *,
         data: Annotated[Mapping[str, Mapping[str, Any]], SkipValidation],  # held, not copied
         cook: CookFunction | None = None,
-        spice: SpiceSpec = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         self.data = data
         self.cook_function = cook
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 from collections.abc import Iterable
 from datetime import tzinfo
@@ -27,7 +26,6 @@ from nx5d_core import (
     Scan,
     ScanSummary,
     ShapesData,
-    SpiceSpec,
 )
 from nx5d_core.errors import URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
@@ -276,7 +274,7 @@ class SpecProposal(Proposal):
     _caches = {"_index": lambda: None, "_frame_headers": lambda: None}  # noqa: RUF012 - merged with the base's declaration
 
 
-class SpecRepository(FileRepository):
+class SpecRepository(FileRepository, about=about):
     """SPEC files through a pattern ``.../{proposal}<suffix>#{scan}``, or one file.
 
     Parameters
@@ -297,22 +295,16 @@ class SpecRepository(FileRepository):
         ``images`` (point, y, x).
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = SpecProposal
 
     def __init__(
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         timezone: str | None = None,
         frames: Annotated[str | None, ShapesData] = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         self.frames = None if frames is None else check_frames_pattern(frames)
         if "{" not in url:
             path = Path(url.removeprefix("file://"))

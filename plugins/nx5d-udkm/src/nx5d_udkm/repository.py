@@ -3,14 +3,12 @@ options that shape the frames (``reduce``, ``roi``)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from nx5d_core import FileRepository, KeyPattern, Proposal, ShapesData, SpiceSpec
+from nx5d_core import FileRepository, KeyPattern, Proposal, ShapesData
 
 from . import about
 from .adapter import UdkmScan
@@ -26,7 +24,7 @@ class UdkmProposal(Proposal):
     scan_class = UdkmScan
 
 
-class UdkmRepository(FileRepository):
+class UdkmRepository(FileRepository, about=about):
     """A UDKM data folder.
 
     Parameters
@@ -47,31 +45,24 @@ class UdkmRepository(FileRepository):
         second, ``True`` from the start, ``False`` never. It is never shown when not interactive.
     block_frames
         Frames gridded at a time by the RSM cook (memory against speed; not part of the result).
-    allow_outside
-        Folders outside the root that symlinked files may lead to (see :class:`nx5d_core.Repository`).
+
+    ``spice`` and ``allow_outside`` are every adapter's (see :class:`nx5d_core.Repository`).
     """
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
-    layout = about.LAYOUT
     proposal_class = UdkmProposal
 
     def __init__(
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         reduce: Annotated[int, ShapesData, Field(ge=1)] = 1,
         roi: Annotated[Roi | None, ShapesData] = None,
         timezone: str = "Europe/Berlin",
         workers: int | None = None,
         progress: bool | None = None,
         block_frames: Annotated[int, Field(ge=1)] = 64,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         self.progress = progress
         self.block_frames = block_frames
         self.reduce = reduce

@@ -9,8 +9,6 @@ puts it) as the coordinate, units from ``Column.N``; the header fields are the m
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,6 @@ from pydantic import Field
 from nx5d_core import Scan, ScanSummary
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
-from nx5d_core.spice import SpiceSpec
 
 from . import about
 from .parser import XdiFile, XdiFormatError, parse_xdi
@@ -148,15 +145,11 @@ class XdiProposal(FolderProposal):
     scan_class = XdiScan
 
 
-class XdiRepository(FolderRepository):
+class XdiRepository(FolderRepository, about=about):
     """XDI files: a folder of them, a folder of such folders, one file, or a pattern
     ``file:///d/{proposal}/{scan}``. Times without a zone are read in ``timezone`` if given,
     else left out of the summary with a note (never labelled UTC)."""
 
-    name = about.NAME
-    description = about.DESCRIPTION
-    url_patterns = about.URL_PATTERNS
-    version = about.VERSION
     proposal_class = XdiProposal
     what = "XDI file"
     is_member = staticmethod(about.is_xdi)
@@ -165,11 +158,9 @@ class XdiRepository(FolderRepository):
         self,
         url: str,
         *,
-        spice: SpiceSpec = None,
         timezone: str | None = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
+        super().__init__(url)
         if timezone is not None:
             ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
