@@ -54,6 +54,7 @@ _EXPORTS = {
     "CorruptFrameError": "nx5d_core.errors",
     "FrameShapeError": "nx5d_core.errors",
     "ShapesData": "nx5d_core.options",
+    "TimeZoneName": "nx5d_core.options",
     "Frame": "nx5d_core.series",
     "FrameSeriesScan": "nx5d_core.series",
     "split_pending": "nx5d_core.series",
@@ -103,6 +104,7 @@ __all__ = [
     "SpiceStore",
     "SpiceView",
     "SummaryEntry",
+    "TimeZoneName",
     "URLPatternError",
     "catalog",
     "get_adapter",
@@ -149,7 +151,7 @@ if TYPE_CHECKING:
     )
     from .keys import natural_key
     from .opening import open_repository
-    from .options import ShapesData
+    from .options import ShapesData, TimeZoneName
     from .paths import RootGuard
     from .plugins import get_adapter, get_plugin_manager, list_adapters, refresh_plugins
     from .proposal import Proposal

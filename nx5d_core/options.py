@@ -18,9 +18,9 @@ import inspect
 import json
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, create_model
 
 from .errors import AdapterContractError, AdapterOptionError
 
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AdapterOptions",
     "ShapesData",
+    "TimeZoneName",
     "bind_options",
+    "core_arguments",
     "data_option_names",
     "data_options",
     "options_model",
@@ -40,6 +42,21 @@ __all__ = [
 
 CORE_PARAMETERS = frozenset({"self", "url", "spice", "allow_outside"})
 """Constructor parameters every adapter has; they are not options."""
+
+
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"{name!r} is not a time zone (give an IANA name such as 'Europe/Berlin')"
+        raise ValueError(msg) from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone)]
+"""An option naming a time zone (``Europe/Paris``), checked when the repository is opened."""
 
 
 class ShapesData:

@@ -226,3 +226,11 @@ def test_about_in_the_class_statement_names_and_lays_out_the_adapter(tmp_path: P
     assert _OwnOptionsOnly.url_patterns == ("*/x/*",)
     assert _OwnOptionsOnly.layout == "/{proposal}/{scan}/counters.csv"
     assert _OwnOptionsOnly(str(tmp_path)).pattern.url.endswith("/{proposal}/{scan}/counters.csv")
+
+
+@pytest.mark.parametrize("adapter", ["xdi", "fio", "images"])
+def test_a_time_zone_option_is_checked_when_the_repository_is_opened(tmp_path: Path, adapter: str) -> None:  # fmt: skip
+    with pytest.raises(AdapterOptionError, match=r"'Mars/Olympus' is not a time zone"):
+        nx5d_core.open_repository(str(tmp_path), adapter=adapter, timezone="Mars/Olympus")
+    repo = nx5d_core.open_repository(str(tmp_path), adapter=adapter, timezone="Europe/Paris")
+    assert repo.options.timezone == "Europe/Paris"

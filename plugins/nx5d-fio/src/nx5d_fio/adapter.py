@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import Scan, ScanSummary
+from nx5d_core import Scan, ScanSummary, TimeZoneName
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.series import lazy_series, read_series, series_format
@@ -187,9 +187,7 @@ class FioRepository(FolderRepository, about=about):
         self,
         url: str,
         *,
-        timezone: str = "Europe/Berlin",
+        timezone: TimeZoneName = "Europe/Berlin",
     ) -> None:
         super().__init__(url)
-        ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
-        self.pattern = self._layout(url)

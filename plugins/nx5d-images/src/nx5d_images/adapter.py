@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import Field
 
-from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository, ShapesData
+from nx5d_core import Frame, FrameSeriesScan, KeyNotFoundError, Repository, ShapesData, TimeZoneName
 from nx5d_core.caching import _Drop
 from nx5d_core.folders import FolderProposal, FolderRepository
 from nx5d_core.paths import FileIdentity, file_identity
@@ -214,14 +214,11 @@ class ImagesRepository(FolderRepository, about=about):
         roi: Annotated[Roi | None, ShapesData] = None,
         workers: int | None = None,
         progress: bool | None = None,
-        timezone: str | None = None,
+        timezone: TimeZoneName | None = None,
     ) -> None:
         super().__init__(url)
-        if timezone is not None:
-            ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
         self.reduce, self.roi, self.workers, self.progress = reduce, roi, workers, progress
-        self.pattern = self._layout(url)
 
     @staticmethod
     def is_member(path: Path) -> bool:

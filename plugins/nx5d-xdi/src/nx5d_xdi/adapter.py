@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import xarray as xr
 from pydantic import Field
 
-from nx5d_core import Scan, ScanSummary
+from nx5d_core import Scan, ScanSummary, TimeZoneName
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 from nx5d_core.folders import FolderProposal, FolderRepository
 
@@ -158,10 +158,7 @@ class XdiRepository(FolderRepository, about=about):
         self,
         url: str,
         *,
-        timezone: str | None = None,
+        timezone: TimeZoneName | None = None,
     ) -> None:
         super().__init__(url)
-        if timezone is not None:
-            ZoneInfo(timezone)  # an unknown zone fails here, not at the first summary
         self.timezone = timezone
-        self.pattern = self._layout(url)
