@@ -228,9 +228,10 @@ def test_about_in_the_class_statement_names_and_lays_out_the_adapter(tmp_path: P
     assert _OwnOptionsOnly(str(tmp_path)).pattern.url.endswith("/{proposal}/{scan}/counters.csv")
 
 
-@pytest.mark.parametrize("adapter", ["xdi", "fio", "images"])
+@pytest.mark.parametrize("adapter", ["xdi", "fio", "images", "hdf5", "udkm"])
 def test_a_time_zone_option_is_checked_when_the_repository_is_opened(tmp_path: Path, adapter: str) -> None:  # fmt: skip
+    url = f"{tmp_path}/{{proposal}}/{{scan}}.h5" if adapter == "hdf5" else str(tmp_path)
     with pytest.raises(AdapterOptionError, match=r"'Mars/Olympus' is not a time zone"):
-        nx5d_core.open_repository(str(tmp_path), adapter=adapter, timezone="Mars/Olympus")
-    repo = nx5d_core.open_repository(str(tmp_path), adapter=adapter, timezone="Europe/Paris")
+        nx5d_core.open_repository(url, adapter=adapter, timezone="Mars/Olympus")
+    repo = nx5d_core.open_repository(url, adapter=adapter, timezone="Europe/Paris")
     assert repo.options.timezone == "Europe/Paris"

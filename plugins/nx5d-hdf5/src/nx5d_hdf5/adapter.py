@@ -20,6 +20,7 @@ from nx5d_core import (
     Proposal,
     Scan,
     ScanSummary,
+    TimeZoneName,
     URLPatternError,
 )
 from nx5d_core.errors import KeyNotFoundError
@@ -271,7 +272,7 @@ class Hdf5Repository(FileRepository, about=about):
         self,
         url: str,
         *,
-        timezone: str = "UTC",
+        timezone: TimeZoneName = "UTC",
     ) -> None:
         super().__init__(url)
         self._pointed_folder: str | None = None

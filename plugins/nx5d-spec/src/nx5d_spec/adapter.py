@@ -26,6 +26,7 @@ from nx5d_core import (
     Scan,
     ScanSummary,
     ShapesData,
+    TimeZoneName,
 )
 from nx5d_core.errors import URLPatternError
 from nx5d_core.fingerprint import Fingerprint, fingerprint_files
@@ -301,7 +302,7 @@ class SpecRepository(FileRepository, about=about):
         self,
         url: str,
         *,
-        timezone: str | None = None,
+        timezone: TimeZoneName | None = None,
         frames: Annotated[str | None, ShapesData] = None,
     ) -> None:
         super().__init__(url)

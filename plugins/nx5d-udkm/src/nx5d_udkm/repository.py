@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from nx5d_core import FileRepository, KeyPattern, Proposal, ShapesData
+from nx5d_core import FileRepository, KeyPattern, Proposal, ShapesData, TimeZoneName
 
 from . import about
 from .adapter import UdkmScan
@@ -57,7 +57,7 @@ class UdkmRepository(FileRepository, about=about):
         *,
         reduce: Annotated[int, ShapesData, Field(ge=1)] = 1,
         roi: Annotated[Roi | None, ShapesData] = None,
-        timezone: str = "Europe/Berlin",
+        timezone: TimeZoneName = "Europe/Berlin",
         workers: int | None = None,
         progress: bool | None = None,
         block_frames: Annotated[int, Field(ge=1)] = 64,
