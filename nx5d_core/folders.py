@@ -7,10 +7,9 @@ the root (the folder pointed at, never its parent) follow from it, the same for 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from .errors import URLPatternError
 from .folder_guess import SAMPLE, guess_folder, member_names
@@ -18,14 +17,11 @@ from .proposal import Proposal
 from .repository import FileRepository
 from .urls import KeyPattern
 
-if TYPE_CHECKING:
-    from .spice.backend import SpiceSpec
-
 __all__ = ["FolderProposal", "FolderRepository", "guess_folder", "member_names"]
 
 
 class FolderRepository(FileRepository):
-    """The base of such adapters: the constructor lays ``url`` out (:meth:`_layout`)."""
+    """The base of such adapters: the constructor lays ``url`` out (:meth:`_pattern_of`)."""
 
     what: ClassVar[str] = "data file"
     """What a member is, for messages (``"XDI file"``)."""
@@ -33,16 +29,6 @@ class FolderRepository(FileRepository):
     """The suffix a scan key leaves out of its file name (``".fio"``), if any."""
     only_scan: str | None = None
     _pointed: str | None = None
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        spice: SpiceSpec = None,
-        allow_outside: Iterable[str | os.PathLike[str]] = (),
-    ) -> None:
-        super().__init__(url, spice=spice, allow_outside=allow_outside)
-        self.pattern = self._layout(url)
 
     @staticmethod
     def is_member(path: Path) -> bool:
@@ -53,7 +39,7 @@ class FolderRepository(FileRepository):
         """The scan key of the member file ``path``."""
         return path.name.removesuffix(self.scan_suffix) if self.scan_suffix else path.name
 
-    def _layout(self, url: str) -> KeyPattern:
+    def _pattern_of(self, url: str) -> KeyPattern:
         """The pattern of ``url``: a ``{proposal}/{scan}`` pattern as given, else from what the
         path is (a member file, a folder of them, a folder of such folders)."""
         if "{" in url:

@@ -331,8 +331,15 @@ class FileRepository(Repository):
         allow_outside: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(url, spice=spice, allow_outside=allow_outside)
-        if self.layout:
-            from .urls import KeyPattern
+        pattern = self._pattern_of(url)
+        if pattern is not None:
+            self.pattern = pattern
 
-            full = url if "{scan}" in url else url.rstrip("/") + self.layout
-            self.pattern = KeyPattern.parse(full)
+    def _pattern_of(self, url: str) -> KeyPattern | None:
+        """The pattern ``url`` is laid out by: a full pattern as given, a root folder with the
+        declared :attr:`layout` appended; ``None`` (no layout) leaves it to the constructor."""
+        if not self.layout:
+            return None
+        from .urls import KeyPattern
+
+        return KeyPattern.parse(url if "{scan}" in url else url.rstrip("/") + self.layout)
