@@ -53,6 +53,8 @@ def test_s3_repository_equals_the_local_one(bucket: str, local_root: Path) -> No
         here, there = local["20210205"][key], remote["20210205"][key]
         np.testing.assert_array_equal(there.raw["images"].values, here.raw["images"].values)
         np.testing.assert_array_equal(there.raw["Theta"].values, here.raw["Theta"].values)
+        # the frame list of a remote scan comes from its listing, never from a local folder
+        assert [f.path.name for f in there._frames()] == [p.name for p in here.image_paths()]
         assert there.summary.model_dump(exclude={"folder"}) == here.summary.model_dump(
             exclude={"folder"}
         )

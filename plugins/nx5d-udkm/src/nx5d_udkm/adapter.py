@@ -227,7 +227,7 @@ class UdkmScan(FrameSeriesScan):
 
     # -- the frame series ------------------------------------------------------------------
     def _frames(self) -> list[Frame]:
-        return [Frame(p) for p in self.image_paths()]
+        return self._frames_and_pending()[0]  # local or remote
 
     def _frames_and_pending(self) -> tuple[list[Frame], list[Frame]]:
         if self._remote is not None:  # every row's frame must be listed there
