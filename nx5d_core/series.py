@@ -208,13 +208,13 @@ class FrameSeriesScan(Scan):
                 logger.info("%s: %s, and later frames are pending: left out", desc, exc)
                 pending.insert(0, frames.pop())  # the newest frame, still being written
                 images, files = read_series(fmt, frames, rows=rows, cols=cols, progress=bar.update)
-        read = [(self._file_key(Path(p)), identity) for p, identity in files.items()]
+        read = [(self._file_key(p), identity) for p, identity in files.items()]
         # a pending frame's entry never equals a real identity: each access reads again (a
         # frame arriving just now must not make the short read look whole)
         waiting = [(self._file_key(f.path), NOT_READ) for f in pending]
         self._observed = Fingerprint((*extra, *read, *waiting))
         dataset = self._dataset(images, frames, shape=fmt.shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
-        if pending and all(identity_now(Path(p)) == i for p, i in files.items()):
+        if pending and all(identity_now(p) == i for p, i in files.items()):
             # every frame read is as it was read: frames arriving meanwhile do not spoil it
             dataset.attrs[SNAPSHOT] = "read while frames were arriving: the complete frames so far"
         return dataset

@@ -183,14 +183,14 @@ def read_series(
     rows: slice = slice(None),
     cols: slice = slice(None),
     progress: Callable[[int], None] | None = None,
-) -> tuple[np.ndarray, dict[str, FileIdentity]]:
+) -> tuple[np.ndarray, dict[Path, FileIdentity]]:
     """``frames`` read now into one (frames, rows, cols) array, and the identity of each file
-    as it was read (path -> identity), for the scan's fingerprint."""
+    as it was read (the frames' own paths -> identity), for the scan's fingerprint."""
     from .frames import read_frames
 
     seen: list[FileIdentity | None] = [None] * len(frames)
     images = read_frames(fmt, [f.path for f in frames], rows=rows, cols=cols, progress=progress, seen=seen)  # fmt: skip
-    return images, {os.fspath(f.path): s or MISSING for f, s in zip(frames, seen, strict=True)}
+    return images, {f.path: s or MISSING for f, s in zip(frames, seen, strict=True)}
 
 
 def lazy_series(

@@ -153,6 +153,40 @@ def test_frames_travel_uncompressed_when_asked_and_block_reads_read_blocks(
     )
 
 
+def test_large_served_reads_go_chunk_by_chunk_into_one_huge_page_output(
+    udkm: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mmap
+
+    from nx5d_core import buffers
+    from nx5d_core.serve import arrays
+    from nx5d_core.serve.arrays import stored
+
+    monkeypatch.setattr(buffers, "HUGE_PAGE_MIN", 1)  # the server (in this process) stores every read
+    calls: list[tuple[int, ...]] = []
+
+    def counted(part: Any) -> Any:
+        calls.append(tuple(part.shape))
+        return stored(part)
+
+    monkeypatch.setattr(arrays, "stored", counted)
+    scan = udkm["repo"]["20210205"]["101500"]
+    lazy = scan.lazy()["images"]
+    served = from_uri(udkm["url"], api_key=KEY)["20210205"]["101500"]["images"]
+    np.testing.assert_array_equal(served[2:30, 5:9], lazy[2:30, 5:9].values)
+    first = served.structure().chunks[0][0]
+    np.testing.assert_array_equal(served.read_block((0, 0, 0)), lazy[:first].values)
+    assert (28, 4, lazy.shape[2]) in calls, "the slice was stored by the server, not concatenated"
+    assert (first, *lazy.shape[1:]) in calls, "and so was the block"
+    out = stored(lazy.data[1:20, ::2])  # across chunks, stepped: every chunk into the output
+    np.testing.assert_array_equal(out, lazy[1:20, ::2].values)
+    base: object = out
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    assert isinstance(base, memoryview)
+    assert isinstance(base.obj, mmap.mmap)
+
+
 def test_missing_keys_answer_404_with_the_closest(udkm: dict[str, Any]) -> None:
     response = _get(udkm["url"], "metadata/20210205/101501")
     assert response.status_code == 404

@@ -9,6 +9,7 @@ from fastapi import HTTPException
 from tiled.adapters.array import ArrayAdapter
 from tiled.structures.core import Spec
 
+from .. import buffers
 from ..errors import FilesChangedError, KeyNotFoundError, Nx5dError
 from .limits import fits, reserve
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from .tree import ScanNode
 
-__all__ = ["VariableAdapter", "jsonable"]
+__all__ = ["VariableAdapter", "jsonable", "stored"]
 UNPROCESSABLE = 422
 BAD_REQUEST = 400
 READ_ERRORS = (Nx5dError, OSError, ValueError)
@@ -68,6 +69,8 @@ class VariableAdapter(ArrayAdapter):
                 if fits(rest):  # the adapter's own reader (parallel, block-wise) beats dask's
                     reserve(rest, what=f"{self.node.where()} (every variable)")
                     return self.node.read_whole(self.name)
+            if _large_and_lazy(part):
+                return stored(part)
             return super(VariableAdapter, self).read(*args, **kwargs)
 
         return self._guarded(run)
@@ -93,6 +96,8 @@ class VariableAdapter(ArrayAdapter):
             part = self._array[where]
             part = part[tuple(index)] if index else part
             reserve(_nbytes(part), what=f"{self._what(None)}, block {tuple(block)}")
+            if _large_and_lazy(part):
+                return stored(part)
             return super(VariableAdapter, self).read_block(*args, **kwargs)
 
         return self._guarded(run)
@@ -100,6 +105,22 @@ class VariableAdapter(ArrayAdapter):
 
 def _nbytes(part: Any) -> int:
     return int(part.size) * int(part.dtype.itemsize)
+
+
+def _large_and_lazy(part: Any) -> bool:
+    import dask.array as da
+
+    return isinstance(part, da.Array) and _nbytes(part) >= buffers.HUGE_PAGE_MIN
+
+
+def stored(part: Any) -> Any:
+    """A lazy selection computed chunk by chunk straight into one huge-page output: no
+    concatenation copy (half the peak memory of ``compute()``) and a cheap first touch."""
+    import dask.array as da
+
+    out = buffers.empty(tuple(int(n) for n in part.shape), part.dtype)
+    da.store(part, out, lock=False)
+    return out
 
 
 def jsonable(value: Any) -> Any:

@@ -425,3 +425,52 @@ def test_write_nexus_without_overwrite_leaves_an_existing_file_as_it_was(tmp_pat
     write_nexus(first * 2, path=path)  # the default replaces, as export_nexus always did
     with h5py.File(path) as handle:
         np.testing.assert_array_equal(handle["entry/data/counts"][()], [0.0, 2.0, 4.0])
+
+
+# -- large reads into huge-page outputs (issue 32) ------------------------------------------
+def _mapped(array: np.ndarray) -> bool:
+    import mmap
+
+    base: object = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+
+
+def test_large_reads_fill_a_huge_page_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nx5d_real_data: Path
+) -> None:
+    from nx5d_core import buffers
+
+    monkeypatch.setattr(buffers, "HUGE_PAGE_MIN", 1)  # every numeric read through the mapping
+    real = nx5d_real_data / "APS/9-ID-C_SAXS/2016-06_IN625_775C/nexus-example.hdf5"
+    with h5py.File(real, "r") as f:
+        expected = f["entry/data/frames"][()]
+    scan = nx5d_core.open_repository(f"file://{real.parent.parent}/{{proposal}}/nexus-example.hdf5#{{scan}}")["2016-06_IN625_775C"]["entry"]  # fmt: skip
+    frames = scan.raw["frames"].values
+    assert _mapped(frames), "the whole-variable read went into the huge-page mapping"
+    np.testing.assert_array_equal(frames, expected)
+    assert frames.dtype == expected.dtype
+    part = scan.lazy()["frames"][2:5, 10:20].values  # a dask chunk read: contiguous slices
+    np.testing.assert_array_equal(part, expected[2:5, 10:20])
+
+    # compressed, chunked and big-endian, and a stepped selection (h5py's own path)
+    data = np.arange(6 * 40 * 30, dtype=">f8").reshape(6, 40, 30)
+    (tmp_path / "p").mkdir()
+    with h5py.File(tmp_path / "p" / "s.h5", "w") as f:
+        f.create_group("entry").attrs["NX_class"] = "NXentry"
+        group = f.create_group("entry/data")
+        group.attrs.update({"NX_class": "NXdata", "signal": "counts"})
+        group.create_dataset("counts", data=data, chunks=(1, 40, 30), compression="gzip")
+    raw = nx5d_core.open_repository(f"file://{tmp_path}/{{proposal}}/{{scan}}.h5")["p"]["s"].raw
+    got = raw["counts"].values
+    np.testing.assert_array_equal(got, data)
+    assert got.dtype == data.dtype
+    assert _mapped(got)
+    from nx5d_hdf5.h5io import read_dataset
+
+    with h5py.File(tmp_path / "p" / "s.h5", "r") as f:
+        ds = f["entry/data/counts"]
+        np.testing.assert_array_equal(read_dataset(ds, (slice(1, 4), slice(None, None, 2))), data[1:4, ::2])  # fmt: skip
+        np.testing.assert_array_equal(read_dataset(ds, (2,)), data[2])
+        np.testing.assert_array_equal(read_dataset(ds, (slice(3, 3),)), data[3:3])

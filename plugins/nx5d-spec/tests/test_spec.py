@@ -360,3 +360,27 @@ def test_nx5d_ls_on_a_spec_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert out[1].startswith("# key\t")
     assert [line.split("\t")[0] for line in out[2:]] == ["1", "2"]
     assert out[2].split("\t")[1:3] == ["ascan", "11"]
+
+
+def test_mca_spectra_fill_a_huge_page_output_with_nan_for_points_without_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mmap
+
+    from nx5d_core import buffers
+
+    monkeypatch.setattr(buffers, "HUGE_PAGE_MIN", 1)  # every output through the mapping
+    body = scan_text(1, points=3).rstrip("\n").splitlines()
+    lines = [line for line in body if line.startswith("#")]
+    for i, row in enumerate(line for line in body if not line.startswith("#")):
+        lines += [row] + ([f"@A {i} {i + 1} {i + 2}"] if i != 1 else [])  # point 1 has none
+    raw = _proposal(_write(tmp_path / "m.dat", HEADER.format(name="m.dat") + "\n".join(lines) + "\n\n"))["1"].raw  # fmt: skip
+    values = raw["mca"].values
+    np.testing.assert_array_equal(values[[0, 2]], [[0, 1, 2], [2, 3, 4]])
+    assert np.isnan(values[1]).all(), "a point without a spectrum is NaN, never 0"
+    assert any("1 points have no spectrum" in n for n in raw.attrs["nx5d_notes"])
+    base: object = values
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    assert isinstance(base, memoryview)
+    assert isinstance(base.obj, mmap.mmap)

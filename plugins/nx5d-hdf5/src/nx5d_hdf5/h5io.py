@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import h5py
 import numpy as np
 from h5py import h5d, h5g, h5l, h5o
 
+from nx5d_core import buffers
 from nx5d_core.errors import KeyNotFoundError, OutsideRootError
 from nx5d_core.paths import RootGuard
 
@@ -245,10 +247,36 @@ def filter_names(dataset: h5py.Dataset) -> list[str]:
     return names
 
 
+def _selected_shape(shape: tuple[int, ...] | None, selection: Any) -> tuple[int, ...] | None:
+    """The shape ``selection`` (``()`` or contiguous slices) takes from ``shape``; ``None``
+    for any other selection (points, steps, integers), which h5py shapes itself."""
+    if shape is None:
+        return None
+    parts = selection if isinstance(selection, tuple) else (selection,)
+    if len(parts) > len(shape) or not all(
+        isinstance(p, slice) and p.step in (None, 1) for p in parts
+    ):
+        return None
+    full = (*parts, *(slice(None),) * (len(shape) - len(parts)))
+    return tuple(len(range(n)[p]) for n, p in zip(shape, full, strict=True))
+
+
+def _read(dataset: h5py.Dataset, selection: Any) -> np.ndarray:
+    """A large numeric read goes straight into a huge-page output (its first touch is cheap,
+    see :mod:`nx5d_core.buffers`); anything else is h5py's own read."""
+    shape = _selected_shape(dataset.shape, selection)
+    dtype = dataset.dtype
+    if shape is None or dtype.kind not in "biufc" or math.prod(shape) * dtype.itemsize < buffers.HUGE_PAGE_MIN:  # fmt: skip
+        return np.asarray(dataset[selection])
+    out = buffers.empty(shape, dtype)
+    dataset.read_direct(out, source_sel=selection if selection != () else None)
+    return out
+
+
 def read_dataset(dataset: h5py.Dataset, selection: Any = ()) -> np.ndarray:
     """``dataset[selection]`` with a clear error when a compression filter is missing."""
     try:
-        return np.asarray(dataset[selection])
+        return _read(dataset, selection)
     except OSError as exc:
         missing = [f for f in filter_names(dataset) if not h5py.h5z.filter_avail(int(f.split()[0]))]
         if missing:

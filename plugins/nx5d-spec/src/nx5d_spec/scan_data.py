@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from nx5d_core import buffers
+
 from .block import Block
 from .errors import SpecFormatError
 
@@ -223,7 +225,8 @@ def mca_arrays(block: Block, points: int, *, path: Path) -> tuple[dict[str, np.n
             msg = f"{path}: scan {block.command!r}: @{name} spectra have different lengths {sorted(lengths)}"
             raise SpecFormatError(msg)
         channels = lengths.pop()
-        array = np.full((points, channels), np.nan)
+        array = buffers.empty((points, channels), np.float64)  # huge pages when large
+        array[[p for p in range(points) if p not in rows]] = np.nan
         for p, row in rows.items():
             array[p] = row
         missing = points - len(rows)
