@@ -170,9 +170,15 @@ with held_heap():
     held = faults_small(20)
 with held_heap():  # the next task of a queue: the pages are still there
     queued = faults_small(20)
-time.sleep(1.5)  # idle: the worker's setting is back
+time.sleep(1.5)  # idle past NX5D_HEAP_HOLD: the worker's setting is back
 after = faults_small(20)
-print(loose, held, queued, after)
+import nx5d_core.workers as w
+w._memory_limit = lambda: 1  # a worker above half its memory limit gives the heap back at once
+with held_heap():
+    faults_small(20)
+time.sleep(0.3)
+near = faults_small(20)
+print(loose, held, queued, after, near)
 """
 
 
@@ -180,14 +186,56 @@ print(loose, held, queued, after)
 def test_a_cook_keeps_its_heap_under_dasks_trim_threshold(tmp_path: Path) -> None:
     """Under ``MALLOC_TRIM_THRESHOLD_`` (dask's workers), every 8 MiB array is a fresh mmap whose
     pages fault in one by one; inside ``held_heap`` the freed memory is reused (also by the next
-    task), and once the worker is idle its own setting is back."""
+    task), and once the worker is idle ``NX5D_HEAP_HOLD`` seconds, or at once above half its
+    memory limit, its own setting is back."""
     import os
 
-    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "NUMPY_MADVISE_HUGEPAGE": "0"}
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "NUMPY_MADVISE_HUGEPAGE": "0", "NX5D_HEAP_HOLD": "1"}  # fmt: skip
     run = subprocess.run([sys.executable, "-c", FAULTS], capture_output=True, text=True, env=env, check=True)  # fmt: skip
-    loose, held, queued, after = (int(v) for v in run.stdout.split())
+    loose, held, queued, after, near = (int(v) for v in run.stdout.split())
     pages = 20 * (8 << 20) // os.sysconf("SC_PAGE_SIZE")
     assert loose > 0.9 * pages, (loose, held, queued, after)  # every page of every array
     assert held * 5 < loose, (loose, held, queued, after)  # the first array's pages only
     assert queued * 5 < loose, (loose, held, queued, after)
     assert held * 5 < after, (loose, held, queued, after)  # dask's setting is back
+    assert held * 5 < near, (loose, held, near)  # near the memory limit: given back at once
+
+
+HELD_BETWEEN_CALLS = """
+import ctypes, resource, time
+ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, one fault each
+import numpy as np
+from nx5d_core.workers import held_heap
+
+def faults_small(n):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(n):
+        a = np.ones(1 << 20)
+        del a
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+with held_heap():
+    first = faults_small(20)
+time.sleep(1.5)  # between two cook_many calls of a script
+with held_heap():
+    second = faults_small(20)
+print(first, second)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+@pytest.mark.parametrize("hold", [None, "not-a-number"])
+def test_the_heap_stays_held_between_calls_by_default(hold: str | None) -> None:
+    import os
+
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "NUMPY_MADVISE_HUGEPAGE": "0"}
+    env.pop("NX5D_HEAP_HOLD", None)
+    if hold is not None:
+        env["NX5D_HEAP_HOLD"] = hold  # unreadable: a warning and the default
+    run = subprocess.run([sys.executable, "-c", HELD_BETWEEN_CALLS], capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    first, second = (int(v) for v in run.stdout.split())
+    pages = 20 * (8 << 20) // os.sysconf("SC_PAGE_SIZE")
+    assert first < pages // 5, (first, second)
+    assert second * 5 < pages, (first, second)  # the second call found its pages (released: all 20)
+    if hold is not None:
+        assert "NX5D_HEAP_HOLD='not-a-number' is not a number" in run.stderr
