@@ -49,6 +49,14 @@ def _noop(x: int) -> int:
     return x
 
 
+def _set_env(name: str, value: str | None) -> None:
+    """Set (or with ``None`` remove) an environment variable in the process this runs in."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def _install_trivial_recipe(folder: Path) -> None:
     """A recipe ``nothing`` as an installed plugin, seen by this process and every worker
     started after (spawned workers take ``sys.path`` and ``PYTHONPATH``)."""
@@ -116,9 +124,9 @@ def bench_cook_many(scans: int, many: int) -> None:
                 parallel(short, client=client)
                 return time.perf_counter() - start
 
-            client.run(os.environ.__setitem__, "NX5D_HEAP_HOLD", "1")
+            client.run(_set_env, "NX5D_HEAP_HOLD", "1")
             t_cold = statistics.median(cold_heap() for _ in range(3))
-            client.run(os.environ.pop, "NX5D_HEAP_HOLD")
+            client.run(_set_env, "NX5D_HEAP_HOLD", None)
             report("cook_many, LocalCluster(2), workers idle before (heap given back)", t_cold)
             report("  speed-up (ideal on 2 cores: 2x)", t_serial / t_cold, unit="x")
 
