@@ -31,6 +31,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         "_handle_map": lambda: None,
         "_children": OrderedDict,
         "_listing": lambda: None,
+        "_reuse_listing": lambda: False,
     }
     max_children: ClassVar[int] = 10_000
     """Child objects kept (least recently used dropped beyond this); a child asked for again
@@ -42,6 +43,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         self._handle_map: dict[str, str] | None = None
         self._children: OrderedDict[str, ChildT] = OrderedDict()
         self._listing: tuple[tuple[str, Any], ...] | None = None
+        self._reuse_listing = True  # a stored listing may stand in for the first one
 
     # -- filled in by Repository / Proposal ------------------------------------------------
     def _list_keys(self) -> Iterable[str]:
@@ -63,6 +65,14 @@ class KeyedCollection(Caches, Generic[ChildT]):
         without :meth:`relist`."""
         return None
 
+    def _stored_listing(self) -> tuple[list[str], Any] | None:
+        """Keys (in order) listed by an earlier process, with their still-valid listing token,
+        or ``None`` (default): asked only for the first listing of a new object."""
+        return None
+
+    def _remember_listing(self, keys: list[str], token: Any) -> None:
+        """Keep ``keys`` (in order) and their listing token for a later process (default: no)."""
+
     def keys(self) -> list[str]:
         """The keys in order: oldest first, so ``[-1]`` is the newest. Cached, and listed again
         when the folder (or file) they are listed from changed (a few ``stat`` calls)."""
@@ -71,6 +81,12 @@ class KeyedCollection(Caches, Generic[ChildT]):
         if self._keys is not None and self._listing is not None and token_changed(self._listing):
             logger.debug("%s: the listing changed on disk: listed again", self._where())
             self.relist()
+        if self._keys is None and self._reuse_listing:
+            self._reuse_listing = False
+            stored = self._stored_listing()
+            if stored is not None:
+                self._keys, self._listing = stored
+                self._key_set = frozenset(self._keys)
         if self._keys is None:
             where = self._listing_pattern()
             start = None if where is None else listing_start(where[0], proposal=where[1])
@@ -93,6 +109,8 @@ class KeyedCollection(Caches, Generic[ChildT]):
             self._key_set = frozenset(keys)
             if where is not None:
                 self._listing = listing_token(where[0], proposal=where[1], keys=keys, start=start)
+                if self._listing is not None:
+                    self._remember_listing(self._keys, self._listing)
             logger.debug("%s: listed %d %ss", self._where(), len(keys), self._kind)
         return list(self._keys)
 
@@ -200,6 +218,7 @@ class KeyedCollection(Caches, Generic[ChildT]):
         self._key_set = frozenset()
         self._handle_map = None
         self._listing = None
+        self._reuse_listing = False
 
     def refresh(self) -> None:
         """Drop cached listings and child objects (and the caches declared in ``_caches``)."""

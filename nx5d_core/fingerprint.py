@@ -62,8 +62,20 @@ def identity_now(path: str | os.PathLike[str]) -> FileIdentity:
 
 
 def fingerprint_files(paths: Iterable[str | os.PathLike[str]]) -> Fingerprint:
-    """The fingerprint of ``paths`` (symlinks followed; missing files recorded as missing)."""
-    return Fingerprint(tuple((os.fspath(p), identity_now(p)) for p in paths))
+    """The fingerprint of ``paths`` (symlinks followed; missing files recorded as missing).
+
+    One ``stat`` per path and nothing else: a listing takes it for every scan.
+    """
+    out: list[tuple[str, FileIdentity]] = []
+    for path in paths:
+        name = os.fspath(path)
+        try:
+            st = os.stat(name)
+        except OSError:
+            out.append((name, MISSING))
+            continue
+        out.append((name, (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))
+    return Fingerprint(tuple(out))
 
 
 def fingerprint_names(folder: str | os.PathLike[str], names: Iterable[str]) -> Fingerprint:

@@ -38,12 +38,22 @@ def natural_key(key: str) -> NaturalKey:
     return parts, key
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _safe(key: str) -> bool:
+    """Whether ``key`` passes :func:`validate_key` (cached: a listing checks each key often)."""
+    return (
+        bool(key) and key.strip() == key and key not in {".", ".."} and not _FORBIDDEN.search(key)
+    )
+
+
 def validate_key(key: object, *, kind: str = "key") -> str:
     """Return ``key`` if it is a safe key, else raise :class:`InvalidKeyError`.
 
     A key is a non-empty string without ``/``, ``\\`` or control characters and is neither
     ``.`` nor ``..`` — so that formatting it into a URL can never leave the repository root.
     """
+    if type(key) is str and _safe(key):
+        return key
     if not isinstance(key, str):
         msg = f"{kind} key must be a string, got {type(key).__name__}: {key!r}"
         raise InvalidKeyError(msg)

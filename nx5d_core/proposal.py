@@ -71,6 +71,24 @@ class Proposal(KeyedCollection["Scan"]):
             self.index_state.synced = True
         return True
 
+    listing_in_index: ClassVar[bool] = True
+    """Whether the scan listing depends on nothing but the folder (or file) it is listed from,
+    so that the summary index may keep it for the next process; a view of a query says no."""
+
+    def _stored_listing(self) -> tuple[list[str], Any] | None:
+        if not self.listing_in_index:
+            return None
+        from .index.listings import stored_listing
+
+        return stored_listing(self)
+
+    def _remember_listing(self, keys: list[str], token: Any) -> None:
+        if not self.listing_in_index:
+            return
+        from .index.listings import remember_listing
+
+        remember_listing(self, keys, token)
+
     # -- adapter hooks -----------------------------------------------------------------
     def _list_scans(self) -> Iterable[str]:
         """Return the scan keys. Must raise (never return nothing) when the source is unreadable.

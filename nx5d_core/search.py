@@ -29,6 +29,8 @@ class ProposalView(Proposal):
     """The scans of a proposal that match a query; a Proposal itself (``keys()``, ``[key]``,
     ``[-1]``, ``search()`` again, ``table()``, HTML). Scan objects are the proposal's own."""
 
+    listing_in_index = False  # the keys depend on the query, not only on the folder
+
     def __init__(
         self,
         *,

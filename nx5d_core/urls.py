@@ -47,6 +47,16 @@ def _fields(template: str, *, url: str) -> list[str]:
     return names
 
 
+@functools.lru_cache(maxsize=256)
+def _field_segments(template: str, parts: int) -> tuple[int, ...] | None:
+    """The ``/``-separated parts of ``template`` that hold a field, or ``None`` when the filled
+    path has another number of parts (a proposal's location: the scan part left out)."""
+    segments = template.split("/")
+    if len(segments) != parts:
+        return None
+    return tuple(n for n, segment in enumerate(segments) if "{" in segment)
+
+
 def _regex(template: str, *, fixed: dict[str, str]) -> re.Pattern[str]:
     return _compiled(template, tuple(sorted(fixed.items())))
 
@@ -193,10 +203,15 @@ class KeyPattern:
             keys["scan"] = validate_key(scan, kind="scan")
         path = self._fill(self.path, keys)
         fragment = None if self.fragment is None else self._fill(self.fragment, keys)
-        for part in path.split("/"):
-            if part in {".", ".."} and part not in self.path.split("/"):
-                msg = f"keys {keys} would leave the repository root {self.root!r}"
-                raise InvalidKeyError(msg)
+        parts = path.split("/")
+        fields = _field_segments(self.path, len(parts))  # the parts the keys went into
+        if (
+            any(parts[at] in {".", ".."} for at in fields)
+            if fields is not None
+            else any(part in {".", ".."} and part not in self.path.split("/") for part in parts)
+        ):
+            msg = f"keys {keys} would leave the repository root {self.root!r}"
+            raise InvalidKeyError(msg)
         return Location(protocol=self.protocol, path=path, fragment=fragment)
 
     @staticmethod

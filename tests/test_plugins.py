@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,25 @@ def test_import_is_light_and_loads_no_plugin() -> None:
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_listing_summaries_loads_no_heavy_package(tmp_path: Path) -> None:
+    """Every plugin is loaded to find the adapter; none may import xarray, pandas, dask or h5py
+    on the way (a listing needs none of them: its cost would fall on every ``nx5d ls``)."""
+    pytest.importorskip("nx5d_udkm")
+    from nx5d_udkm.sample import make_listing_repository
+
+    root = make_listing_repository(tmp_path / "data", proposals=1, scans=3)
+    code = (
+        "import sys, nx5d_core\n"
+        "repo = nx5d_core.open_repository(sys.argv[1])\n"
+        "assert all(e.summary is not None for p in repo.values() for e in p.summaries())\n"
+        "print(','.join(m for m in ('xarray', 'pandas', 'dask', 'h5py') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 

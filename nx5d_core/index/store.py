@@ -58,6 +58,17 @@ CREATE INDEX IF NOT EXISTS scans_time ON scans (repo, time_unix);
 CREATE INDEX IF NOT EXISTS scans_type ON scans (repo, type);
 CREATE VIRTUAL TABLE IF NOT EXISTS scan_words USING fts5 (words, tokenize = "ascii tokenchars '_'");
 """
+_LISTINGS = """
+CREATE TABLE IF NOT EXISTS listings (
+    repo INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    proposal TEXT NOT NULL,
+    token TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    PRIMARY KEY (repo, proposal)
+);
+"""
+"""A proposal's scan keys with the listing token they were listed under (added to files of
+schema 2 as they are opened: an older nx5d ignores the table)."""
 
 
 class IndexUnavailableError(Nx5dError):
@@ -187,6 +198,7 @@ class SummaryIndex:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.executescript(_LISTINGS)
         except (OSError, sqlite3.OperationalError) as exc:
             msg = f"summary index {self.path} cannot be used: {exc}"
             raise IndexUnavailableError(msg) from exc
@@ -307,6 +319,24 @@ class SummaryIndex:
                     (row[0], words),
                 )
 
+    def listing(self, *, repo: int, proposal: str) -> tuple[str, str] | None:
+        """``(token JSON, keys JSON)`` stored for one proposal's listing, or ``None``."""
+        with self.session() as conn:
+            row = conn.execute(
+                "SELECT token, keys FROM listings WHERE repo = ? AND proposal = ?", (repo, proposal)
+            ).fetchone()
+            return None if row is None else (str(row[0]), str(row[1]))
+
+    def write_listing(self, *, repo: int, proposal: str, token: str, keys: str) -> None:
+        """Store one proposal's listing (``keys`` JSON) under its ``token`` (JSON)."""
+        with self.session() as conn, self._transaction(conn):
+            conn.execute(
+                "INSERT INTO listings (repo, proposal, token, keys) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (repo, proposal) DO UPDATE SET token = excluded.token, "
+                "keys = excluded.keys",
+                (repo, proposal, token, keys),
+            )
+
     def forget(self, *, repo: int) -> None:
         """Remove every row of one repository (``nx5d index`` rebuilds it)."""
         with self.session() as conn, self._transaction(conn):
@@ -315,6 +345,7 @@ class SummaryIndex:
                 (repo,),
             )
             conn.execute("DELETE FROM scans WHERE repo = ?", (repo,))
+            conn.execute("DELETE FROM listings WHERE repo = ?", (repo,))
 
     def select(
         self, *, repo: int, proposal: str | None, where: str, params: list[Any]

@@ -39,6 +39,9 @@ def test_pattern_lists_every_file_and_scans_in_file_order(tmp_path: Path) -> Non
     assert repo.keys() == ["sampleA", "sampleB"]
     assert repo["sampleA"].keys() == ["3", "1", "10"]  # file order, not sorted
     assert repo["sampleA"][-1].key == "10"
+    again = nx5d_core.open_repository(repo.url, adapter="spec")["sampleA"]  # listing from the index
+    assert again.keys() == ["3", "1", "10"]
+    assert sorted(["10", "1", "3"], key=again.scan_order) == ["3", "1", "10"]
 
 
 def test_guessed_by_content_not_extension(tmp_path: Path) -> None:

@@ -270,7 +270,10 @@ class SpecProposal(Proposal):
 
     def scan_order(self, key: str) -> Any:
         """File order (``#S`` numbers may repeat or restart)."""
-        return (self._file_order.get(key, len(self._file_order)), natural_key(key))
+        order = self._file_order
+        if not order and self._keys:  # the listing came from the index, already in file order
+            order = self._file_order = {k: i for i, k in enumerate(self._keys)}
+        return (order.get(key, len(order)), natural_key(key))
 
     _caches = {"_index": lambda: None, "_frame_headers": lambda: None}  # noqa: RUF012 - merged with the base's declaration
 
