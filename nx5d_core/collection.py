@@ -161,6 +161,10 @@ class KeyedCollection(Caches, Generic[ChildT]):
         msg = f"{self._kind}s are looked up by key (str), position (int) or slice, not {type(key).__name__}"
         raise TypeError(msg)
 
+    def made(self, key: str) -> bool:
+        """Whether the object of ``key`` exists now (made, and not dropped since)."""
+        return key in self._children
+
     def _child(self, key: str) -> ChildT:
         child = self._children.get(key)
         if child is None:

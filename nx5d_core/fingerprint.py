@@ -44,7 +44,10 @@ class Fingerprint:
 
     def digest(self) -> str:
         """A short hash of the fingerprint (part of cache keys)."""
-        text = "\n".join(f"{p}\t{i}" for p, i in self.files)
+        try:  # the text of f"{path}\t{identity}", three times faster for the usual four ints
+            text = "\n".join("%s\t(%d, %d, %d, %d)" % (p, *i) for p, i in self.files)  # noqa: UP031
+        except TypeError:
+            text = "\n".join(f"{p}\t{i}" for p, i in self.files)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def changed(self, other: Fingerprint) -> list[str]:

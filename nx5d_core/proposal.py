@@ -14,9 +14,12 @@ from .keys import natural_key
 from .summary import ScanSummary, SummaryEntry
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
     import xarray as xr
 
+    from .fingerprint import Fingerprint
     from .queries import Query
     from .repository import Repository
     from .scan import Scan
@@ -89,6 +92,13 @@ class Proposal(KeyedCollection["Scan"]):
 
         remember_listing(self, keys, token)
 
+    def _listed_fingerprints(self, keys: list[str]) -> Mapping[str, Fingerprint | None] | None:
+        """The summary fingerprints of ``keys``, equal to what each scan's
+        ``_summary_fingerprint()`` gives, without making Scan objects; ``None`` (default): the
+        index makes a Scan per listed key to ask it. An adapter that can tell them from the key
+        alone (a folder per scan holding fixed files) saves a listing that per-scan work."""
+        return None
+
     # -- adapter hooks -----------------------------------------------------------------
     def _list_scans(self) -> Iterable[str]:
         """Return the scan keys. Must raise (never return nothing) when the source is unreadable.
@@ -123,6 +133,15 @@ class Proposal(KeyedCollection["Scan"]):
                 f"{type(self).__name__}._scan({key!r}) returned {type(child).__name__}, not a Scan"
             )
             raise AdapterContractError(msg)
+        adopted = self.index_state.adopted.get(key)
+        if adopted is not None and type(child).summary_model is adopted.model:
+            child.summary_record.adopt(
+                summary=adopted.summary,
+                text=adopted.text,
+                digest=adopted.digest,
+                sources=adopted.sources,
+                seen=adopted.seen,
+            )
         return child
 
     def _order(self, key: str) -> Any:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .fingerprint import Fingerprint
     from .summary import ScanSummary
 
-__all__ = ["SummaryRecord", "restore"]
+__all__ = ["Adoption", "SummaryRecord", "restore"]
 
 
 def restore(model: type[ScanSummary], text: str, *, key: str) -> ScanSummary | None:
@@ -29,6 +29,19 @@ def restore(model: type[ScanSummary], text: str, *, key: str) -> ScanSummary | N
     except ValidationError:
         return None
     return summary if summary.key == key else None
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """A stored summary the index handed to a proposal for a scan not made yet: the scan adopts
+    it when it is made (if it is of ``model``), with the fingerprint checked at the listing."""
+
+    model: type[ScanSummary]
+    summary: ScanSummary | None
+    text: str | None
+    digest: str
+    sources: str
+    seen: Fingerprint
 
 
 @dataclass
@@ -53,10 +66,14 @@ class SummaryRecord:
         sources: str,
         summary: ScanSummary | None = None,
         text: str | None = None,
+        seen: Fingerprint | None = None,
     ) -> None:
         """Hold ``summary`` (or its JSON ``text``, parsed on first use), made from the files of
-        ``digest`` and the other files in ``sources`` (a JSON list)."""
+        ``digest`` and the other files in ``sources`` (a JSON list); ``seen``: the fingerprint
+        that was found to match, so that a change before the summary is first used shows."""
         self.summary, self.text, self.digest, self.sources = summary, text, digest, sources
+        if seen is not None:
+            self.seen = seen
 
     def made_from(self, *, digest: str, sources: str) -> None:
         """Say which files the summary just read was made from."""

@@ -214,6 +214,15 @@ class KeyPattern:
             raise InvalidKeyError(msg)
         return Location(protocol=self.protocol, path=path, fragment=fragment)
 
+    def scan_paths(self, *, proposal: str, scans: list[str]) -> list[str]:
+        """``format(proposal=proposal, scan=s).path`` of each of ``scans``, for a listing: the
+        proposal's part is formatted once and each valid key put in its place."""
+        token = _TOKENS["scan"]
+        template = self.format(proposal=proposal, scan=token).path
+        if template.count(token) != self.path.count("{scan}"):  # the token is in a name
+            return [self.format(proposal=proposal, scan=s).path for s in scans]
+        return [template.replace(token, validate_key(s, kind="scan")) for s in scans]
+
     @staticmethod
     def _fill(template: str, keys: dict[str, str]) -> str:
         if "{scan}" in template and "scan" not in keys:

@@ -112,3 +112,49 @@ def test_a_search_view_does_not_store_its_keys_as_the_listing(root: Path) -> Non
     view = repo["20210205"].search(Key("type") == "rocking")
     assert 0 < len(view.keys()) < len(everything)
     assert keys_of(root, "20210205") == everything
+
+
+def test_a_warm_listing_makes_no_scan_and_a_touched_scan_keeps_its_summary(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_udkm.adapter import UdkmScan
+
+    first = {e.key: e.summary for e in nx5d_core.open_repository(str(root))["20210205"].summaries()}
+    read: list[str] = []
+    original = UdkmScan._get_summary
+    monkeypatch.setattr(
+        UdkmScan, "_get_summary", lambda self: read.append(self.key) or original(self)
+    )
+    proposal = nx5d_core.open_repository(str(root))["20210205"]
+    again = {e.key: e.summary for e in proposal.summaries()}
+    assert again == first
+    assert not any(proposal.made(k) for k in first)  # no Scan object made for the listing
+    key = next(iter(first))
+    assert proposal[key].summary == first[key]
+    assert read == []  # the listing's summary, not a read
+
+
+def test_a_change_between_the_listing_and_the_first_use_is_seen(root: Path) -> None:
+    nx5d_core.open_repository(str(root))["20210205"].summaries()
+    proposal = nx5d_core.open_repository(str(root))["20210205"]
+    entries = {e.key: e.summary for e in proposal.summaries()}  # handed over from the index
+    key = next(k for k, s in entries.items() if s is not None and s.type == "rocking")
+    params = root / "20210205" / key / "parameters.txt"
+    params.write_text(params.read_text().replace("type = rocking", "type = mesh-scan"))
+    assert proposal[key].summary.type == "mesh-scan"
+
+
+@pytest.mark.parametrize("made", [False, True])
+def test_search_after_a_warm_listing_answers_from_the_files_now(root: Path, made: bool) -> None:
+    from nx5d_core.queries import Key
+
+    nx5d_core.open_repository(str(root))["20210205"].summaries()
+    proposal = nx5d_core.open_repository(str(root))["20210205"]
+    rocking = proposal.search(Key("type") == "rocking").keys()
+    key = rocking[0]
+    if made:
+        _ = proposal[key]
+    params = root / "20210205" / key / "parameters.txt"
+    params.write_text(params.read_text().replace("type = rocking", "type = mesh-scan"))
+    fresh = nx5d_core.open_repository(str(root))["20210205"]
+    assert fresh.search(Key("type") == "rocking").keys() == [k for k in rocking if k != key]

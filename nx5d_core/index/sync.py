@@ -13,10 +13,20 @@ from typing import TYPE_CHECKING, Any
 from ..fingerprint import Fingerprint, fingerprint_files
 from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
+from ..summary_record import Adoption
 from ..summary_record import restore as restore_summary
-from .store import IndexUnavailableError, SummaryIndex, default_index_path, dumps, shared_index
+from .store import (
+    IndexRow,
+    IndexUnavailableError,
+    SummaryIndex,
+    default_index_path,
+    dumps,
+    shared_index,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..proposal import Proposal
     from ..repository import Repository
     from ..scan import Scan
@@ -145,6 +155,46 @@ def _compute(
     return summary, None
 
 
+def _listed_fingerprints(
+    proposal: Proposal, keys: list[str], stored: dict[str, IndexRow]
+) -> Mapping[str, Fingerprint | None] | None:
+    """The adapter's fingerprints of the stored scans not made yet, or ``None`` (it gives none,
+    or every scan has to be made anyway)."""
+    unmade = [k for k in keys if k in stored and not proposal.made(k)]
+    if not unmade or proposal.scan_class is None:
+        return None
+    try:
+        return proposal._listed_fingerprints(unmade)
+    except Exception as exc:  # noqa: BLE001 - each scan is then asked itself, and reports it
+        logger.debug("listed fingerprints of %s failed: %s", proposal._where(), exc)
+        return None
+
+
+def _hand_over(
+    proposal: Proposal, key: str, row: IndexRow, declared: Fingerprint | None, *, entries: bool
+) -> bool:
+    """Whether the stored summary of a scan not made yet could be kept by the proposal for the
+    scan when it is made (its files are those of ``row``; parsed now when ``entries`` are asked
+    for, else on first use); if not, the scan is made and asked."""
+    assert proposal.scan_class is not None
+    if declared is None or row.fingerprint != _digest(declared, row.sources):
+        return False
+    model = proposal.scan_class.summary_model
+    summary = restore_summary(model, row.summary, key=key) if entries else None
+    if entries and summary is None:
+        return False
+    adoption = Adoption(
+        model=model,
+        summary=summary,
+        text=None if entries else row.summary,
+        digest=row.fingerprint,
+        sources=row.sources,
+        seen=declared,
+    )
+    proposal.index_state.hand_over(key, adoption)
+    return True
+
+
 def sync_proposal(
     proposal: Proposal, index: SummaryIndex, *, entries: bool = True
 ) -> list[SummaryEntry]:
@@ -166,13 +216,25 @@ def sync_proposal(
     out: list[SummaryEntry] = []
     unindexed: list[str] = []
     store: list[tuple[str, str, Any, str, str]] = []
+    listed_fingerprints = _listed_fingerprints(proposal, keys, stored)
     for key in keys:
+        row = stored.get(key)
+        if (
+            listed_fingerprints is not None
+            and row is not None
+            and not proposal.made(key)
+            and _hand_over(proposal, key, row, listed_fingerprints.get(key), entries=entries)
+        ):
+            counts.reused += 1
+            if entries:
+                kept = proposal.index_state.adopted[key].summary
+                out.append(SummaryEntry(key=key, handle=handles[key], summary=kept, error=None))
+            continue
         scan = proposal._child(key)
         record = scan.summary_record
         summary: ScanSummary | None = None
         error: Exception | None = None
         declared = _declared(scan)
-        row = stored.get(key)
         if (
             declared is not None
             and row is not None
@@ -181,13 +243,17 @@ def sync_proposal(
             if record.summary is not None and record.digest == row.fingerprint:
                 summary = record.summary
             elif not entries:  # restored from the row when asked for
-                record.adopt(text=row.summary, digest=row.fingerprint, sources=row.sources)
+                record.adopt(
+                    text=row.summary, digest=row.fingerprint, sources=row.sources, seen=declared
+                )
                 counts.reused += 1
                 continue
             else:
                 summary = restore(scan, row.summary)
                 if summary is not None:
-                    record.adopt(summary=summary, digest=row.fingerprint, sources=row.sources)
+                    record.adopt(
+                        summary=summary, digest=row.fingerprint, sources=row.sources, seen=declared
+                    )
         elif (
             declared is not None
             and record.summary is not None

@@ -138,6 +138,19 @@ class AdapterConformance:
                     "before r2; return natural_key(key) or a real start time from scan_order"
                 )
 
+    def test_listed_fingerprints_are_the_scans_own(self, repository: Repository) -> None:
+        for proposal in repository[:MAX_PROPOSALS]:
+            keys = proposal.keys()[:MAX_SCANS]
+            listed = proposal._listed_fingerprints(keys)
+            if listed is None:
+                continue
+            for key in keys:
+                assert listed.get(key) == proposal[key]._summary_fingerprint(), (
+                    f"{type(proposal).__qualname__}._listed_fingerprints gives scan {key!r} "
+                    "another fingerprint than its _summary_fingerprint(): the index would "
+                    "recompute it at every listing"
+                )
+
     def test_missing_keys_raise_framework_errors(self, repository: Repository) -> None:
         with pytest.raises(KeyNotFoundError):
             repository["nx5d-conformance-no-such-proposal"]

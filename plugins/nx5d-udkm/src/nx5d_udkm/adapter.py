@@ -52,8 +52,19 @@ if TYPE_CHECKING:
 
     from .repository import UdkmProposal
 
-__all__ = ["UdkmScan", "UdkmSummary"]
+__all__ = ["UdkmScan", "UdkmSummary", "folder_of", "summary_files"]
 logger = quiet_repeats(logging.getLogger(__name__))  # warnings given per scan
+
+
+def folder_of(manifest: str) -> str:
+    """The folder of a scan from the path of its manifest (the pattern's path), as text: one per
+    listed scan, no Path objects."""
+    return manifest.rpartition("/")[0] or "/"
+
+
+def summary_files(folder: str) -> tuple[str, str]:
+    """The files a scan's summary is read from (its fingerprint for the summary index)."""
+    return (f"{folder}/manifest.dat", f"{folder}/parameters.txt")
 
 
 class UdkmScan(FrameSeriesScan):
@@ -71,8 +82,7 @@ class UdkmScan(FrameSeriesScan):
     @cached_property
     def _folder_text(self) -> str:
         pattern = self.proposal.repository.pattern
-        path = pattern.format(proposal=self.proposal.key, scan=self.key).path
-        return path.rpartition("/")[0] or "/"  # str, not Path: one per listed scan, kept cheap
+        return folder_of(pattern.format(proposal=self.proposal.key, scan=self.key).path)
 
     @cached_property
     def _remote(self) -> RemoteFolder | None:
@@ -129,8 +139,7 @@ class UdkmScan(FrameSeriesScan):
         # the summary reads the manifest and parameters.txt only: two stats per listed scan
         if self._remote is not None:
             return self._remote.fingerprint(["manifest.dat", "parameters.txt"])
-        folder = self._folder_text
-        return fingerprint_files([f"{folder}/manifest.dat", f"{folder}/parameters.txt"])
+        return fingerprint_files(summary_files(self._folder_text))
 
     _caches = {"manifest": DROP, "_remote": DROP}  # noqa: RUF012 - the cached_property, with the base's caches
 

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from nx5d_core import FileRepository, KeyPattern, Proposal, ShapesData, TimeZoneName
+from nx5d_core.fingerprint import Fingerprint, fingerprint_files
 
 from . import about
-from .adapter import UdkmScan
+from .adapter import UdkmScan, folder_of, summary_files
 from .layout import Roi, check_roi, folder_pattern
 
 __all__ = ["UdkmProposal", "UdkmRepository"]
@@ -22,6 +23,13 @@ class UdkmProposal(Proposal):
 
     repository: UdkmRepository
     scan_class = UdkmScan
+
+    def _listed_fingerprints(self, keys: list[str]) -> dict[str, Fingerprint] | None:
+        pattern = self.repository.pattern
+        if not pattern.is_local:
+            return None
+        paths = pattern.scan_paths(proposal=self.key, scans=keys)
+        return {k: fingerprint_files(summary_files(folder_of(p))) for k, p in zip(keys, paths, strict=True)}  # fmt: skip
 
 
 class UdkmRepository(FileRepository, about=about):
