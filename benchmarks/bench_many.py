@@ -110,7 +110,7 @@ def bench_cook_many(scans: int, many: int) -> None:
                 lambda: serial(short),
                 lambda: parallel(short, workers=2),
                 lambda: parallel(short, client=client),
-                repeat=3,
+                repeat=5,
             )
             report(f"cook {scans} scans serially (one process)", t_serial)
             report("cook_many, process pool of 2 (kept warm between calls)", t_pool)
