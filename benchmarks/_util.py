@@ -50,8 +50,9 @@ def interleaved_times(*funcs: Callable[[], object], repeat: int = 15) -> list[fl
     return [statistics.median(t) for t in times]
 
 
-RESULTS: list[tuple[str, str, float, str, str]] = []
-"""Every reported result of this process: (benchmark, measure, value, unit, target)."""
+RESULTS: list[tuple[str, str, float, str, str, str]] = []
+"""Every reported result of this process: (benchmark, measure, value, unit, target, what a ratio
+compares: ``"ours vs reference"`` or '')."""
 CURRENT = ""
 """The benchmark running now (set by run_all.py)."""
 _TARGET = re.compile(r"(<=|>=|<|>)\s*([0-9.]+)\s*(x|ms|s|%)?")
@@ -71,10 +72,23 @@ def target_met(value: float, unit: str, target: str) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(name: str, value: float, *, unit: str = "s", target: str = "") -> None:
-    """Print one result line (and keep it for the summary table of run_all.py)."""
+def _seconds(value: float) -> str:
+    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def report(
+    name: str,
+    value: float,
+    *,
+    unit: str = "s",
+    target: str = "",
+    pair: tuple[float, float] | None = None,
+) -> None:
+    """Print one result line (and keep it for the summary table of run_all.py); a ratio passes
+    ``pair``: the two times it divides, ours first, shown beside it in the table."""
     print(f"{name:<58} {value:10.4f} {unit:<4} {target}")
-    RESULTS.append((CURRENT, name, value, unit, target))
+    compared = "" if pair is None else f"{_seconds(pair[0])} vs {_seconds(pair[1])}"
+    RESULTS.append((CURRENT, name, value, unit, target, compared))
 
 
 def summary_table() -> str:
@@ -82,9 +96,9 @@ def summary_table() -> str:
     load = os.getloadavg()
     rows = [r for r in RESULTS if r[4]]
     lines = [f"summary: {len(rows)} results with a target (load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"]  # fmt: skip
-    lines.append(f"{'benchmark':<16} {'measure':<58} {'value':>10} {'unit':<4} {'met':<8} target")
-    for bench, name, value, unit, target in rows:
-        lines.append(f"{bench:<16} {name[:58]:<58} {value:10.4f} {unit:<4} {target_met(value, unit, target):<8} {target}")  # fmt: skip
+    lines.append(f"{'benchmark':<16} {'measure':<58} {'value':>10} {'unit':<4} {'met':<8} {'target':<20} ours vs reference")  # fmt: skip
+    for bench, name, value, unit, target, compared in rows:
+        lines.append(f"{bench:<16} {name.strip()[:58]:<58} {value:10.4f} {unit:<4} {target_met(value, unit, target):<8} {target:<20} {compared}")  # fmt: skip
     return "\n".join(lines)
 
 
