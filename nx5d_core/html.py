@@ -152,6 +152,7 @@ def scan_html(scan: Scan) -> str:
         parts.append(_section("Summary", _error(exc), opened=True))
     sections: list[tuple[str, Callable[[], str], bool]] = [
         ("Variables", lambda: _variables(scan), True),
+        ("Streams", lambda: escape(", ".join(scan.streams)), False),
         ("Metadata", lambda: _pairs(scan.metadata), False),
         (
             "Spice",

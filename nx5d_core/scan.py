@@ -72,6 +72,15 @@ class Scan(Caches):
         or ``None``: the framework's ``lazy()`` then reads nothing until a variable is computed."""
         return None
 
+    def _list_streams(self) -> list[str]:
+        """Names of the scan's streams besides ``primary`` (its raw data), in order (default:
+        none; a Bluesky run has ``baseline``, ``monitors``...). See :mod:`nx5d_core.streams`."""
+        return []
+
+    def _get_stream(self, name: str, *, lazy: bool) -> xr.Dataset:
+        """Return the stream ``name`` (one of :meth:`_list_streams`), dask-backed with ``lazy``."""
+        raise NotImplementedError
+
     layout_needs_data: ClassVar[bool] = False
     """The layout is known only by reading the (small) scan: the suite allows ``lazy()`` to."""
 
@@ -276,6 +285,20 @@ class Scan(Caches):
     def to_dask(self) -> xr.Dataset:
         """Alias of :meth:`lazy` (databroker's name)."""
         return self.lazy()
+
+    @property
+    def streams(self) -> list[str]:
+        """The scan's stream names: ``primary`` (:attr:`raw`) first, then the adapter's."""
+        from .streams import stream_names
+
+        return stream_names(self)
+
+    def stream(self, name: str, *, lazy: bool = False) -> xr.Dataset:
+        """The stream ``name`` (``primary`` is :attr:`raw`, or :meth:`lazy` with ``lazy``), read
+        at each call; an unknown name raises :class:`~nx5d_core.errors.KeyNotFoundError`."""
+        from .streams import read_stream
+
+        return read_stream(self, name, lazy=lazy)
 
     @property
     def spice(self) -> SpiceView:

@@ -84,6 +84,7 @@ def test_scan_html_has_collapsible_sections_and_reads_no_bulk_data() -> None:
     assert outline.sections == {
         "Summary": True,
         "Variables": True,
+        "Streams": False,
         "Metadata": False,
         "Spice": False,
         "Cooked": False,

@@ -151,6 +151,16 @@ class AdapterConformance:
                     "recompute it at every listing"
                 )
 
+    def test_streams_start_with_primary_and_read(self, repository: Repository) -> None:
+        for scan in _scans(repository):
+            names = scan.streams
+            assert names[0] == "primary", (
+                f"{scan!r}: streams must start with 'primary', got {names}"
+            )
+            for name in names[1:]:
+                data = scan.stream(name)
+                assert data.variables, f"{scan!r}: stream {name!r} read as an empty Dataset"
+
     def test_missing_keys_raise_framework_errors(self, repository: Repository) -> None:
         with pytest.raises(KeyNotFoundError):
             repository["nx5d-conformance-no-such-proposal"]

@@ -24,4 +24,8 @@ class TestMemoryConformance(AdapterConformance):
             }
             for p in ("alpha", "bravo")
         }
+        data["alpha"]["r1"] = {  # a scan with streams, as a Bluesky run has
+            "primary": data["alpha"]["r1"],
+            "baseline": xr.Dataset({"temperature": ("time", [290.0, 291.0])}),
+        }
         return MemoryRepository.from_dict(data, name="conformance", cook=_cook)

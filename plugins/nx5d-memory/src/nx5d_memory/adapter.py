@@ -1,7 +1,8 @@
 """The in-memory adapter: every proposal and scan comes from a nested dict.
 
 Scan values are :class:`xarray.Dataset` objects, or any data that numpy can hold (wrapped as the
-variable ``value``). An optional ``cook(raw, spice)`` function gives the cook step.
+variable ``value``), or a dict of streams ``{"primary": ..., "baseline": ...}`` (a Bluesky run's
+shape; ``primary`` is the raw data). An optional ``cook(raw, spice)`` function gives the cook step.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import xarray as xr
 from pydantic import SkipValidation
 
 from nx5d_core import Proposal, Repository, Scan, ScanSummary, SpiceView
+from nx5d_core.errors import FormatError
 
 from . import about
 
@@ -35,8 +37,31 @@ class MemoryScan(Scan):
 
     proposal: MemoryProposal
 
+    def _value(self) -> Any:
+        return self.proposal.repository.data[self.proposal.key][self.key]
+
+    def _streams(self) -> Mapping[str, Any] | None:
+        value = self._value()
+        return value if isinstance(value, Mapping) and not isinstance(value, xr.Dataset) else None
+
     def _dataset(self) -> xr.Dataset:
-        return as_dataset(self.proposal.repository.data[self.proposal.key][self.key])
+        streams = self._streams()
+        if streams is None:
+            return as_dataset(self._value())
+        if "primary" not in streams:
+            msg = f"{self._where()}: a scan given as streams needs 'primary', got {sorted(streams)}"
+            raise FormatError(msg)
+        return as_dataset(streams["primary"])
+
+    def _list_streams(self) -> list[str]:
+        streams = self._streams()
+        return [] if streams is None else [str(k) for k in streams if k != "primary"]
+
+    def _get_stream(self, name: str, *, lazy: bool) -> xr.Dataset:
+        streams = self._streams()
+        assert streams is not None
+        data = as_dataset(streams[name])
+        return data.chunk() if lazy else data.copy()
 
     def _get_summary(self) -> ScanSummary:
         ds = self._dataset()
