@@ -260,7 +260,7 @@ def test_rendered_dom_in_headless_chromium(tmp_path: Path) -> None:
     result = json.loads(
         done.stdout[start : done.stdout.index("</pre>", start)].replace("&quot;", '"')
     )
-    assert result["sections"] == ["Summary", "Variables", "Metadata", "Spice", "Cooked"]
+    assert result["sections"] == ["Summary", "Variables", "Streams", "Metadata", "Spice", "Cooked"]
     assert (result["metaBefore"], result["metaAfter"]) == (False, True)
     assert result["scrolls"] is True
     frames_up = [int(k[1:]) % 7 + 1 for k in result["ascending"] if k != "s13"]
