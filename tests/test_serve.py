@@ -457,3 +457,19 @@ def test_server_paths_are_hidden_only_as_whole_path_components(tmp_path: Path) -
         _decode_keeping(b"/metadata/p%201%23%3F%C3%A9/r%231/50%252")
         == "/metadata/p 1%23%3Fé/r%231/50%252"
     )
+
+
+def test_ours_and_databrokers_time_range_live_in_one_process(udkm: dict[str, Any]) -> None:
+    """bluesky-tiled-plugins registers its ``TimeRange`` as ``time_range`` in tiled's one query
+    registry per process; ours is ``nx5d_time_range``, so importing both works and ours searches."""
+    theirs = pytest.importorskip("bluesky_tiled_plugins.queries")
+    from tiled.query_registration import default_query_registry as registry
+
+    client = from_uri(udkm["url"], api_key=KEY)
+    _OPEN.append(client)
+    proposal = client["20210205"]
+    day = TimeRange(since="2021-02-05T00:00+01:00", until="2021-02-06T00:00+01:00")
+    assert list(proposal.search(day)) == list(proposal)
+    assert list(proposal.search(TimeRange(since="2030-01-01T00:00Z"))) == []
+    assert registry.name_to_query_type["time_range"] is theirs.TimeRange
+    assert registry.name_to_query_type["nx5d_time_range"] is TimeRange

@@ -403,7 +403,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_others_are_served() -> None:
             "filter[comparison][condition][operator]=gt&filter[comparison][condition][key]=time_unix&filter[comparison][condition][value]=1e29",
             "time_unix",
         ),
-        ("filter[time_range][condition][since]=2021-13-45", "is not a time"),
+        ("filter[nx5d_time_range][condition][since]=2021-13-45", "is not a time"),
         ("page[offset]=100000000000000000000000000000", "page[offset]"),
         ("page[limit]=-1", "page[limit]"),
         ("filter[nosuch][condition][x]=1", "unknown query 'nosuch'"),

@@ -2,8 +2,10 @@
 
 ``Eq``/``NotEq``/``Comparison``/``In``/``NotIn``/``Contains``/``Regex``/``FullText``/
 ``KeysFilter`` map onto :mod:`nx5d_core.queries`; comparisons on ``time_unix`` become time
-comparisons (instants). :class:`TimeRange` is databroker's query, registered with tiled under
-the name ``time_range``: import it on the client to send it.
+comparisons (instants). :class:`TimeRange` (ISO 8601 times, with or without a zone) is
+registered with tiled under the name ``nx5d_time_range``: import it on the client to send it.
+Databroker's own ``TimeRange`` (bluesky-tiled-plugins) holds the name ``time_range``: tiled's
+query registry is one per process, and a user of both imports both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .. import queries as q
 __all__ = ["TimeRange", "translate"]
 
 
-@register(name="time_range")
+@register(name="nx5d_time_range")
 @dataclass
 class TimeRange:
     """Scans whose start time is in ``[since, until)``; times in ISO 8601 (a zone, or ``timezone``)."""
