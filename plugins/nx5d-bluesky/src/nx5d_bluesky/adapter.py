@@ -1,0 +1,270 @@
+"""Bluesky runs in a tiled server as a repository: proposals are the values of a start-document
+field (``data_session``, else ``proposal_id``; runs with neither are in ``unassigned``), scans
+are runs keyed by ``scan_id`` in time order. Summaries come from the start and stop documents
+(no event read), ``raw`` is the primary stream as tiled gives it, ``scan.streams`` the run's
+streams. Search runs on the server where tiled answers the query. A run without a stop document
+is still being written: listed, its summary says ``running``, read as far as written, and read
+again at each access.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import SecretStr
+
+from nx5d_core import Proposal, Repository, Scan
+from nx5d_core.errors import KeyNotFoundError
+from nx5d_core.fingerprint import Fingerprint
+from nx5d_core.scan import SNAPSHOT
+
+from . import about
+from .connect import connect, fetch
+from .errors import NoEventsError
+from .runs import BlueskySummary, run_keys, start_of, summary_of
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["UNASSIGNED", "BlueskyProposal", "BlueskyRepository", "BlueskyScan"]
+logger = logging.getLogger(__name__)
+
+UNASSIGNED = "unassigned"
+"""The proposal of the runs whose start document has neither the proposal field nor the fallback."""
+PRIMARY = "primary"
+_UID = re.compile(r"[0-9a-fA-F-]{8,}\Z")
+
+
+def _close(client: Any) -> None:
+    with contextlib.suppress(Exception):  # at exit or collection: nothing to report to
+        client.context.close()
+
+
+class BlueskyScan(Scan):
+    """One run; its key is the ``scan_id`` (``N.2`` for a repeated one)."""
+
+    proposal: BlueskyProposal
+    summary_model = BlueskySummary
+    layout_needs_data = True  # the layout is the primary stream's: known by reading it
+
+    @property
+    def uid(self) -> str:
+        """The run's uid."""
+        return self.proposal.uid_of(self.key)
+
+    def _run_metadata(self) -> Mapping[str, Any]:
+        """The run's metadata: from the listing once the run has stopped, else fetched now."""
+        listed = self.proposal.listed_metadata(self.key)
+        if isinstance(listed.get("stop"), Mapping):
+            return listed
+        return fetch(
+            self.proposal.repository, lambda c: dict(c[self.uid].metadata), what=self._where()
+        )
+
+    def _fingerprint(self) -> Fingerprint:
+        """A stopped run never changes; a running one is new at every look (read again)."""
+        stop = self._run_metadata().get("stop")
+        if isinstance(stop, Mapping):
+            events = sum(int(v) for v in stop.get("num_events", {}).values())
+            identity = (1, events, int(float(stop.get("time", 0)) * 1e9), 0)
+        else:
+            identity = (0, 0, time.monotonic_ns(), 0)
+        return Fingerprint(((f"{self.proposal.repository.url}#{self.uid}", identity),))
+
+    def _get_summary(self) -> BlueskySummary:
+        return summary_of(self.key, self._run_metadata(), where=self._where())
+
+    def _fetched(self, name: str) -> xr.Dataset:
+        """The stream ``name`` as tiled's client reads it."""
+        what = f"stream {name!r} of {self._where()}"
+        data: xr.Dataset = fetch(
+            self.proposal.repository, lambda c: c[self.uid][name].read(), what=what
+        )
+        return data
+
+    def _stream(self, name: str) -> xr.Dataset:
+        meta = self._run_metadata()
+        running = not isinstance(meta.get("stop"), Mapping)
+        data = self._fetched(name)
+        if not data.data_vars:
+            state = "still being written (no stop document)" if running else "finished"
+            msg = f"stream {name!r} of {self._where()} (run {self.uid}) has no event yet; the run is {state}"  # fmt: skip
+            raise NoEventsError(msg)
+        data.attrs.update({"uid": self.uid, "stream": name})
+        if running:
+            data.attrs[SNAPSHOT] = "a run still being written: as far as written"
+        return data
+
+    def _get_raw(self) -> xr.Dataset:
+        return self._stream(PRIMARY)
+
+    def _list_streams(self) -> list[str]:
+        names = fetch(self.proposal.repository, lambda c: list(c[self.uid]), what=self._where())
+        return [str(n) for n in names if n != PRIMARY]
+
+    def _get_stream(self, name: str, *, lazy: bool) -> xr.Dataset:
+        data = self._stream(name)
+        return data.chunk() if lazy else data
+
+
+class BlueskyProposal(Proposal):
+    """The runs of one proposal value; ``proposal[uid]`` and a uid prefix (>= 8 characters)
+    find a run too."""
+
+    repository: BlueskyRepository
+    scan_class = BlueskyScan
+
+    def __init__(self, *, repository: Repository, key: str) -> None:
+        super().__init__(repository=repository, key=key)
+        self._runs: tuple[dict[str, str], dict[str, dict[str, Any]]] | None = None
+
+    _caches: ClassVar[dict[str, Any]] = {"_runs": lambda: None}
+
+    def _listed(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        if self._runs is None:
+            found = self.repository.runs_of(self.key)
+            starts = [(uid, start_of(meta, where=f"run {uid} of {self._where()}")) for uid, meta in found.items()]  # fmt: skip
+            self._runs = (run_keys(starts), found)
+        return self._runs
+
+    def _list_scans(self) -> list[str]:
+        return list(self._listed()[0])
+
+    def scan_order(self, key: str) -> Any:
+        """Time order of the runs' start documents."""
+        keys = list(self._listed()[0])
+        return (keys.index(key), key) if key in keys else (len(keys), key)
+
+    def uid_of(self, key: str) -> str:
+        """The uid of the run ``key``."""
+        return self._listed()[0][key]
+
+    def listed_metadata(self, key: str) -> Mapping[str, Any]:
+        """The metadata the listing saw for run ``key``."""
+        keys, found = self._listed()
+        return found[keys[key]]
+
+    def key_of(self, uid: str) -> str:
+        """The scan key of the run whose uid is (or starts with, >= 8 characters) ``uid``.
+
+        Raises
+        ------
+        KeyNotFoundError
+            No run of this proposal has that uid (or the prefix is ambiguous or too short).
+        """
+        keys = self._listed()[0]
+        hits = [k for k, u in keys.items() if u == uid or (len(uid) >= 8 and u.startswith(uid))]
+        if len(hits) != 1:
+            raise KeyNotFoundError(uid, kind="scan", where=self._where(), candidates=list(keys))
+        return hits[0]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str) and _UID.match(key) and key not in self:
+            key = self.key_of(key)
+        return super().__getitem__(key)
+
+
+class BlueskyRepository(Repository, about=about):
+    """A tiled container of Bluesky runs.
+
+    Parameters
+    ----------
+    url
+        The tiled server and container, ``http://host:port[/path]``.
+    api_key
+        The tiled API key (default: ``TILED_API_KEY``); never shown nor recorded.
+    proposal_field
+        The start-document field whose values are the proposals (Bluesky's ``data_session``).
+    fallback_field
+        The field used for runs without ``proposal_field``; runs with neither are in
+        ``unassigned``.
+    """
+
+    proposal_class = BlueskyProposal
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: SecretStr | None = None,
+        proposal_field: str = "data_session",
+        fallback_field: str = "proposal_id",
+    ) -> None:
+        super().__init__(url)
+        self.api_key = api_key
+        self.proposal_field = proposal_field
+        self.fallback_field = fallback_field
+        self._client: Any = None
+        self._values: dict[str, list[tuple[str, Any]]] | None = None
+
+    _caches: ClassVar[dict[str, Any]] = {"_client": lambda: None, "_values": lambda: None}
+
+    @property
+    def client(self) -> Any:
+        """The tiled client of the container (connected on first use)."""
+        if self._client is None:
+            key = self.api_key.get_secret_value() if isinstance(self.api_key, SecretStr) else self.api_key  # fmt: skip
+            self._client = connect(self.url, api_key=key)
+            weakref.finalize(self, _close, self._client)  # its HTTP connections go with it
+        return self._client
+
+    def _proposal_values(self) -> dict[str, list[tuple[str, Any]]]:
+        """Proposal key -> the ``(field, value)`` pairs whose runs it holds."""
+        if self._values is None:
+            from tiled.queries import KeyPresent
+
+            main, fallback = f"start.{self.proposal_field}", f"start.{self.fallback_field}"
+            out: dict[str, list[tuple[str, Any]]] = {}
+
+            def distinct(node: Any, field: str) -> list[Any]:
+                found = node.distinct(field)["metadata"].get(field, [])
+                return [v["value"] for v in found if v.get("value") is not None]
+
+            def values(c: Any) -> None:
+                for value in distinct(c, main):
+                    out.setdefault(str(value), []).append((main, value))
+                without = c.search(KeyPresent("start.uid")).search(KeyPresent(main, exists=False))
+                for value in distinct(without, fallback):
+                    out.setdefault(str(value), []).append((fallback, value))
+                if len(without.search(KeyPresent(fallback, exists=False))):
+                    out.setdefault(UNASSIGNED, []).append(("", None))
+
+            fetch(self, values, what=f"the proposals of {self._where()}")
+            self._values = out
+        return self._values
+
+    def _list_proposals(self) -> list[str]:
+        return list(self._proposal_values())
+
+    def runs_of(self, proposal: str) -> dict[str, dict[str, Any]]:
+        """uid -> metadata of the runs of ``proposal`` (one search per field it comes from)."""
+        from tiled.queries import Key, KeyPresent
+
+        main, fallback = f"start.{self.proposal_field}", f"start.{self.fallback_field}"
+        found: dict[str, dict[str, Any]] = {}
+
+        def search(c: Any) -> None:
+            runs = c.search(KeyPresent("start.uid"))
+            for field, value in self._proposal_values().get(proposal, []):
+                if field == main:
+                    hits = runs.search(Key(main) == value)
+                elif field == fallback:
+                    hits = runs.search(KeyPresent(main, exists=False)).search(
+                        Key(fallback) == value
+                    )
+                else:
+                    hits = runs.search(KeyPresent(main, exists=False)).search(KeyPresent(fallback, exists=False))  # fmt: skip
+                for uid, node in hits.items():
+                    found[str(uid)] = dict(node.metadata)
+
+        fetch(self, search, what=f"the runs of proposal {proposal!r} in {self._where()}")
+        return found
+
+    def _where(self) -> str:
+        return f"tiled server {self.url}"

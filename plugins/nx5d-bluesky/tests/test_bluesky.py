@@ -1,0 +1,180 @@
+"""Bluesky runs in a real tiled server, written by RunEngine + TiledWriter, through nx5d."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from nx5d_bluesky.sample import KEY, Server
+
+import nx5d_core
+from nx5d_core.errors import KeyNotFoundError
+
+
+def _open(server: Server) -> nx5d_core.Repository:
+    return nx5d_core.open_repository(server.url, adapter="bluesky", api_key=KEY)
+
+
+def test_proposals_come_from_data_session_then_proposal_id(server: Server) -> None:
+    repo = _open(server)
+    assert sorted(repo.keys()) == ["777", "pass-1", "unassigned"]
+    assert repo["777"][0].uid == server.runs["fallback"]
+    assert repo["unassigned"][0].uid == server.runs["unassigned"]
+    assert len(repo["777"]) == 1
+    assert len(repo["unassigned"]) == 1
+
+
+def test_scans_are_keyed_by_scan_id_in_time_order(server: Server) -> None:
+    proposal = _open(server)["pass-1"]
+    assert proposal.keys()[:3] == ["1", "2", "2.2"]  # scan id 2 came twice
+    assert proposal["2.2"].uid == server.runs["repeated"]
+    assert proposal[-1].uid == server.runs["running"]  # the newest
+    assert proposal[server.runs["scan"]].key == "1"  # by uid
+    assert proposal[server.runs["baseline"][:8]].key == "2"  # by a uid prefix
+    with pytest.raises(KeyNotFoundError):
+        proposal["0123456789abcdef"]
+
+
+def test_summary_from_the_start_and_stop_documents(server: Server) -> None:
+    summary = _open(server)["pass-1"]["1"].summary
+    assert summary.type == "scan" == summary.plan_name
+    assert summary.scan_id == 1
+    assert summary.uid == server.runs["scan"]
+    assert summary.exit_status == "success"
+    assert summary.num_frames == 5
+    assert summary.detectors == ["det"]
+    assert summary.motors == ["motor"]
+    assert summary.sample == "Si(111)"
+    assert summary.time is not None
+    assert summary.time.tzinfo is not None
+
+
+def test_raw_is_the_primary_stream_as_tiled_gives_it(server: Server) -> None:
+    from tiled.client import from_uri
+
+    scan = _open(server)["pass-1"]["1"]
+    raw = scan.raw
+    client = from_uri(server.url, api_key=KEY)
+    plain = client[server.runs["scan"]]["primary"].read()
+    client.context.close()
+    np.testing.assert_array_equal(raw["det"].values, plain["det"].values)
+    np.testing.assert_array_equal(raw["motor"].values, [-1.0, -0.5, 0.0, 0.5, 1.0])
+    assert raw.attrs["uid"] == server.runs["scan"]
+    assert "time" in raw.coords
+
+
+def test_streams_list_primary_and_baseline(server: Server) -> None:
+    scan = _open(server)["pass-1"]["2"]
+    assert scan.streams == ["primary", "baseline"]
+    baseline = scan.stream("baseline")
+    assert "det1" in baseline
+    assert baseline.sizes["time"] == 2  # read before and after
+    assert "Streams" in scan._repr_html_()
+
+
+def test_lazy_equals_raw(server: Server) -> None:
+    scan = _open(server)["pass-1"]["1"]
+    lazy = scan.lazy()
+    assert lazy["det"].chunks is not None
+    np.testing.assert_array_equal(lazy["det"].values, scan.raw["det"].values)
+
+
+def test_a_wrong_key_is_refused_with_a_specific_error(server: Server) -> None:
+    from nx5d_bluesky import BlueskyAuthError
+
+    with pytest.raises(BlueskyAuthError, match="refused the API key"):
+        nx5d_core.open_repository(server.url, adapter="bluesky", api_key="wrong").keys()
+
+
+def test_an_unreachable_server_is_remote_unavailable(server: Server) -> None:
+    code = (
+        "import nx5d_core\n"
+        "from nx5d_core.errors import RemoteUnavailableError\n"
+        "try:\n"
+        "    nx5d_core.open_repository('http://127.0.0.1:9', adapter='bluesky', api_key='k').keys()\n"
+        "except RemoteUnavailableError as exc:\n"
+        "    print('unavailable:', exc)\n"
+    )
+    env = {**os.environ, "TILED_RETRY_ATTEMPTS": "1", "TILED_RETRY_TIMEOUT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.stdout.startswith("unavailable: http://127.0.0.1:9"), out.stdout + out.stderr
+
+
+def test_spice_and_cook_on_a_run(server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo = nx5d_core.open_repository(
+        server.url, adapter="bluesky", api_key=KEY, spice=str(tmp_path / "spice.sqlite")
+    )
+    proposal = repo["pass-1"]
+    proposal.spice.seed("offsets", {"det": 0.5}, type="free")
+    view = proposal["1"].spice  # a run resolves the proposal's spice as a file scan does
+    assert view["offsets"] == {"det": 0.5}
+
+
+def test_scans_pickle_without_the_client(server: Server) -> None:
+    import pickle
+
+    scan = _open(server)["pass-1"]["1"]
+    _ = scan.raw
+    again = pickle.loads(pickle.dumps(scan))
+    np.testing.assert_array_equal(again.raw["det"].values, scan.raw["det"].values)
+
+
+def test_a_failed_run_says_so(server: Server) -> None:
+    proposal = _open(server)["pass-1"]
+    run = proposal[server.runs["failed"]]
+    assert run.summary.exit_status == "fail"
+    assert run.raw.sizes["time"] == 1  # what it read before it failed
+
+
+def test_a_run_still_being_written_is_listed_and_read_as_far_as_written(server: Server) -> None:
+    from nx5d_bluesky.runs import RUNNING
+
+    proposal = _open(server)["pass-1"]
+    run = proposal["99"]
+    assert run.summary.exit_status == RUNNING
+    assert run.raw["det"].values.tolist() == [0.0, 1.0]
+    assert run.raw is not run.raw  # never cached: each access reads what has been written
+
+
+def test_the_api_key_is_never_shown(server: Server) -> None:
+    import json
+
+    repo = _open(server)
+    shown = [
+        repr(repo.options),
+        json.dumps(repo.options.model_dump(mode="json")),
+        repo._repr_html_(),
+        repo["pass-1"]["1"]._repr_html_(),
+    ]
+    assert not any(KEY in text for text in shown)
+
+
+def test_a_stream_without_events_raises_instead_of_an_empty_dataset(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xarray as xr
+    from nx5d_bluesky import NoEventsError
+    from nx5d_bluesky.adapter import BlueskyScan
+
+    run = _open(server)["pass-1"]["99"]
+    monkeypatch.setattr(BlueskyScan, "_fetched", lambda self, name: xr.Dataset())
+    with pytest.raises(NoEventsError, match="still being written"):
+        _ = run.raw
+
+
+def test_the_key_comes_from_tiled_api_key_when_not_given(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TILED_API_KEY", KEY)
+    repo = nx5d_core.open_repository(server.url, adapter="bluesky")
+    assert "pass-1" in repo
