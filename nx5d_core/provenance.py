@@ -45,7 +45,9 @@ def cook_key(
 def provenance_attrs(*, scan: Scan, view: SpiceView, key: str) -> dict[str, str]:
     """Attributes naming what made a cooked result (strings, so NeXus/NetCDF can store them)."""
     repo = scan.repository
+    own = {k: str(v) for k, v in scan._provenance().items() if k.startswith("nx5d_")}
     return {
+        **own,
         "nx5d_scan": scan.key,
         "nx5d_proposal": scan.proposal.key,
         "nx5d_repository": repo.url,

@@ -81,6 +81,11 @@ class Scan(Caches):
         """Return the stream ``name`` (one of :meth:`_list_streams`), dask-backed with ``lazy``."""
         raise NotImplementedError
 
+    def _provenance(self) -> dict[str, str]:
+        """Attributes (``nx5d_...``) a cooked result carries besides the framework's, naming the
+        scan's source where key and repository do not (a Bluesky run's uid); default none."""
+        return {}
+
     layout_needs_data: ClassVar[bool] = False
     """The layout is known only by reading the (small) scan: the suite allows ``lazy()`` to."""
 

@@ -178,3 +178,64 @@ def test_the_key_comes_from_tiled_api_key_when_not_given(
     monkeypatch.setenv("TILED_API_KEY", KEY)
     repo = nx5d_core.open_repository(server.url, adapter="bluesky")
     assert "pass-1" in repo
+
+
+def _queries() -> list[object]:
+    from datetime import UTC, datetime
+
+    from nx5d_core.queries import FullText, In, Key, TimeRange
+
+    now = datetime.now(UTC)
+    return [
+        Key("type") == "count",
+        Key("plan_name") == "scan",
+        Key("scan_id") >= 2,
+        Key("scan_id") < 2,
+        In("scan_id", [1, 99]),
+        (Key("type") == "count") & (Key("scan_id") == 2),
+        TimeRange(until=now),
+        TimeRange(since=now),
+        Key("scan_id") == "2",  # text against a number: no match, as for every adapter
+        Key("exit_status") == "fail",  # answered from the summaries
+        FullText("fails"),
+        (Key("type") == "count") | (Key("scan_id") == 1),
+    ]
+
+
+@pytest.mark.parametrize("number", range(12))
+def test_search_on_the_server_equals_the_summaries(
+    server: Server, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    from nx5d_bluesky import search
+
+    query = _queries()[number]
+    proposal = _open(server)["pass-1"]
+    found = proposal.search(query).keys()  # type: ignore[arg-type]
+    monkeypatch.setattr(search, "to_tiled", lambda q: (_ for _ in ()).throw(TypeError("off")))
+    assert found == _open(server)["pass-1"].search(query).keys()  # type: ignore[arg-type]
+
+
+def test_a_translated_search_asks_the_server_and_keeps_the_keys(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_bluesky.adapter import BlueskyScan
+    from nx5d_bluesky.search import BlueskyView
+
+    from nx5d_core.queries import Key
+
+    monkeypatch.setattr(BlueskyScan, "_get_summary", lambda self: pytest.fail("summary read"))
+    view = _open(server)["pass-1"].search(Key("scan_id") == 2)
+    assert isinstance(view, BlueskyView)
+    assert view.keys() == ["2", "2.2"]
+
+
+def test_a_cooked_result_names_the_run_uid(server: Server) -> None:
+    import xarray as xr
+
+    from nx5d_core.provenance import provenance_attrs
+
+    run = _open(server)["pass-1"]["1"]
+    attrs = provenance_attrs(scan=run, view=run.spice, key="k")
+    assert attrs["nx5d_run_uid"] == server.runs["scan"]
+    assert attrs["nx5d_scan"] == "1"
+    assert isinstance(run.raw, xr.Dataset)

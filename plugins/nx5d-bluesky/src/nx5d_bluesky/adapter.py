@@ -58,6 +58,9 @@ class BlueskyScan(Scan):
         """The run's uid."""
         return self.proposal.uid_of(self.key)
 
+    def _provenance(self) -> dict[str, str]:
+        return {"nx5d_run_uid": self.uid}
+
     def _run_metadata(self) -> Mapping[str, Any]:
         """The run's metadata: from the listing once the run has stopped, else fetched now."""
         listed = self.proposal.listed_metadata(self.key)
@@ -164,6 +167,17 @@ class BlueskyProposal(Proposal):
             raise KeyNotFoundError(uid, kind="scan", where=self._where(), candidates=list(keys))
         return hits[0]
 
+    def search(self, query: Any) -> Proposal:
+        """The runs matching ``query``: found by the tiled server where it answers the query
+        exactly (plan name, scan id, uid, start time), else from the summaries."""
+        from .search import BlueskyView, to_tiled
+
+        try:
+            tiled = to_tiled(query)
+        except TypeError:
+            return super().search(query)
+        return BlueskyView(parent=self, query=query, tiled=tiled)
+
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str) and _UID.match(key) and key not in self:
             key = self.key_of(key)
@@ -244,6 +258,10 @@ class BlueskyRepository(Repository, about=about):
 
     def runs_of(self, proposal: str) -> dict[str, dict[str, Any]]:
         """uid -> metadata of the runs of ``proposal`` (one search per field it comes from)."""
+        return self.search_runs(proposal, extra=[])
+
+    def search_runs(self, proposal: str, *, extra: list[Any]) -> dict[str, dict[str, Any]]:
+        """uid -> metadata of the runs of ``proposal`` that the tiled queries ``extra`` find."""
         from tiled.queries import Key, KeyPresent
 
         main, fallback = f"start.{self.proposal_field}", f"start.{self.fallback_field}"
@@ -251,6 +269,8 @@ class BlueskyRepository(Repository, about=about):
 
         def search(c: Any) -> None:
             runs = c.search(KeyPresent("start.uid"))
+            for query in extra:
+                runs = runs.search(query)
             for field, value in self._proposal_values().get(proposal, []):
                 if field == main:
                     hits = runs.search(Key(main) == value)
