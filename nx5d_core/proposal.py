@@ -94,7 +94,8 @@ class Proposal(KeyedCollection["Scan"]):
 
     def _listed_fingerprints(self, keys: list[str]) -> Mapping[str, Fingerprint | None] | None:
         """The summary fingerprints of ``keys``, equal to what each scan's
-        ``_summary_fingerprint()`` gives, without making Scan objects; ``None`` (default): the
+        ``_summary_fingerprint()`` gives, without making Scan objects (scans of ``scan_class``,
+        whose ``summary_model`` the index restores); ``None`` (default): the
         index makes a Scan per listed key to ask it. An adapter that can tell them from the key
         alone (a folder per scan holding fixed files) saves a listing that per-scan work."""
         return None

@@ -3,7 +3,9 @@
 
 Every adapter has ``primary``; one with more names them in ``Scan._list_streams`` and reads
 them in ``Scan._get_stream``. A stream is read each time it is asked for (no cache, so never
-stale), with the scan's fingerprint taken before and after as for ``raw``.
+stale), with the scan's fingerprint taken before and after as for ``raw``: a change in between
+raises, unless the adapter marked the read a consistent snapshot of data still being written
+(``nx5d_core.scan.SNAPSHOT``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def read_stream(scan: Scan, name: str, *, lazy: bool) -> xr.Dataset:
     """
     import xarray as xr
 
+    from .scan import SNAPSHOT
+
     if name == PRIMARY:
         return scan.lazy() if lazy else scan.raw
     names = stream_names(scan)
@@ -64,7 +68,7 @@ def read_stream(scan: Scan, name: str, *, lazy: bool) -> xr.Dataset:
         msg = f"{type(scan).__name__}._get_stream({name!r}) returned {type(data).__name__}, not xarray.Dataset"  # fmt: skip
         raise AdapterContractError(msg)
     after = scan._fingerprint()
-    if before is not None and after is not None and not lazy and after != before:
+    if before is not None and after is not None and not lazy and after != before and SNAPSHOT not in data.attrs:  # fmt: skip
         msg = f"the files of {scan._where()} changed while its stream {name!r} was read: {before.changed(after)[:5]}"  # fmt: skip
         raise FilesChangedError(msg)
     return data

@@ -406,7 +406,7 @@ def test_cli_serves_with_a_tiled_config_for_several_users(tmp_path: Path) -> Non
 
     from nx5d_udkm.sample import make_repository
 
-    from nx5d_core.testing.serving import _free_port
+    from nx5d_core.testing.serving import free_port
 
     root = make_repository(tmp_path / "r", scans={"20210205": ["091726"]}, delays=2, loops=1)
     config = tmp_path / "auth.yml"
@@ -416,7 +416,7 @@ def test_cli_serves_with_a_tiled_config_for_several_users(tmp_path: Path) -> Non
         "      args:\n        users_to_passwords:\n          alice: secret1\n"
         "  secret_keys:\n    - 0123456789abcdef0123456789abcdef\n"
     )
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--tiled-config", str(config)]  # fmt: skip
     server = popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

@@ -35,7 +35,7 @@ from nx5d_core.serve.app import build_app
 from nx5d_core.serve.gate import ALLOWED_UNAUTHENTICATED, served_route
 from nx5d_core.serve.limits import Limits, MiB
 from nx5d_core.testing.processes import popen
-from nx5d_core.testing.serving import _free_port, running_app
+from nx5d_core.testing.serving import free_port, running_app
 
 KEY = "k3y0fthetest"
 ROUTE_VALUES = {"path": "20210205/101500/images", "block": "0.0.0", "provider": "local"}
@@ -188,7 +188,7 @@ authentication:
 
 
 def _start(root: Path, config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--tiled-config", str(config)]  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if k not in {"ALICE_PASSWORD", "TILED_SECRET_KEY"}}
     server = popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**clean, **env})  # fmt: skip
@@ -512,7 +512,7 @@ def test_four_clients_reading_a_large_scan_keep_the_server_under_1_5_gb(tmp_path
         zeros = np.zeros((400, *shape), dtype=np.int32)
         for start in range(0, frames, 400):
             images[start : start + 400] = zeros  # written (allocated chunks), not fill values
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(tmp_path / "r"), "--adapter", "hdf5", "--port", str(port), "--api-key", KEY]  # fmt: skip
     server = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -590,7 +590,7 @@ def test_the_guarantees_hold_on_an_nx5d_serve_process(tmp_path: Path) -> None:
     root = make_repository(tmp_path / "r", scans={"20210205": ["091726", "101500"]}, delays=2, loops=1)  # fmt: skip
     frame = root / "20210205" / "101500" / "image00003.tiff"
     frame.write_bytes(frame.read_bytes()[:200])
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "nx5d_core", "serve", str(root), "--port", str(port), "--api-key", KEY, "--max-response-mb", "8", "--send-timeout", "1"]  # fmt: skip
     server = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

@@ -83,3 +83,17 @@ def test_files_changing_during_a_stream_read_raise(
     )
     with pytest.raises(FilesChangedError, match="baseline"):
         repo["p"]["run"].stream("baseline")
+
+
+def test_a_stream_read_as_a_snapshot_of_growing_data_stands(
+    repo: MemoryRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_core.scan import SNAPSHOT
+
+    seen = iter(range(100))
+    monkeypatch.setattr(
+        MemoryScan, "_fingerprint", lambda self: Fingerprint((("f", (next(seen), 1, 1, 1)),))
+    )
+    growing = _run()["baseline"].assign_attrs({SNAPSHOT: "as far as written"})
+    monkeypatch.setattr(MemoryScan, "_get_stream", lambda self, name, *, lazy: growing)
+    assert repo["p"]["run"].stream("baseline")["temperature"].values.tolist() == [290.0, 291.0]

@@ -222,7 +222,6 @@ def sync_proposal(
         if (
             listed_fingerprints is not None
             and row is not None
-            and not proposal.made(key)
             and _hand_over(proposal, key, row, listed_fingerprints.get(key), entries=entries)
         ):
             counts.reused += 1

@@ -9,7 +9,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .processes import pid_alive, popen
+from .serving import free_port
 
 __all__ = ["SUPERUSER_PASSWORD", "PostgresServer", "find_binaries", "running_server"]
 
@@ -38,12 +38,6 @@ def find_binaries() -> tuple[Path | None, str]:
         if folder and all((Path(folder) / b).exists() for b in ("initdb", "pg_ctl", "postgres")):
             return Path(folder), ""
     return None, "PostgreSQL server binaries (initdb, pg_ctl, postgres) are not installed"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ def running_server(*, bindir: Path) -> Iterator[PostgresServer]:
         data.mkdir()
         os.chown(data, entry.pw_uid, entry.pw_gid)
     superuser = user or pwd.getpwuid(os.geteuid()).pw_name
-    port = _free_port()
+    port = free_port()
     prefix = _as_user(user)
     env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
     pwfile = sockets / "pw"

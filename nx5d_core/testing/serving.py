@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["running_app"]
+__all__ = ["free_port", "running_app"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that no one listens on now (for a server a test starts)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -25,7 +26,7 @@ def running_app(app: Any, *, timeout: float = 30.0) -> Iterator[str]:
     import uvicorn
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="on"
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="nx5d-test-server", daemon=True)

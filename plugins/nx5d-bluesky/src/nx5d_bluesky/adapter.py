@@ -126,8 +126,9 @@ class BlueskyProposal(Proposal):
     def __init__(self, *, repository: Repository, key: str) -> None:
         super().__init__(repository=repository, key=key)
         self._runs: tuple[dict[str, str], dict[str, dict[str, Any]]] | None = None
+        self._positions: dict[str, int] | None = None
 
-    _caches: ClassVar[dict[str, Any]] = {"_runs": lambda: None}
+    _caches: ClassVar[dict[str, Any]] = {"_runs": lambda: None, "_positions": lambda: None}
 
     def _listed(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
         if self._runs is None:
@@ -141,8 +142,10 @@ class BlueskyProposal(Proposal):
 
     def scan_order(self, key: str) -> Any:
         """Time order of the runs' start documents."""
-        keys = list(self._listed()[0])
-        return (keys.index(key), key) if key in keys else (len(keys), key)
+        keys = self._listed()[0]  # in time order: its position is the order
+        if self._positions is None or len(self._positions) != len(keys):
+            self._positions = {k: n for n, k in enumerate(keys)}
+        return (self._positions.get(key, len(keys)), key)
 
     def uid_of(self, key: str) -> str:
         """The uid of the run ``key``."""

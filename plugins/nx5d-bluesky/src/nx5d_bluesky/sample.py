@@ -4,7 +4,6 @@ TiledWriter from ophyd.sim devices (bluesky and ophyd are the test extra's)."""
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nx5d_core.testing.processes import popen
+from nx5d_core.testing.serving import free_port
 
 __all__ = ["KEY", "Server", "tiled_server", "write_runs"]
 
@@ -25,12 +25,6 @@ class Server:
     url: str
     runs: dict[str, str] = field(default_factory=dict)
     """What each written run is for -> its uid."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_runs(url: str) -> dict[str, str]:
@@ -132,7 +126,7 @@ def tiled_server(log: Path, *, timeout: float = 60.0) -> Iterator[str]:
     """
     import httpx
 
-    port = _free_port()
+    port = free_port()
     tiled = Path(sys.executable).with_name("tiled")
     with log.open("w") as out:
         command = ["serve", "catalog", "--temp", "--api-key", KEY, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
