@@ -20,7 +20,7 @@ def _open(server: Server) -> nx5d_core.Repository:
 
 def test_proposals_come_from_data_session_then_proposal_id(server: Server) -> None:
     repo = _open(server)
-    assert sorted(repo.keys()) == ["777", "pass-1", "unassigned"]
+    assert sorted(repo.keys()) == ["777", "pass-1", "pass-2", "unassigned"]
     assert repo["777"][0].uid == server.runs["fallback"]
     assert repo["unassigned"][0].uid == server.runs["unassigned"]
     assert len(repo["777"]) == 1
@@ -167,7 +167,7 @@ def test_a_stream_without_events_raises_instead_of_an_empty_dataset(
     from nx5d_bluesky.adapter import BlueskyScan
 
     run = _open(server)["pass-1"]["99"]
-    monkeypatch.setattr(BlueskyScan, "_fetched", lambda self, name: xr.Dataset())
+    monkeypatch.setattr(BlueskyScan, "_fetched", lambda self, name, lazy=False: xr.Dataset())
     with pytest.raises(NoEventsError, match="still being written"):
         _ = run.raw
 
@@ -239,3 +239,65 @@ def test_a_cooked_result_names_the_run_uid(server: Server) -> None:
     assert attrs["nx5d_run_uid"] == server.runs["scan"]
     assert attrs["nx5d_scan"] == "1"
     assert isinstance(run.raw, xr.Dataset)
+
+
+def test_area_detector_images_from_hdf5_through_stream_resource(server: Server) -> None:
+    from nx5d_bluesky.sample import hdf5_frames
+
+    run = _open(server)["pass-2"]["10"]
+    assert run.uid == server.runs["hdf5"]
+    raw = run.raw
+    np.testing.assert_array_equal(raw["cam"].values, hdf5_frames())
+    np.testing.assert_array_equal(raw["cam_sum"].values, hdf5_frames().sum(axis=(1, 2)))
+    assert run.summary.detectors == ["cam"]
+
+
+def test_lazy_reads_images_frame_by_frame_through_tiled(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_bluesky.sample import hdf5_frames
+    from nx5d_bluesky.streams import _Blocks
+
+    from nx5d_core.scan import Scan
+
+    run = _open(server)["pass-2"]["10"]
+    monkeypatch.setattr(Scan, "_read_raw", lambda self: pytest.fail("lazy() read the run whole"))
+    lazy = run.lazy()
+    assert lazy["cam"].chunks is not None
+    assert lazy["cam"].data.chunks[0] == (1,) * hdf5_frames().shape[0]  # a frame per request
+    asked: list[object] = []
+    original = _Blocks.__getitem__
+    monkeypatch.setattr(_Blocks, "__getitem__", lambda self, i: asked.append(i) or original(self, i))  # fmt: skip
+    np.testing.assert_array_equal(lazy["cam"][2].values, hdf5_frames()[2])
+    assert len(asked) == 1  # one frame read, not the stream
+    monkeypatch.undo()
+    xr_raw = run.raw
+    np.testing.assert_array_equal(lazy["cam"].values, xr_raw["cam"].values)
+    assert list(lazy.variables) == list(xr_raw.variables)
+
+
+def test_images_of_ophyd_sim_img_through_resource_and_datum(server: Server) -> None:
+    run = _open(server)["pass-2"][server.runs["images"]]
+    raw = run.raw
+    assert raw["img"].shape == (3, 10, 10)
+    assert np.isfinite(raw["img"].values).all()
+    np.testing.assert_array_equal(run.lazy()["img"].values, raw["img"].values)
+
+
+def test_a_run_whose_detector_file_is_gone_raises_naming_it(
+    broken: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tiled.client.utils
+    from nx5d_bluesky import ExternalFilesError
+
+    # tiled retries a server error for up to TILED_RETRY_TIMEOUT (45 s) first: twice is enough here (a reset connection after a 500 is retried)
+    monkeypatch.setattr(tiled.client.utils, "TILED_RETRY_ATTEMPTS", 2)
+
+    run = nx5d_core.open_repository(broken.url, adapter="bluesky", api_key=KEY)["pass-2"]["11"]
+    assert run.summary.num_frames == 4  # the documents are all there: listed and summarised
+    with pytest.raises(ExternalFilesError, match=r"'cam'.*gone\.h5"):
+        _ = run.raw
+    lazy = run.lazy()  # the layout is the server's: known without the file
+    with pytest.raises(ExternalFilesError, match=r"gone\.h5"):
+        _ = lazy["cam"][0].values
+    np.testing.assert_array_equal(lazy["cam_sum"].values, run.stream("primary", lazy=True)["cam_sum"].values)  # fmt: skip

@@ -16,6 +16,7 @@ _LAZY = {
     "BlueskyScan": ".adapter",
     "BlueskySummary": ".runs",
     "BlueskyAuthError": ".errors",
+    "ExternalFilesError": ".errors",
     "NoEventsError": ".errors",
     "NotARunError": ".errors",
 }
@@ -26,6 +27,7 @@ __all__ = [
     "BlueskyRepository",
     "BlueskyScan",
     "BlueskySummary",
+    "ExternalFilesError",
     "NoEventsError",
     "NotARunError",
 ]
@@ -34,5 +36,5 @@ __getattr__ = lazy_exports(__name__, _LAZY)
 
 if TYPE_CHECKING:
     from .adapter import BlueskyProposal, BlueskyRepository, BlueskyScan
-    from .errors import BlueskyAuthError, NoEventsError, NotARunError
+    from .errors import BlueskyAuthError, ExternalFilesError, NoEventsError, NotARunError
     from .runs import BlueskySummary

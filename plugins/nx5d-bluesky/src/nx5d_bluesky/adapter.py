@@ -51,7 +51,6 @@ class BlueskyScan(Scan):
 
     proposal: BlueskyProposal
     summary_model = BlueskySummary
-    layout_needs_data = True  # the layout is the primary stream's: known by reading it
 
     @property
     def uid(self) -> str:
@@ -83,18 +82,16 @@ class BlueskyScan(Scan):
     def _get_summary(self) -> BlueskySummary:
         return summary_of(self.key, self._run_metadata(), where=self._where())
 
-    def _fetched(self, name: str) -> xr.Dataset:
-        """The stream ``name`` as tiled's client reads it."""
-        what = f"stream {name!r} of {self._where()}"
-        data: xr.Dataset = fetch(
-            self.proposal.repository, lambda c: c[self.uid][name].read(), what=what
-        )
-        return data
+    def _fetched(self, name: str, *, lazy: bool = False) -> xr.Dataset:
+        """The stream ``name`` as tiled's client reads it (``lazy``: arrays by block)."""
+        from .streams import lazy_stream, read_stream
 
-    def _stream(self, name: str) -> xr.Dataset:
+        return lazy_stream(self, name) if lazy else read_stream(self, name)
+
+    def _stream(self, name: str, *, lazy: bool = False) -> xr.Dataset:
         meta = self._run_metadata()
         running = not isinstance(meta.get("stop"), Mapping)
-        data = self._fetched(name)
+        data = self._fetched(name, lazy=lazy)
         if not data.data_vars:
             state = "still being written (no stop document)" if running else "finished"
             msg = f"stream {name!r} of {self._where()} (run {self.uid}) has no event yet; the run is {state}"  # fmt: skip
@@ -107,13 +104,15 @@ class BlueskyScan(Scan):
     def _get_raw(self) -> xr.Dataset:
         return self._stream(PRIMARY)
 
+    def _get_lazy(self) -> xr.Dataset:
+        return self._stream(PRIMARY, lazy=True)
+
     def _list_streams(self) -> list[str]:
         names = fetch(self.proposal.repository, lambda c: list(c[self.uid]), what=self._where())
         return [str(n) for n in names if n != PRIMARY]
 
     def _get_stream(self, name: str, *, lazy: bool) -> xr.Dataset:
-        data = self._stream(name)
-        return data.chunk() if lazy else data
+        return self._stream(name, lazy=lazy)
 
 
 class BlueskyProposal(Proposal):

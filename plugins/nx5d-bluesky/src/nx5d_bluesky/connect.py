@@ -1,24 +1,28 @@
-"""Connecting to a tiled server and reading from it with nx5d's errors: an unreachable server is
-:class:`~nx5d_core.errors.RemoteUnavailableError`, a refused key :class:`BlueskyAuthError`, a
-missing node :class:`~nx5d_core.errors.KeyNotFoundError`-like ``KeyError`` from tiled kept."""
+"""Connecting to a tiled server and reading from it with nx5d's errors: an unreachable or
+silent server is :class:`~nx5d_core.errors.RemoteUnavailableError` (no answer within
+``NX5D_REMOTE_TIMEOUT`` seconds, default 30), a refused key :class:`BlueskyAuthError`. A URL
+without ``://`` names a tiled profile (``tiled profile list``): its ``uri``, ``api_key``,
+``headers``, ``verify`` and ``timeout`` are used; an ``api_key`` given to nx5d wins."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nx5d_core.errors import RemoteUnavailableError
+from nx5d_core.errors import ConfigError, RemoteUnavailableError
+from nx5d_core.remote_fs import timeout_seconds
 
 from .errors import BlueskyAuthError
 
 if TYPE_CHECKING:
     from .adapter import BlueskyRepository
 
-__all__ = ["connect", "fetch"]
+__all__ = ["connect", "fetch", "translated"]
 T = TypeVar("T")
+_PROFILE_KEYS = {"uri", "api_key", "headers", "verify", "timeout", "structure_clients", "cache"}
 
 
-def _translated(exc: Exception, *, url: str, what: str) -> Exception | None:
+def translated(exc: Exception, *, url: str, what: str) -> Exception | None:
     """Our error for a tiled or HTTP error, or ``None`` (raise it as it is)."""
     import httpx
 
@@ -32,24 +36,68 @@ def _translated(exc: Exception, *, url: str, what: str) -> Exception | None:
         if status >= 500:
             return RemoteUnavailableError(f"{url}: the tiled server answered HTTP {status} while reading {what}")  # fmt: skip
         return None
+    if isinstance(exc, httpx.TimeoutException):
+        return RemoteUnavailableError(f"{url}: the tiled server gave no answer within {timeout_seconds():g} s (NX5D_REMOTE_TIMEOUT) while reading {what}")  # fmt: skip
     if isinstance(exc, httpx.TransportError):
         return RemoteUnavailableError(f"{url}: the tiled server cannot be reached ({type(exc).__name__}: {exc}) while reading {what}")  # fmt: skip
     return None
 
 
+def _profile(name: str) -> dict[str, Any]:
+    """The connection settings of the tiled profile ``name``.
+
+    Raises
+    ------
+    ConfigError
+        No such profile, or one that is not a server's (``direct:`` serves files in this
+        process, outside any repository root nx5d guards).
+    """
+    from tiled.profiles import load_profiles, paths
+
+    profiles = load_profiles()
+    if name not in profiles:
+        msg = f"{name!r} is neither a URL (http://host:port[/path]) nor a tiled profile; profiles: {sorted(profiles)} in {[str(p) for p in paths]}"  # fmt: skip
+        raise ConfigError(msg)
+    source, content = profiles[name]
+    unknown = sorted(set(content) - _PROFILE_KEYS)
+    if "uri" not in content or unknown:
+        msg = f"tiled profile {name!r} ({source}) is not a server's: nx5d reads profiles with 'uri' (and {sorted(_PROFILE_KEYS - {'uri'})}), not {unknown or 'one without uri'}"  # fmt: skip
+        raise ConfigError(msg)
+    return dict(content)
+
+
+def _timeout(profile: Mapping[str, Any]) -> Any:
+    import httpx
+
+    seconds = timeout_seconds()
+    given = profile.get("timeout")
+    if isinstance(given, Mapping):
+        return httpx.Timeout(**{"timeout": seconds, **given})
+    return httpx.Timeout(seconds if given is None else float(given))
+
+
 def connect(url: str, *, api_key: str | None) -> Any:
-    """The tiled client of ``url`` (``api_key`` None: tiled's own ``TILED_API_KEY``)."""
+    """The tiled client of ``url`` or of the tiled profile named ``url`` (``api_key`` None: the
+    profile's, else tiled's own ``TILED_API_KEY``)."""
     from tiled.client.constructors import from_context
     from tiled.client.context import Context
 
+    profile = {"uri": url} if "://" in url else _profile(url)
+    key = api_key if api_key is not None else profile.get("api_key")
     context = None
     try:
-        context, path = Context.from_any_uri(url, api_key=api_key)
+        context, path = Context.from_any_uri(
+            profile["uri"],
+            api_key=key,
+            headers=profile.get("headers"),
+            verify=profile.get("verify", True),
+            timeout=_timeout(profile),
+        )
         return from_context(context, node_path_parts=path)
     except Exception as exc:
         if context is not None:  # a refused key: the connections opened so far are closed
             context.close()
-        mine = _translated(exc, url=url, what="its root")
+        mine = translated(exc, url=url, what="its root")
         if mine is None:
             raise
         raise mine from exc
@@ -61,7 +109,7 @@ def fetch(repository: BlueskyRepository, read: Callable[[Any], T], *, what: str)
     try:
         return read(client)
     except Exception as exc:
-        mine = _translated(exc, url=repository.url, what=what)
+        mine = translated(exc, url=repository.url, what=what)
         if mine is None:
             raise
         raise mine from exc

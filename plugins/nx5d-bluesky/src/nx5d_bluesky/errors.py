@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nx5d_core.errors import FormatError, Nx5dError
 
-__all__ = ["BlueskyAuthError", "NoEventsError", "NotARunError"]
+__all__ = ["BlueskyAuthError", "ExternalFilesError", "NoEventsError", "NotARunError"]
 
 
 class BlueskyAuthError(Nx5dError, PermissionError):
@@ -18,3 +18,9 @@ class NotARunError(FormatError):
 class NoEventsError(Nx5dError, LookupError):
     """A stream with no event written yet (a run just started, or one that failed before its
     first reading): raised instead of an empty Dataset."""
+
+
+class ExternalFilesError(Nx5dError, OSError):
+    """The tiled server could not read a run's external files (an area detector's HDF5, TIFF
+    or NPY files the run's StreamResource or Resource documents point to): moved, deleted, or
+    not readable by the server. The message names the variable and the files."""

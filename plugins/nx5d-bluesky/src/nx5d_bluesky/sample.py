@@ -15,7 +15,7 @@ from typing import Any
 from nx5d_core.testing.processes import popen
 from nx5d_core.testing.serving import free_port
 
-__all__ = ["KEY", "Server", "tiled_server", "write_runs"]
+__all__ = ["FRAMES", "KEY", "Server", "hdf5_frames", "tiled_server", "write_missing", "write_runs"]
 
 KEY = "nx5dtestkey0123456789"
 
@@ -27,17 +27,106 @@ class Server:
     """What each written run is for -> its uid."""
 
 
-def write_runs(url: str) -> dict[str, str]:
+def write_runs(url: str, *, files: Path | None = None) -> dict[str, str]:
     """Runs written into the server at ``url`` by bluesky's RunEngine and TiledWriter, by
     what each is for: a scan with a sample, a count with a baseline, a repeated scan id, one
-    with only ``proposal_id``, one with neither; uid of each."""
+    with only ``proposal_id``, one with neither, a failed one, one still being written; uid of
+    each. With ``files`` (a folder the server may read: :func:`tiled_server`'s ``readable``),
+    detector runs in proposal ``pass-2`` too: ``images`` (ophyd.sim's image detector, NPY files
+    through Resource/Datum) and ``hdf5`` (an area detector's HDF5 file through StreamResource
+    and StreamDatum)."""
     from tiled.client import from_uri
 
     client = from_uri(url, api_key=KEY)
     try:
-        return _record(client)
+        runs = _record(client)
+        if files is not None:
+            runs |= _detector_runs(client, files)
+        return runs
     finally:
         client.context.close()
+
+
+FRAMES = (4, 6, 5)
+"""Shape of the ``hdf5`` run's images: frames, rows, columns."""
+
+
+def hdf5_frames() -> Any:
+    """The images of the ``hdf5`` run (each pixel its own value)."""
+    import numpy as np
+
+    return np.arange(int(np.prod(FRAMES)), dtype="<u2").reshape(FRAMES)
+
+
+def _detector_runs(client: Any, files: Path) -> dict[str, str]:
+    from bluesky import RunEngine
+    from bluesky.plans import count
+    from bluesky_tiled_plugins import TiledWriter
+    from ophyd.sim import det, img
+
+    runs: dict[str, str] = {}
+    engine: Any = RunEngine({})
+    engine.subscribe(TiledWriter(client))
+    engine.md["data_session"] = "pass-2"
+    saved, img.save_path = img.save_path, str(files / "npy")
+    (files / "npy").mkdir(exist_ok=True)
+    try:
+        (runs["images"],) = engine(count([img, det], 3))
+    finally:
+        img.save_path = saved
+    runs["hdf5"] = _hdf5_run(client, files / "frames.h5", scan_id=10)
+    return runs
+
+
+def write_missing(url: str, *, files: Path) -> str:
+    """The uid of an ``hdf5``-like run (scan 11 of ``pass-2``) whose HDF5 file was deleted
+    after the run: its images cannot be read."""
+    from tiled.client import from_uri
+
+    client = from_uri(url, api_key=KEY)
+    try:
+        uid = _hdf5_run(client, files / "gone.h5", scan_id=11)
+    finally:
+        client.context.close()
+    (files / "gone.h5").unlink()
+    return uid
+
+
+def _hdf5_run(client: Any, path: Path, *, scan_id: int) -> str:
+    """A run whose images an area detector wrote to an HDF5 file, announced by StreamResource
+    and StreamDatum documents (as ophyd-async's detectors and areaDetector's HDF5 plugin do)."""
+    import time as clock
+
+    import h5py
+    from bluesky_tiled_plugins import TiledWriter
+    from event_model import compose_run
+
+    frames = hdf5_frames()
+    with h5py.File(path, "w") as out:
+        out.create_dataset("entry/data/data", data=frames, chunks=(1, *FRAMES[1:]))
+    writer = TiledWriter(client)
+    run: Any = compose_run(metadata={"data_session": "pass-2", "scan_id": scan_id, "plan_name": "count", "detectors": ["cam"]})  # fmt: skip
+    writer("start", run.start_doc)
+    keys = {
+        "cam_sum": {"dtype": "number", "shape": [], "source": "sim"},
+        "cam": {
+            "dtype": "array",
+            "shape": list(FRAMES[1:]),
+            "source": "sim",
+            "external": "STREAM:",
+            "dtype_numpy": "<u2",
+        },
+    }
+    stream = run.compose_descriptor(name="primary", data_keys=keys)
+    writer("descriptor", stream.descriptor_doc)
+    resource = run.compose_stream_resource(mimetype="application/x-hdf5", uri=path.resolve().as_uri(), data_key="cam", parameters={"dataset": "entry/data/data"})  # fmt: skip
+    writer("stream_resource", resource.stream_resource_doc)
+    for n in range(FRAMES[0]):
+        writer("event", stream.compose_event(data={"cam_sum": float(frames[n].sum())}, timestamps={"cam_sum": clock.time()}, seq_num=n + 1))  # fmt: skip
+    datum = resource.compose_stream_datum(indices={"start": 0, "stop": FRAMES[0]}, seq_nums={"start": 1, "stop": FRAMES[0] + 1}, descriptor=stream.descriptor_doc)  # fmt: skip
+    writer("stream_datum", datum)
+    writer("stop", run.compose_stop())
+    return str(run.start_doc["uid"])
 
 
 def _record(client: Any) -> dict[str, str]:
@@ -115,9 +204,12 @@ def _running_run(client: Any) -> str:
 
 
 @contextmanager
-def tiled_server(log: Path, *, timeout: float = 60.0) -> Iterator[str]:
+def tiled_server(
+    log: Path, *, readable: Path | None = None, timeout: float = 60.0
+) -> Iterator[str]:
     """The URL of a new tiled catalog server (temporary storage, API key :data:`KEY`), stopped
-    on exit; its output goes to ``log``.
+    on exit; its output goes to ``log``. ``readable``: a folder of detector files the server
+    may read (runs' external files).
 
     Raises
     ------
@@ -130,6 +222,8 @@ def tiled_server(log: Path, *, timeout: float = 60.0) -> Iterator[str]:
     tiled = Path(sys.executable).with_name("tiled")
     with log.open("w") as out:
         command = ["serve", "catalog", "--temp", "--api-key", KEY, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        if readable is not None:
+            command += ["--read", str(readable.resolve())]
         process = popen([str(tiled), *command], stdout=out, stderr=out)
         url = f"http://127.0.0.1:{port}"
         try:
