@@ -172,6 +172,16 @@ def test_a_stream_without_events_raises_instead_of_an_empty_dataset(
         _ = run.raw
 
 
+def test_no_key_for_a_server_that_asks_for_one_is_an_auth_error(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_bluesky import BlueskyAuthError
+
+    monkeypatch.delenv("TILED_API_KEY", raising=False)
+    with pytest.raises(BlueskyAuthError, match="asks for an API key"):
+        nx5d_core.open_repository(server.url, adapter="bluesky").keys()
+
+
 def test_the_key_comes_from_tiled_api_key_when_not_given(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,3 +311,64 @@ def test_a_run_whose_detector_file_is_gone_raises_naming_it(
     with pytest.raises(ExternalFilesError, match=r"gone\.h5"):
         _ = lazy["cam"][0].values
     np.testing.assert_array_equal(lazy["cam_sum"].values, run.stream("primary", lazy=True)["cam_sum"].values)  # fmt: skip
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_tiled_profile_by_name(server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "server.yml").write_text(
+        f"beamline:\n  uri: {server.url}\n  headers:\n    Authorization: Apikey {KEY}\n"
+    )
+    (tmp_path / "direct.yml").write_text(
+        "local:\n  direct:\n    trees:\n    - path: /\n      tree: tiled.examples.generated_minimal:tree\n"
+    )
+    code = (
+        "import nx5d_core\n"
+        "from nx5d_core.errors import ConfigError\n"
+        "repo = nx5d_core.open_repository('beamline', adapter='bluesky')\n"
+        "print(sorted(repo.keys()))\n"
+        "for name in ('local', 'nowhere'):\n"
+        "    try:\n"
+        "        nx5d_core.open_repository(name, adapter='bluesky').keys()\n"
+        "    except ConfigError as exc:\n"
+        "        print('refused:', exc)\n"
+    )
+    out = _python(code, TILED_PROFILES=str(tmp_path), TILED_API_KEY="")
+    lines = out.stdout.splitlines()
+    assert lines[:1] == ["['777', 'pass-1', 'pass-2', 'unassigned']"], out.stdout + out.stderr
+    assert "'local'" in lines[1]
+    assert "is not a server's" in lines[1]
+    assert "'nowhere' is neither a URL" in lines[2]
+    assert "'beamline'" in lines[2]  # the profiles there are listed
+
+
+def test_a_server_that_never_answers_ends_within_the_timeout() -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts connections, never answers
+        code = (
+            "import nx5d_core\n"
+            "from nx5d_core.errors import RemoteUnavailableError\n"
+            f"url = 'http://127.0.0.1:{silent.getsockname()[1]}'\n"
+            "try:\n"
+            "    nx5d_core.open_repository(url, adapter='bluesky', api_key='k').keys()\n"
+            "except RemoteUnavailableError as exc:\n"
+            "    print('unavailable:', exc)\n"
+        )
+        start = time.monotonic()
+        out = _python(code, NX5D_REMOTE_TIMEOUT="1", TILED_RETRY_ATTEMPTS="1")
+        took = time.monotonic() - start
+    assert "no answer within 1 s (NX5D_REMOTE_TIMEOUT)" in out.stdout, out.stdout + out.stderr
+    assert took < 60  # not tiled's default 30 s per attempt times its retries

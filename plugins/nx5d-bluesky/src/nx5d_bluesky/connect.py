@@ -1,8 +1,10 @@
 """Connecting to a tiled server and reading from it with nx5d's errors: an unreachable or
 silent server is :class:`~nx5d_core.errors.RemoteUnavailableError` (no answer within
 ``NX5D_REMOTE_TIMEOUT`` seconds, default 30), a refused key :class:`BlueskyAuthError`. A URL
-without ``://`` names a tiled profile (``tiled profile list``): its ``uri``, ``api_key``,
-``headers``, ``verify`` and ``timeout`` are used; an ``api_key`` given to nx5d wins."""
+without ``://`` names a tiled profile (``tiled profile list``): its ``uri``, ``headers`` (an
+``Authorization: Apikey ...`` header among them), ``verify`` and ``timeout`` are used. A
+profile's interactive login (``username``, ``auth_provider``) is not done: the server's refusal
+is :class:`BlueskyAuthError`."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["connect", "fetch", "translated"]
 T = TypeVar("T")
-_PROFILE_KEYS = {"uri", "api_key", "headers", "verify", "timeout", "structure_clients", "cache"}
+_PROFILE_KEYS = {"uri", "headers", "verify", "timeout", "structure_clients", "cache", "max_connections", "username", "auth_provider", "token_cache"}  # fmt: skip
 
 
 def translated(exc: Exception, *, url: str, what: str) -> Exception | None:
@@ -77,19 +79,24 @@ def _timeout(profile: Mapping[str, Any]) -> Any:
 
 
 def connect(url: str, *, api_key: str | None) -> Any:
-    """The tiled client of ``url`` or of the tiled profile named ``url`` (``api_key`` None: the
-    profile's, else tiled's own ``TILED_API_KEY``)."""
+    """The tiled client of ``url`` or of the tiled profile named ``url`` (``api_key`` None:
+    tiled's own ``TILED_API_KEY``, or the profile's ``Authorization`` header)."""
     from tiled.client.constructors import from_context
     from tiled.client.context import Context
 
     profile = {"uri": url} if "://" in url else _profile(url)
-    key = api_key if api_key is not None else profile.get("api_key")
+    headers = dict(profile.get("headers") or {})
+    for name in [h for h in headers if h.lower() == "authorization"]:
+        scheme, _, value = str(headers[name]).partition(" ")
+        if scheme.lower() == "apikey" and api_key is None:  # tiled asks for the key itself
+            api_key = value.strip()
+            del headers[name]
     context = None
     try:
         context, path = Context.from_any_uri(
             profile["uri"],
-            api_key=key,
-            headers=profile.get("headers"),
+            api_key=api_key,
+            headers=headers,
             verify=profile.get("verify", True),
             timeout=_timeout(profile),
         )
@@ -98,6 +105,8 @@ def connect(url: str, *, api_key: str | None) -> Any:
         if context is not None:  # a refused key: the connections opened so far are closed
             context.close()
         mine = translated(exc, url=url, what="its root")
+        if mine is None and isinstance(exc, RuntimeError) and "requires API key" in str(exc):
+            mine = BlueskyAuthError(f"{url} asks for an API key: give api_key=... or set TILED_API_KEY")  # fmt: skip
         if mine is None:
             raise
         raise mine from exc
