@@ -65,6 +65,12 @@ class KeyedCollection(Caches, Generic[ChildT]):
         without :meth:`relist`."""
         return None
 
+    def _listing_moved(self) -> bool:
+        """The adapter's own cheap check that its keys changed since they were listed, for
+        sources without a listing token (a server's count of runs); default no. Asked at each
+        ``keys()`` once there is a listing: keep it to one small request, or throttle it."""
+        return False
+
     def _stored_listing(self) -> tuple[list[str], Any] | None:
         """Keys (in order) listed by an earlier process, with their still-valid listing token,
         or ``None`` (default): asked only for the first listing of a new object."""
@@ -80,6 +86,9 @@ class KeyedCollection(Caches, Generic[ChildT]):
 
         if self._keys is not None and self._listing is not None and token_changed(self._listing):
             logger.debug("%s: the listing changed on disk: listed again", self._where())
+            self.relist()
+        elif self._keys is not None and self._listing_moved():
+            logger.debug("%s: the source has new or fewer keys: listed again", self._where())
             self.relist()
         if self._keys is None and self._reuse_listing:
             self._reuse_listing = False

@@ -19,8 +19,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose one run lost its detector file (deleted after the run)."""
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server, for tests that write runs into it: at first one run, ``missing``, that
+    lost its detector file (deleted after the run)."""
     pytest.importorskip("bluesky")
     files = tmp_path_factory.mktemp("lost")
     with tiled_server(tmp_path_factory.mktemp("tiled") / "broken.log", readable=files) as url:

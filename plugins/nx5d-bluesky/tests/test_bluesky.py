@@ -295,7 +295,7 @@ def test_images_of_ophyd_sim_img_through_resource_and_datum(server: Server) -> N
 
 
 def test_a_run_whose_detector_file_is_gone_raises_naming_it(
-    broken: Server, monkeypatch: pytest.MonkeyPatch
+    scratch: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tiled.client.utils
     from nx5d_bluesky import ExternalFilesError
@@ -303,7 +303,7 @@ def test_a_run_whose_detector_file_is_gone_raises_naming_it(
     # tiled retries a server error for up to TILED_RETRY_TIMEOUT (45 s) first: twice is enough here (a reset connection after a 500 is retried)
     monkeypatch.setattr(tiled.client.utils, "TILED_RETRY_ATTEMPTS", 2)
 
-    run = nx5d_core.open_repository(broken.url, adapter="bluesky", api_key=KEY)["pass-2"]["11"]
+    run = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY)["pass-2"]["11"]
     assert run.summary.num_frames == 4  # the documents are all there: listed and summarised
     with pytest.raises(ExternalFilesError, match=r"'cam'.*gone\.h5"):
         _ = run.raw
@@ -372,3 +372,146 @@ def test_a_server_that_never_answers_ends_within_the_timeout() -> None:
         took = time.monotonic() - start
     assert "no answer within 1 s (NX5D_REMOTE_TIMEOUT)" in out.stdout, out.stdout + out.stderr
     assert took < 60  # not tiled's default 30 s per attempt times its retries
+
+
+def _full_text_queries() -> list[object]:
+    from nx5d_core.queries import FullText, Key
+
+    return [
+        FullText("coun"),  # a prefix of the plan name
+        FullText("SCAN"),
+        FullText("2"),  # the key 2, 2.2
+        FullText("count 2"),
+        FullText("nothing_like_it"),
+        FullText("coun") & (Key("scan_id") >= 2),
+    ]
+
+
+@pytest.mark.parametrize("number", range(6))
+def test_full_text_is_sent_to_the_server_and_checked(
+    server: Server, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    from nx5d_bluesky import search
+    from nx5d_bluesky.adapter import BlueskyRepository
+    from tiled.queries import FullText as TiledFullText
+
+    query = _full_text_queries()[number]
+    sent: list[object] = []
+    original = BlueskyRepository.search_runs
+
+    def spy(self: BlueskyRepository, proposal: str | None, *, extra: list[object]) -> object:
+        sent.extend(extra)
+        return original(self, proposal, extra=extra)
+
+    monkeypatch.setattr(BlueskyRepository, "search_runs", spy)
+    found = _open(server)["pass-1"].search(query).keys()  # type: ignore[arg-type]
+    assert any(isinstance(t, TiledFullText) for t in sent)  # the server was asked
+    monkeypatch.undo()
+    monkeypatch.setattr(search, "to_tiled", lambda q: (_ for _ in ()).throw(TypeError("off")))
+    assert found == _open(server)["pass-1"].search(query).keys()  # type: ignore[arg-type]
+    monkeypatch.undo()
+    monkeypatch.setattr(BlueskyRepository, "full_text_on_server", lambda self: False)
+    assert found == _open(server)["pass-1"].search(query).keys()  # type: ignore[arg-type]
+
+
+def test_the_full_text_queries_find_something() -> None:
+    """The comparisons above are not between two empty answers."""
+    from nx5d_core.queries import FullText
+
+    assert FullText("coun").matches({"type": "count"})
+    assert FullText("2").matches({"key": "2.2"})
+
+
+def test_the_test_server_answers_full_text(server: Server) -> None:
+    assert _open(server).full_text_on_server() is True  # type: ignore[attr-defined]
+    found = _open(server)["pass-1"].search(_full_text_queries()[0])  # type: ignore[arg-type]
+    assert "2" in found
+
+
+@pytest.mark.parametrize("number", range(12))
+def test_repository_search_on_the_server_equals_the_summaries(
+    server: Server, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    from nx5d_bluesky import search
+
+    query = [*_queries(), *_full_text_queries()][number]
+    found = _open(server).search(query).keys()  # type: ignore[arg-type]
+    monkeypatch.setattr(search, "to_tiled", lambda q: (_ for _ in ()).throw(TypeError("off")))
+    assert found == _open(server).search(query).keys()  # type: ignore[arg-type]
+
+
+def test_repository_search_is_one_server_search(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nx5d_bluesky.adapter import BlueskyScan
+
+    from nx5d_core.queries import Key
+
+    monkeypatch.setattr(BlueskyScan, "_get_summary", lambda self: pytest.fail("summary read"))
+    found = _open(server).search(Key("type") == "count")
+    uids = [s.uid for s in found]  # type: ignore[attr-defined]
+    counts = {server.runs[k] for k in ("baseline", "repeated", "fallback", "unassigned", "hdf5")}
+    assert counts <= set(uids)
+    assert server.runs["scan"] not in uids
+    assert len(uids) == len(set(uids))
+    listed = found.keys()
+    assert "pass-1/2.2" in listed
+
+
+def test_new_runs_and_proposals_are_listed_without_refresh(scratch: Server) -> None:
+    from nx5d_bluesky.sample import write_run
+
+    repo = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY, recheck=0)
+    assert "live-1" not in repo
+    first = write_run(scratch.url, {"data_session": "live-1", "scan_id": 1})
+    assert "live-1" in repo  # no refresh()
+    proposal = repo["live-1"]
+    assert proposal[-1].uid == first
+    second = write_run(scratch.url, {"data_session": "live-1", "scan_id": 1})
+    assert proposal.keys() == ["1", "1.2"]
+    assert proposal[-1].uid == second
+    slow = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY, recheck=3600)
+    seen = slow["live-1"].keys()
+    write_run(scratch.url, {"data_session": "live-1", "scan_id": 2})
+    assert slow["live-1"].keys() == seen  # within recheck seconds the listing stands
+    slow["live-1"].refresh()
+    assert slow["live-1"].keys() == [*seen, "2"]
+
+
+def test_follow_yields_a_new_run(scratch: Server) -> None:
+    import threading
+
+    from nx5d_bluesky.sample import write_run
+
+    repo = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY, recheck=0)
+    write_run(scratch.url, {"data_session": "live-2", "scan_id": 5})
+    live = repo["live-2"]
+    writer = threading.Timer(0.5, write_run, args=(scratch.url, {"data_session": "live-2", "scan_id": 6}))  # fmt: skip
+    writer.start()
+    try:
+        assert next(live.follow(timeout=30, poll=0.2)) == "6"
+    finally:
+        writer.join()
+
+
+def test_an_empty_data_session_goes_by_the_fallback_and_odd_values_are_left_out(
+    scratch: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nx5d_bluesky.sample import write_run
+
+    empty = write_run(scratch.url, {"data_session": "", "proposal_id": "888", "scan_id": 1})
+    write_run(scratch.url, {"data_session": "a/b", "scan_id": 1})
+    repo = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY)
+    assert repo["888"][0].uid == empty  # event-model's default "" is no proposal
+    assert "a/b" not in repo
+    assert "'a/b'" in caplog.text  # left out with a warning naming it
+
+
+def test_a_url_that_is_not_a_catalog_of_runs(server: Server) -> None:
+    from nx5d_bluesky import NotARunError
+
+    run = f"{server.url}/api/v1/metadata/{server.runs['scan']}"
+    with pytest.raises(NotARunError, match="is one Bluesky run"):
+        nx5d_core.open_repository(run, adapter="bluesky", api_key=KEY).keys()
+    with pytest.raises(NotARunError, match="none is a Bluesky run"):
+        nx5d_core.open_repository(f"{run}/primary", adapter="bluesky", api_key=KEY).keys()

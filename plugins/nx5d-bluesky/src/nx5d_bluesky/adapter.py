@@ -1,6 +1,7 @@
 """Bluesky runs in a tiled server as a repository: proposals are the values of a start-document
-field (``data_session``, else ``proposal_id``; runs with neither are in ``unassigned``), scans
-are runs keyed by ``scan_id`` in time order. Summaries come from the start and stop documents
+field (``data_session``, else ``proposal_id``; runs with neither are in ``unassigned``; see
+:mod:`.catalog`), scans are runs keyed by ``scan_id`` in time order. New runs are listed without
+``refresh()``: the server's count of runs is asked again at most every ``recheck`` seconds. Summaries come from the start and stop documents
 (no event read), ``raw`` is the primary stream as tiled gives it, ``scan.streams`` the run's
 streams. Search runs on the server where tiled answers the query. A run without a stop document
 is still being written: listed, its summary says ``running``, read as far as written, and read
@@ -22,11 +23,13 @@ from pydantic import SecretStr
 from nx5d_core import Proposal, Repository, Scan
 from nx5d_core.errors import KeyNotFoundError
 from nx5d_core.fingerprint import Fingerprint
+from nx5d_core.keys import valid_keys
 from nx5d_core.scan import SNAPSHOT
 
 from . import about
+from .catalog import UNASSIGNED, Recount, proposal_chains, proposal_of, runs_node
 from .connect import connect, fetch
-from .errors import NoEventsError
+from .errors import NoEventsError, NotARunError
 from .runs import BlueskySummary, run_keys, start_of, summary_of
 
 if TYPE_CHECKING:
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["UNASSIGNED", "BlueskyProposal", "BlueskyRepository", "BlueskyScan"]
 logger = logging.getLogger(__name__)
 
-UNASSIGNED = "unassigned"
-"""The proposal of the runs whose start document has neither the proposal field nor the fallback."""
 PRIMARY = "primary"
 _UID = re.compile(r"[0-9a-fA-F-]{8,}\Z")
 
@@ -126,15 +127,26 @@ class BlueskyProposal(Proposal):
         super().__init__(repository=repository, key=key)
         self._runs: tuple[dict[str, str], dict[str, dict[str, Any]]] | None = None
         self._positions: dict[str, int] | None = None
+        self._recount: Recount | None = None
 
-    _caches: ClassVar[dict[str, Any]] = {"_runs": lambda: None, "_positions": lambda: None}
+    _caches: ClassVar[dict[str, Any]] = {"_runs": lambda: None, "_positions": lambda: None, "_recount": lambda: None}  # fmt: skip
 
     def _listed(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
         if self._runs is None:
-            found = self.repository.runs_of(self.key)
+            repository = self.repository
+            self._recount = Recount(lambda: repository.count_runs(self.key))
+            found = repository.runs_of(self.key)
             starts = [(uid, start_of(meta, where=f"run {uid} of {self._where()}")) for uid, meta in found.items()]  # fmt: skip
             self._runs = (run_keys(starts), found)
         return self._runs
+
+    def _listing_moved(self) -> bool:
+        recount = self._recount
+        return recount is not None and recount.moved(every=self.repository.recheck)
+
+    def relist(self) -> None:
+        super().relist()
+        self._runs = self._positions = self._recount = None
 
     def _list_scans(self) -> list[str]:
         return list(self._listed()[0])
@@ -145,6 +157,10 @@ class BlueskyProposal(Proposal):
         if self._positions is None or len(self._positions) != len(keys):
             self._positions = {k: n for n, k in enumerate(keys)}
         return (self._positions.get(key, len(keys)), key)
+
+    def uids(self) -> list[str]:
+        """The uids of the runs, in the order of the keys."""
+        return list(self._listed()[0].values())
 
     def uid_of(self, key: str) -> str:
         """The uid of the run ``key``."""
@@ -200,6 +216,10 @@ class BlueskyRepository(Repository, about=about):
     fallback_field
         The field used for runs without ``proposal_field``; runs with neither are in
         ``unassigned``.
+    recheck
+        Seconds between two questions to the server whether runs were added (new runs are
+        listed without ``refresh()``; within ``recheck`` seconds of the last question the
+        listing stands).
     """
 
     proposal_class = BlueskyProposal
@@ -211,15 +231,19 @@ class BlueskyRepository(Repository, about=about):
         api_key: SecretStr | None = None,
         proposal_field: str = "data_session",
         fallback_field: str = "proposal_id",
+        recheck: float = 1.0,
     ) -> None:
         super().__init__(url)
         self.api_key = api_key
         self.proposal_field = proposal_field
         self.fallback_field = fallback_field
+        self.recheck = recheck
         self._client: Any = None
-        self._values: dict[str, list[tuple[str, Any]]] | None = None
+        self._values: dict[str, list[list[Any]]] | None = None
+        self._recount: Recount | None = None
+        self._fts5: bool | None = None
 
-    _caches: ClassVar[dict[str, Any]] = {"_client": lambda: None, "_values": lambda: None}
+    _caches: ClassVar[dict[str, Any]] = {"_client": lambda: None, "_values": lambda: None, "_recount": lambda: None, "_fts5": lambda: None}  # fmt: skip
 
     @property
     def client(self) -> Any:
@@ -230,63 +254,105 @@ class BlueskyRepository(Repository, about=about):
             weakref.finalize(self, _close, self._client)  # its HTTP connections go with it
         return self._client
 
-    def _proposal_values(self) -> dict[str, list[tuple[str, Any]]]:
-        """Proposal key -> the ``(field, value)`` pairs whose runs it holds."""
+    def _runs(self, client: Any) -> Any:
+        return runs_node(client, where=self._where())
+
+    def _proposal_chains(self) -> dict[str, list[list[Any]]]:
+        """Proposal key -> the chains of tiled queries whose runs it holds."""
         if self._values is None:
-            from tiled.queries import KeyPresent
-
-            main, fallback = f"start.{self.proposal_field}", f"start.{self.fallback_field}"
-            out: dict[str, list[tuple[str, Any]]] = {}
-
-            def distinct(node: Any, field: str) -> list[Any]:
-                found = node.distinct(field)["metadata"].get(field, [])
-                return [v["value"] for v in found if v.get("value") is not None]
-
-            def values(c: Any) -> None:
-                for value in distinct(c, main):
-                    out.setdefault(str(value), []).append((main, value))
-                without = c.search(KeyPresent("start.uid")).search(KeyPresent(main, exists=False))
-                for value in distinct(without, fallback):
-                    out.setdefault(str(value), []).append((fallback, value))
-                if len(without.search(KeyPresent(fallback, exists=False))):
-                    out.setdefault(UNASSIGNED, []).append(("", None))
-
-            fetch(self, values, what=f"the proposals of {self._where()}")
-            self._values = out
+            self._recount = Recount(lambda: self.count_runs(None))
+            self._values = fetch(
+                self,
+                lambda c: proposal_chains(
+                    self._runs(c), main=self.proposal_field, fallback=self.fallback_field
+                ),
+                what=f"the proposals of {self._where()}",
+            )
         return self._values
 
     def _list_proposals(self) -> list[str]:
-        return list(self._proposal_values())
+        chains = self._proposal_chains()
+        if not chains:  # no run: an empty catalog, or a node that holds no runs at all
+            held = fetch(self, len, what=f"the nodes of {self._where()}")
+            if held:
+                msg = f"{self._where()} holds {held} nodes and none is a Bluesky run (a start document with a uid): is the URL the catalog of runs?"  # fmt: skip
+                raise NotARunError(msg)
+        return valid_keys(chains, kind="proposal", where=self._where())
+
+    def count_runs(self, proposal: str | None) -> int:
+        """The number of runs of ``proposal`` (``None``: of the container); a request per
+        chain of the proposal."""
+        chains: list[list[Any]] = [[]] if proposal is None else self._proposal_chains().get(proposal, [])  # fmt: skip
+
+        def count(c: Any) -> int:
+            total = 0
+            for chain in chains:
+                node = self._runs(c)
+                for query in chain:
+                    node = node.search(query)
+                total += len(node)
+            return total
+
+        return fetch(self, count, what=f"the number of runs of {self._where()}")
+
+    def _listing_moved(self) -> bool:
+        recount = self._recount
+        return recount is not None and recount.moved(every=self.recheck)
+
+    def relist(self) -> None:
+        super().relist()
+        self._values = self._recount = None
 
     def runs_of(self, proposal: str) -> dict[str, dict[str, Any]]:
-        """uid -> metadata of the runs of ``proposal`` (one search per field it comes from)."""
+        """uid -> metadata of the runs of ``proposal`` (one search per chain it comes from)."""
         return self.search_runs(proposal, extra=[])
 
-    def search_runs(self, proposal: str, *, extra: list[Any]) -> dict[str, dict[str, Any]]:
-        """uid -> metadata of the runs of ``proposal`` that the tiled queries ``extra`` find."""
-        from tiled.queries import Key, KeyPresent
-
-        main, fallback = f"start.{self.proposal_field}", f"start.{self.fallback_field}"
+    def search_runs(self, proposal: str | None, *, extra: list[Any]) -> dict[str, dict[str, Any]]:
+        """uid -> metadata of the runs of ``proposal`` (``None``: of every proposal) that the
+        tiled queries ``extra`` find."""
+        chains: list[list[Any]] = [[]] if proposal is None else self._proposal_chains().get(proposal, [])  # fmt: skip
         found: dict[str, dict[str, Any]] = {}
 
         def search(c: Any) -> None:
-            runs = c.search(KeyPresent("start.uid"))
-            for query in extra:
-                runs = runs.search(query)
-            for field, value in self._proposal_values().get(proposal, []):
-                if field == main:
-                    hits = runs.search(Key(main) == value)
-                elif field == fallback:
-                    hits = runs.search(KeyPresent(main, exists=False)).search(
-                        Key(fallback) == value
-                    )
-                else:
-                    hits = runs.search(KeyPresent(main, exists=False)).search(KeyPresent(fallback, exists=False))  # fmt: skip
+            for chain in chains:
+                hits = self._runs(c)
+                for query in [*extra, *chain]:
+                    hits = hits.search(query)
                 for uid, node in hits.items():
                     found[str(uid)] = dict(node.metadata)
 
-        fetch(self, search, what=f"the runs of proposal {proposal!r} in {self._where()}")
+        where = "every proposal" if proposal is None else f"proposal {proposal!r}"
+        fetch(self, search, what=f"the runs of {where} in {self._where()}")
         return found
+
+    def full_text_on_server(self) -> bool:
+        """Whether the server answers SQLite FTS5 full-text queries (its catalog is SQLite; on
+        PostgreSQL the same text is a syntax error): one request, without tiled's retries."""
+        if self._fts5 is None:
+            from .search import fts5
+
+            def probe(c: Any) -> bool:
+                params = {"filter[fulltext][condition][text]": fts5("nx5d"), "page[limit]": "0"}
+                answer = c.context.http_client.get(c.item["links"]["search"], params=params)
+                if answer.status_code in {401, 403}:
+                    answer.raise_for_status()
+                return bool(answer.status_code == 200)
+
+            self._fts5 = fetch(self, probe, what=f"whether {self._where()} answers full-text queries")  # fmt: skip
+            logger.debug("%s: full text on the server: %s", self._where(), self._fts5)
+        return self._fts5
+
+    def proposal_of(self, start: Mapping[str, Any]) -> str:
+        """The proposal key of the run with start document ``start``."""
+        return proposal_of(start, main=self.proposal_field, fallback=self.fallback_field)
+
+    def search(self, query: Any) -> Any:
+        """The runs of every proposal matching ``query``: found by the tiled server where it
+        answers the query (see :meth:`BlueskyProposal.search`), else from the summaries."""
+        from .search import repository_search
+
+        found = repository_search(self, query)
+        return super().search(query) if found is None else found
 
     def _where(self) -> str:
         return f"tiled server {self.url}"

@@ -85,7 +85,8 @@ def connect(url: str, *, api_key: str | None) -> Any:
     from tiled.client.context import Context
 
     profile = {"uri": url} if "://" in url else _profile(url)
-    headers = dict(profile.get("headers") or {})
+    given = profile.get("headers")
+    headers: dict[str, Any] = dict(given) if isinstance(given, Mapping) else {}
     for name in [h for h in headers if h.lower() == "authorization"]:
         scheme, _, value = str(headers[name]).partition(" ")
         if scheme.lower() == "apikey" and api_key is None:  # tiled asks for the key itself

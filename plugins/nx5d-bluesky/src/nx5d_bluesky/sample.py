@@ -15,7 +15,16 @@ from typing import Any
 from nx5d_core.testing.processes import popen
 from nx5d_core.testing.serving import free_port
 
-__all__ = ["FRAMES", "KEY", "Server", "hdf5_frames", "tiled_server", "write_missing", "write_runs"]
+__all__ = [
+    "FRAMES",
+    "KEY",
+    "Server",
+    "hdf5_frames",
+    "tiled_server",
+    "write_missing",
+    "write_run",
+    "write_runs",
+]
 
 KEY = "nx5dtestkey0123456789"
 
@@ -76,6 +85,29 @@ def _detector_runs(client: Any, files: Path) -> dict[str, str]:
         img.save_path = saved
     runs["hdf5"] = _hdf5_run(client, files / "frames.h5", scan_id=10)
     return runs
+
+
+def write_run(url: str, metadata: dict[str, Any]) -> str:
+    """The uid of a new stopped run with start ``metadata`` and one event (``det`` = 1.0)."""
+    import time as clock
+
+    from bluesky_tiled_plugins import TiledWriter
+    from event_model import compose_run
+    from tiled.client import from_uri
+
+    client = from_uri(url, api_key=KEY)
+    try:
+        writer = TiledWriter(client)
+        run: Any = compose_run(metadata={"plan_name": "count", **metadata})
+        writer("start", run.start_doc)
+        keys = {"det": {"dtype": "number", "shape": [], "source": "sim"}}
+        stream = run.compose_descriptor(name="primary", data_keys=keys)
+        writer("descriptor", stream.descriptor_doc)
+        writer("event", stream.compose_event(data={"det": 1.0}, timestamps={"det": clock.time()}, seq_num=1))  # fmt: skip
+        writer("stop", run.compose_stop())
+    finally:
+        client.context.close()
+    return str(run.start_doc["uid"])
 
 
 def write_missing(url: str, *, files: Path) -> str:
