@@ -129,7 +129,10 @@ class PostgresSpiceStore(SqlRecords):
         """Create or migrate the schema (under an advisory lock, in one transaction)."""
         import psycopg
 
-        version = self._version(conn)
+        try:
+            version = self._version(conn)
+        except SpiceStoreError:  # two catalog reads may straddle another process's creation:
+            version = 0  # look again under the lock, where that creation has committed
         if version == SCHEMA_VERSION:
             self._check_writable(conn)
             return
