@@ -3,7 +3,12 @@
 - listing the runs of a proposal with their summaries (scan id, plan, exit status: the start
   and stop documents) in a new repository, vs a tiled search of the same runs reading the same
   documents (target <= 1.2x);
-- reading one primary stream, ``scan.raw`` vs ``client[uid]["primary"].read()`` (target <= 1.2x).
+- reading one primary stream, ``scan.raw`` vs ``client[uid]["primary"].read()`` (target <= 1.2x);
+- one frame of an area detector's run (HDF5 through StreamResource, 100 frames of 512x512):
+  ``scan.lazy()`` and a frame vs tiled's dask client reading the stream lazily and a frame
+  (``client[uid]["primary"].read()["cam"][k]``; the narrower ``client[uid]["primary"]["cam"][k]``,
+  one array and no Dataset, printed beside), and a frame of a lazy Dataset already built vs a
+  slice of the tiled array client already fetched.
 
 The runs are written once by bluesky's RunEngine and TiledWriter into a temporary catalog.
 
@@ -42,15 +47,18 @@ def write(url: str, runs: int) -> str:
 
 
 def bench(runs: int) -> None:
-    from nx5d_bluesky.sample import KEY, tiled_server
+    import numpy as np
+    from nx5d_bluesky.sample import KEY, tiled_server, write_hdf5_run
     from tiled.client import from_uri
     from tiled.queries import Key
 
     import nx5d_core
 
-    with tempfile.TemporaryDirectory() as tmp, tiled_server(Path(tmp) / "server.log") as url:
+    with tempfile.TemporaryDirectory() as tmp, tiled_server(Path(tmp) / "server.log", readable=Path(tmp)) as url:  # fmt: skip
         uid = write(url, runs)
         client = from_uri(url, api_key=KEY)
+        frames = np.random.default_rng(0).integers(0, 4000, size=(100, 512, 512), dtype=np.uint16)
+        cam = write_hdf5_run(client, Path(tmp) / "cam.h5", scan_id=1, frames=frames, data_session="pass-cam")  # fmt: skip
 
         def ours_listing() -> None:
             proposal = nx5d_core.open_repository(url, adapter="bluesky", api_key=KEY)["pass-1"]
@@ -80,7 +88,47 @@ def bench(runs: int) -> None:
         report("read one primary stream (200 events): scan.raw", r_ours)
         report("  tiled: client[uid]['primary'].read()", r_tiled)
         report("  ratio", r_ours / r_tiled, unit="x", target="(target <= 1.2x)", pair=(r_ours, r_tiled))  # fmt: skip
+        frame_scan = repo["pass-cam"]["1"]
+        turn = iter(range(10**6))
+
+        def ours_first_frame() -> None:
+            k = next(turn) % 100
+            frame_scan.refresh()
+            assert (frame_scan.lazy()["cam"][k].values == frames[k]).all()
+
+        lazy_client = from_uri(url, api_key=KEY, structure_clients="dask")
+
+        def tiled_first_frame() -> None:
+            k = next(turn) % 100
+            data = lazy_client[cam]["primary"].read()
+            assert (data["cam"][k].values == frames[k]).all()
+
+        def tiled_one_array() -> None:
+            k = next(turn) % 100
+            assert (client[cam]["primary"]["cam"][k] == frames[k]).all()
+
+        f_ours, f_tiled, f_array = interleaved_times(ours_first_frame, tiled_first_frame, tiled_one_array, repeat=15)  # fmt: skip
+        report("lazy() + one 512x512 frame of an HDF5 detector run", f_ours)
+        report("  tiled: dask client, stream.read() + one frame", f_tiled)
+        report("  tiled: client[uid]['primary']['cam'][k] (no Dataset)", f_array)
+        report("  ratio", f_ours / f_tiled, unit="x", target="(target <= 1.2x)", pair=(f_ours, f_tiled))  # fmt: skip
+        lazy = frame_scan.lazy()
+        array = client[cam]["primary"]["cam"]
+
+        def ours_frame() -> None:
+            k = next(turn) % 100
+            assert (lazy["cam"][k].values == frames[k]).all()
+
+        def tiled_frame() -> None:
+            k = next(turn) % 100
+            assert (array[k] == frames[k]).all()
+
+        w_ours, w_tiled = interleaved_times(ours_frame, tiled_frame, repeat=30)
+        report("one frame of a lazy Dataset already built", w_ours)
+        report("  tiled: a slice of the array client already fetched", w_tiled)
+        report("  ratio", w_ours / w_tiled, unit="x", target="(target <= 1.2x)", pair=(w_ours, w_tiled))  # fmt: skip
         client.context.close()
+        lazy_client.context.close()
 
 
 if __name__ == "__main__":

@@ -463,6 +463,8 @@ def test_new_runs_and_proposals_are_listed_without_refresh(scratch: Server) -> N
 
     repo = nx5d_core.open_repository(scratch.url, adapter="bluesky", api_key=KEY, recheck=0)
     assert "live-1" not in repo
+    assert not repo._listing_moved()  # nothing new: the count the listing saw still holds
+    assert not repo["pass-2"]._listing_moved()
     first = write_run(scratch.url, {"data_session": "live-1", "scan_id": 1})
     assert "live-1" in repo  # no refresh()
     proposal = repo["live-1"]
@@ -515,3 +517,13 @@ def test_a_url_that_is_not_a_catalog_of_runs(server: Server) -> None:
         nx5d_core.open_repository(run, adapter="bluesky", api_key=KEY).keys()
     with pytest.raises(NotARunError, match="none is a Bluesky run"):
         nx5d_core.open_repository(f"{run}/primary", adapter="bluesky", api_key=KEY).keys()
+
+
+def test_summaries_stay_out_of_the_summary_index(server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = tmp_path / "index.sqlite"
+    repo = nx5d_core.open_repository(server.url, adapter="bluesky", api_key=KEY, index=index)
+    entries = repo["pass-1"].summaries()
+    assert len(entries) == len(repo["pass-1"])
+    assert all(e.summary is not None for e in entries)
+    assert repo.index is None  # the server's catalog is the index: not copied
+    assert not index.exists()

@@ -80,6 +80,11 @@ class BlueskyScan(Scan):
             identity = (0, 0, time.monotonic_ns(), 0)
         return Fingerprint(((f"{self.proposal.repository.url}#{self.uid}", identity),))
 
+    def _summary_fingerprint(self) -> Fingerprint | None:
+        """None: a run's summary stays out of nx5d's summary index, which would only copy the
+        server's catalog (and be one more thing that can go stale)."""
+        return None
+
     def _get_summary(self) -> BlueskySummary:
         return summary_of(self.key, self._run_metadata(), where=self._where())
 
@@ -134,8 +139,8 @@ class BlueskyProposal(Proposal):
     def _listed(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
         if self._runs is None:
             repository = self.repository
-            self._recount = Recount(lambda: repository.count_runs(self.key))
             found = repository.runs_of(self.key)
+            self._recount = Recount(lambda: repository.count_runs(self.key), seen=len(found))
             starts = [(uid, start_of(meta, where=f"run {uid} of {self._where()}")) for uid, meta in found.items()]  # fmt: skip
             self._runs = (run_keys(starts), found)
         return self._runs
@@ -260,14 +265,14 @@ class BlueskyRepository(Repository, about=about):
     def _proposal_chains(self) -> dict[str, list[list[Any]]]:
         """Proposal key -> the chains of tiled queries whose runs it holds."""
         if self._values is None:
-            self._recount = Recount(lambda: self.count_runs(None))
-            self._values = fetch(
+            self._values, total = fetch(
                 self,
                 lambda c: proposal_chains(
                     self._runs(c), main=self.proposal_field, fallback=self.fallback_field
                 ),
                 what=f"the proposals of {self._where()}",
             )
+            self._recount = Recount(lambda: self.count_runs(None), seen=total)
         return self._values
 
     def _list_proposals(self) -> list[str]:

@@ -65,6 +65,13 @@ def _values(node: Any, field: str) -> list[Any]:
     return [v["value"] for v in found]
 
 
+def _counted(node: Any, field: str) -> tuple[list[Any], int]:
+    """The distinct values of ``field`` on the runs of ``node``, and the number of runs (the
+    runs without the field are counted under the value ``None``)."""
+    found = node.distinct(field, counts=True)["metadata"].get(field, [])
+    return [v["value"] for v in found], sum(int(v.get("count") or 0) for v in found)
+
+
 def _unset_chains(field: str, values: list[Any]) -> list[list[Any]]:
     """The chains of the runs without a value for ``field`` (its distinct ``values`` on them
     known): absent, or ``""``."""
@@ -76,13 +83,16 @@ def _unset_chains(field: str, values: list[Any]) -> list[list[Any]]:
     return chains
 
 
-def proposal_chains(runs: Any, *, main: str, fallback: str) -> dict[str, list[list[Any]]]:
-    """Proposal key -> the chains of tiled queries (on ``runs``) whose runs it holds."""
+def proposal_chains(
+    runs: Any, *, main: str, fallback: str
+) -> tuple[dict[str, list[list[Any]]], int]:
+    """Proposal key -> the chains of tiled queries (on ``runs``) whose runs it holds, and the
+    number of runs."""
     from tiled.queries import Key
 
     main, fallback = f"start.{main}", f"start.{fallback}"
     out: dict[str, list[list[Any]]] = {}
-    values = _values(runs, main)
+    values, total = _counted(runs, main)
     for value in values:
         if _set(value):
             out.setdefault(str(value), []).append([Key(main) == value])
@@ -100,17 +110,17 @@ def proposal_chains(runs: Any, *, main: str, fallback: str) -> dict[str, list[li
                 node = node.search(query)
             if len(node):
                 out.setdefault(UNASSIGNED, []).append([*chain, *rest])
-    return out
+    return out, total
 
 
 class Recount:
     """The number of runs a listing was made from, asked again of the server at most every
     ``every`` seconds: a different number means new (or deleted) runs, so list again."""
 
-    def __init__(self, count: Callable[[], int]) -> None:
+    def __init__(self, count: Callable[[], int], *, seen: int) -> None:
         self._count = count
         self._at = time.monotonic()
-        self._seen = count()
+        self._seen = seen
 
     def moved(self, *, every: float) -> bool:
         """Whether the number of runs changed (``False`` when asked within ``every`` s)."""

@@ -83,7 +83,7 @@ def _detector_runs(client: Any, files: Path) -> dict[str, str]:
         (runs["images"],) = engine(count([img, det], 3))
     finally:
         img.save_path = saved
-    runs["hdf5"] = _hdf5_run(client, files / "frames.h5", scan_id=10)
+    runs["hdf5"] = write_hdf5_run(client, files / "frames.h5", scan_id=10, frames=hdf5_frames())
     return runs
 
 
@@ -117,45 +117,48 @@ def write_missing(url: str, *, files: Path) -> str:
 
     client = from_uri(url, api_key=KEY)
     try:
-        uid = _hdf5_run(client, files / "gone.h5", scan_id=11)
+        uid = write_hdf5_run(client, files / "gone.h5", scan_id=11, frames=hdf5_frames())
     finally:
         client.context.close()
     (files / "gone.h5").unlink()
     return uid
 
 
-def _hdf5_run(client: Any, path: Path, *, scan_id: int) -> str:
-    """A run whose images an area detector wrote to an HDF5 file, announced by StreamResource
-    and StreamDatum documents (as ophyd-async's detectors and areaDetector's HDF5 plugin do)."""
+def write_hdf5_run(
+    client: Any, path: Path, *, scan_id: int, frames: Any, data_session: str = "pass-2"
+) -> str:
+    """The uid of a run whose images (``frames``) an area detector wrote to the HDF5 file
+    ``path``, announced by StreamResource and StreamDatum documents (as ophyd-async's detectors
+    and areaDetector's HDF5 plugin do), with the sum of each frame as ``cam_sum``."""
     import time as clock
 
     import h5py
     from bluesky_tiled_plugins import TiledWriter
     from event_model import compose_run
 
-    frames = hdf5_frames()
+    shape = tuple(frames.shape)
     with h5py.File(path, "w") as out:
-        out.create_dataset("entry/data/data", data=frames, chunks=(1, *FRAMES[1:]))
+        out.create_dataset("entry/data/data", data=frames, chunks=(1, *shape[1:]))
     writer = TiledWriter(client)
-    run: Any = compose_run(metadata={"data_session": "pass-2", "scan_id": scan_id, "plan_name": "count", "detectors": ["cam"]})  # fmt: skip
+    run: Any = compose_run(metadata={"data_session": data_session, "scan_id": scan_id, "plan_name": "count", "detectors": ["cam"]})  # fmt: skip
     writer("start", run.start_doc)
     keys = {
         "cam_sum": {"dtype": "number", "shape": [], "source": "sim"},
         "cam": {
             "dtype": "array",
-            "shape": list(FRAMES[1:]),
+            "shape": list(shape[1:]),
             "source": "sim",
             "external": "STREAM:",
-            "dtype_numpy": "<u2",
+            "dtype_numpy": frames.dtype.str,
         },
     }
     stream = run.compose_descriptor(name="primary", data_keys=keys)
     writer("descriptor", stream.descriptor_doc)
     resource = run.compose_stream_resource(mimetype="application/x-hdf5", uri=path.resolve().as_uri(), data_key="cam", parameters={"dataset": "entry/data/data"})  # fmt: skip
     writer("stream_resource", resource.stream_resource_doc)
-    for n in range(FRAMES[0]):
+    for n in range(shape[0]):
         writer("event", stream.compose_event(data={"cam_sum": float(frames[n].sum())}, timestamps={"cam_sum": clock.time()}, seq_num=n + 1))  # fmt: skip
-    datum = resource.compose_stream_datum(indices={"start": 0, "stop": FRAMES[0]}, seq_nums={"start": 1, "stop": FRAMES[0] + 1}, descriptor=stream.descriptor_doc)  # fmt: skip
+    datum = resource.compose_stream_datum(indices={"start": 0, "stop": shape[0]}, seq_nums={"start": 1, "stop": shape[0] + 1}, descriptor=stream.descriptor_doc)  # fmt: skip
     writer("stream_datum", datum)
     writer("stop", run.compose_stop())
     return str(run.start_doc["uid"])

@@ -74,22 +74,32 @@ def read_stream(scan: BlueskyScan, stream: str) -> xr.Dataset:
 
 
 class _Blocks:
-    """What dask reads an array through: one ranged request per block; pickles as the scan
-    (which pickles without its client)."""
+    """What dask reads an array through: one ranged request per block. Its array client comes
+    from the stream node it was made from (one request, at the first read); it pickles as the
+    scan, which pickles without its client, and finds the node again after."""
 
-    def __init__(self, *, scan: BlueskyScan, stream: str, part: str, data: Any) -> None:
+    def __init__(self, *, scan: BlueskyScan, stream: str, part: str, data: Any, node: Any) -> None:
         self.scan, self.stream, self.part = scan, stream, part
         self.shape, self.dtype, self.ndim = tuple(data.shape), data.dtype, data.ndim
-        self._array: Any = None
+        self._node, self._array = node, None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_array": None}
+        return {**self.__dict__, "_node": None, "_array": None}
+
+    def _client(self) -> Any:
+        from tiled.client.array import ArrayClient
+
+        node = self._node
+        if node is None:
+            node = self.scan.proposal.repository.client[self.scan.uid][self.stream]
+        lazy = node.base[self.part]  # tiled's dask client of the array: numpy reads from it
+        return ArrayClient(lazy.context, item=lazy.item, structure_clients=lazy.structure_clients, structure=lazy.structure())  # fmt: skip
 
     def __getitem__(self, index: Any) -> Any:
         what = f"{self.part!r} of stream {self.stream!r} of {self.scan._where()}"
         try:
             if self._array is None:
-                self._array = self.scan.proposal.repository.client[self.scan.uid][self.stream].base[self.part]  # fmt: skip
+                self._array = self._client()
             return self._array.read(slice=index)
         except Exception as exc:
             raise _checked(self.scan, self.stream, self.part, exc, what=what) from exc
@@ -118,7 +128,7 @@ def lazy_stream(scan: BlueskyScan, stream: str) -> xr.Dataset:
         chunks = variable.data.chunks
         if variable.ndim >= 3:  # images: a frame per request, so one frame costs one frame
             chunks = ((1,) * variable.shape[0], *chunks[1:])
-        blocks = _Blocks(scan=scan, stream=stream, part=str(name), data=variable.data)
+        blocks = _Blocks(scan=scan, stream=stream, part=str(name), data=variable.data, node=node)
         shape = "x".join(map(str, variable.shape))
         array = da.from_array(  # type: ignore[no-untyped-call]
             blocks,
