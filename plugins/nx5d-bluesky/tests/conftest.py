@@ -25,4 +25,4 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     pytest.importorskip("bluesky")
     files = tmp_path_factory.mktemp("lost")
     with tiled_server(tmp_path_factory.mktemp("tiled") / "broken.log", readable=files) as url:
-        yield Server(url=url, runs={"missing": write_missing(url, files=files)})
+        yield Server(url=url, runs={"missing": write_missing(url, files=files)}, files=str(files))

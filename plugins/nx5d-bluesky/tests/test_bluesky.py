@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -527,3 +528,49 @@ def test_summaries_stay_out_of_the_summary_index(server: Server, tmp_path) -> No
     assert all(e.summary is not None for e in entries)
     assert repo.index is None  # the server's catalog is the index: not copied
     assert not index.exists()
+
+
+def test_a_recipe_cooks_a_run_with_its_spice_and_names_the_run(scratch: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nx5d_bluesky.sample import write_hdf5_run
+    from tiled.client import from_uri
+
+    from nx5d_core.many import cook_many
+
+    rng = np.random.default_rng(1)
+    frames = rng.integers(100, 200, size=(5, 6, 7)).astype("<u2")
+    frames[0] = 10  # a dark
+    frames[1] = 250  # a flat
+    folder = Path(scratch.files)
+    client = from_uri(scratch.url, api_key=KEY)
+    try:
+        uids = [
+            write_hdf5_run(
+                client,
+                folder / f"tomo{n}.h5",
+                scan_id=30 + n,
+                frames=frames,
+                data_session="tomo",
+                columns={"image_key": [2, 1, 0, 0, 0]},
+            )
+            for n in range(2)
+        ]
+    finally:
+        client.context.close()
+    repo = nx5d_core.open_repository(
+        scratch.url, adapter="bluesky", api_key=KEY, spice=str(tmp_path / "spice.sqlite")
+    )
+    proposal = repo["tomo"]
+    proposal.spice.seed("flatfield", {"signal": "cam", "image_key": "image_key"}, type="flatfield")
+    cooked = proposal["30"].cook(recipe="flatfield")
+    expected = (frames[2:].astype(float) - 10) / (250 - 10)
+    np.testing.assert_allclose(cooked["corrected"].values, expected, rtol=1e-6)
+    assert cooked.attrs["nx5d_run_uid"] == uids[0]
+    lazy = proposal["30"].cook(recipe="flatfield", lazy=True)
+    np.testing.assert_allclose(lazy["corrected"].values, expected, rtol=1e-6)
+    outcomes = dict(cook_many([proposal["30"], proposal["31"]], recipe="flatfield", workers=2))
+    assert sorted(outcomes) == ["30", "31"]
+    for key, uid in zip(["30", "31"], uids, strict=True):
+        result = outcomes[key]
+        assert not isinstance(result, BaseException), result
+        np.testing.assert_allclose(result["corrected"].values, expected, rtol=1e-6)
+        assert result.attrs["nx5d_run_uid"] == uid

@@ -34,6 +34,8 @@ class Server:
     url: str
     runs: dict[str, str] = field(default_factory=dict)
     """What each written run is for -> its uid."""
+    files: str = ""
+    """The folder of detector files the server may read (``tiled_server(readable=...)``)."""
 
 
 def write_runs(url: str, *, files: Path | None = None) -> dict[str, str]:
@@ -125,11 +127,18 @@ def write_missing(url: str, *, files: Path) -> str:
 
 
 def write_hdf5_run(
-    client: Any, path: Path, *, scan_id: int, frames: Any, data_session: str = "pass-2"
+    client: Any,
+    path: Path,
+    *,
+    scan_id: int,
+    frames: Any,
+    data_session: str = "pass-2",
+    columns: dict[str, list[int]] | None = None,
 ) -> str:
     """The uid of a run whose images (``frames``) an area detector wrote to the HDF5 file
     ``path``, announced by StreamResource and StreamDatum documents (as ophyd-async's detectors
-    and areaDetector's HDF5 plugin do), with the sum of each frame as ``cam_sum``."""
+    and areaDetector's HDF5 plugin do), with the sum of each frame as ``cam_sum`` and the
+    integer ``columns`` (one value per frame, e.g. a tomography ``image_key``) as readings."""
     import time as clock
 
     import h5py
@@ -142,7 +151,9 @@ def write_hdf5_run(
     writer = TiledWriter(client)
     run: Any = compose_run(metadata={"data_session": data_session, "scan_id": scan_id, "plan_name": "count", "detectors": ["cam"]})  # fmt: skip
     writer("start", run.start_doc)
+    extra = columns or {}
     keys = {
+        **{name: {"dtype": "integer", "shape": [], "source": "sim"} for name in extra},
         "cam_sum": {"dtype": "number", "shape": [], "source": "sim"},
         "cam": {
             "dtype": "array",
@@ -157,7 +168,8 @@ def write_hdf5_run(
     resource = run.compose_stream_resource(mimetype="application/x-hdf5", uri=path.resolve().as_uri(), data_key="cam", parameters={"dataset": "entry/data/data"})  # fmt: skip
     writer("stream_resource", resource.stream_resource_doc)
     for n in range(shape[0]):
-        writer("event", stream.compose_event(data={"cam_sum": float(frames[n].sum())}, timestamps={"cam_sum": clock.time()}, seq_num=n + 1))  # fmt: skip
+        data = {"cam_sum": float(frames[n].sum()), **{k: int(v[n]) for k, v in extra.items()}}
+        writer("event", stream.compose_event(data=data, timestamps=dict.fromkeys(data, clock.time()), seq_num=n + 1))  # fmt: skip
     datum = resource.compose_stream_datum(indices={"start": 0, "stop": shape[0]}, seq_nums={"start": 1, "stop": shape[0] + 1}, descriptor=stream.descriptor_doc)  # fmt: skip
     writer("stream_datum", datum)
     writer("stop", run.compose_stop())
