@@ -80,9 +80,7 @@ def latency(folder: Path, *, force_polling: bool) -> list[float]:
 
     saved = follow.importlib.util.find_spec
     if force_polling:  # as on a network file system or object store: no OS report
-        follow.importlib.util.find_spec = lambda name, *a: (
-            None if name == "watchfiles" else saved(name, *a)
-        )  # type: ignore[assignment]
+        follow.importlib.util.find_spec = lambda name, *a: None if name == "watchfiles" else saved(name, *a)  # type: ignore[assignment]
     try:
         thread = threading.Thread(target=writer)
         thread.start()

@@ -71,13 +71,7 @@ def side_by_side(label: str, adapter: object, plain: object, *, repeat: int) -> 
     t_adapter, t_plain = interleaved_times(adapter, plain, repeat=repeat)  # type: ignore[arg-type]
     report(label, t_adapter)
     report("  plain h5py opening it and reading the same datasets", t_plain)
-    report(
-        "  ratio",
-        t_adapter / t_plain,
-        unit="x",
-        target="(target <= 1.5x)",
-        pair=(t_adapter, t_plain),
-    )
+    report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)", pair=(t_adapter, t_plain))
 
 
 def main() -> None:
@@ -155,13 +149,7 @@ def small_real_files() -> None:
         )
         report(f"open + raw of {path.name} ({len(read)} datasets)", t_adapter)
         report("  plain h5py opening it and reading the same datasets", t_plain)
-        report(
-            "  ratio",
-            t_adapter / t_plain,
-            unit="x",
-            target="(target <= 1.5x)",
-            pair=(t_adapter, t_plain),
-        )
+        report("  ratio", t_adapter / t_plain, unit="x", target="(target <= 1.5x)", pair=(t_adapter, t_plain))
         report("  plain h5py visiting the entry's objects, then reading them", t_walk)
         report("  ratio to that", t_adapter / t_walk, unit="x")
 

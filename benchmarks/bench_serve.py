@@ -111,11 +111,7 @@ def bench_frames(root: Path, frames: int) -> None:
         report("one frame over HTTP, Accept-Encoding: identity", t_plain * 1e3, unit="ms")
         report("one frame from scan.lazy() locally", t_local * 1e3, unit="ms")
         report(
-            "one frame over HTTP / tiled floor",
-            t_http / t_floor,
-            unit="x",
-            target="target <= 1.5x",
-            pair=(t_http, t_floor),
+            "one frame over HTTP / tiled floor", t_http / t_floor, unit="x", target="target <= 1.5x", pair=(t_http, t_floor)
         )
         report("  identity / tiled floor", t_plain / t_floor, unit="x")
         report("one frame over HTTP / frame-sized tiled floor", t_http / t_same, unit="x")
@@ -135,20 +131,8 @@ def bench_frames(root: Path, frames: int) -> None:
         report("full stack over HTTP, Accept-Encoding: identity", t_identity)
         report("full stack over HTTP, default compression", t_default)
         report("full stack from plain tiled, in-memory array, identity", t_bulk_floor)
-        report(
-            "HTTP identity / local raw",
-            t_identity / t_raw,
-            unit="x",
-            target="target <= 3x",
-            pair=(t_identity, t_raw),
-        )
-        report(
-            "HTTP identity / plain tiled in-memory",
-            t_identity / t_bulk_floor,
-            unit="x",
-            target="target <= 1.3x",
-            pair=(t_identity, t_bulk_floor),
-        )
+        report("HTTP identity / local raw", t_identity / t_raw, unit="x", target="target <= 3x", pair=(t_identity, t_raw))
+        report("HTTP identity / plain tiled in-memory", t_identity / t_bulk_floor, unit="x", target="target <= 1.3x", pair=(t_identity, t_bulk_floor))
         report("HTTP compressed / local raw", t_default / t_raw, unit="x")
         for c in (floor_client, client, identity):
             c.context.close()

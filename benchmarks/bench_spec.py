@@ -82,13 +82,7 @@ def main() -> None:
         if SpecFile is not None:
             t_silx = median_time(lambda p=path: SpecFile(str(p)).keys(), repeat=21)
             report("  silx SpecFile(...).keys()", t_silx)
-            report(
-                "  ratio",
-                t_ours / t_silx,
-                unit="x",
-                target="(target <= 1.5x)",
-                pair=(t_ours, t_silx),
-            )
+            report("  ratio", t_ours / t_silx, unit="x", target="(target <= 1.5x)", pair=(t_ours, t_silx))
     reads = [
         ("one scan, 41 points + MCA (33-ID #S 1)", real, "1", 0),
         ("400 points x 2048-channel MCA", mca, "1", 0),
@@ -109,9 +103,7 @@ def main() -> None:
 
             t_silx = median_time(silx_read, repeat=11)
             report("  silx (data + every MCA spectrum)", t_silx)
-            report(
-                "  ratio", t_ours / t_silx, unit="x", target="(target <= 2x)", pair=(t_ours, t_silx)
-            )
+            report("  ratio", t_ours / t_silx, unit="x", target="(target <= 2x)", pair=(t_ours, t_silx))
 
 
 if __name__ == "__main__":

@@ -185,20 +185,8 @@ def bench_raw(frames: int, compression: str | None) -> None:
         target=f"{t_seed / len(paths) * 1e3:.3f} ms/frame",
     )
     report(f"[{label}] floor: bytes read (+ zlib decode) on all cores", t_floor)
-    report(
-        f"[{label}] speed-up raw vs seed loop",
-        t_seed / t_ours,
-        unit="x",
-        target="target >= 4x",
-        pair=(t_ours, t_seed),
-    )
-    report(
-        f"[{label}] raw time / floor time",
-        t_ours / t_floor,
-        unit="x",
-        target="aim <= 2x",
-        pair=(t_ours, t_floor),
-    )
+    report(f"[{label}] speed-up raw vs seed loop", t_seed / t_ours, unit="x", target="target >= 4x", pair=(t_ours, t_seed))
+    report(f"[{label}] raw time / floor time", t_ours / t_floor, unit="x", target="aim <= 2x", pair=(t_ours, t_floor))
     scan.refresh()
 
     mine, theirs = child(folder, "raw"), child(folder, "seed")
@@ -263,9 +251,7 @@ def nx5d_321_layout(folder: Path) -> Path:
             link = target / f"{tiff.stem}.tif"
             if not link.is_symlink():
                 link.symlink_to(tiff)
-        (target / f"parameters{folder.name}.txt").write_bytes(
-            (folder / "parameters.txt").read_bytes()
-        )
+        (target / f"parameters{folder.name}.txt").write_bytes((folder / "parameters.txt").read_bytes())
         (target / f"allSteps{folder.name}.dat").write_bytes((folder / "manifest.dat").read_bytes())
     return target
 

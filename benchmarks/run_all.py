@@ -22,7 +22,5 @@ if __name__ == "__main__":
             runpy.run_path(str(script), run_name="__main__")
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' table
             print(f"{script.name} failed: {type(exc).__name__}: {exc}", flush=True)
-            _util.RESULTS.append(
-                (script.stem, "FAILED", float("nan"), "", f"{type(exc).__name__}: {exc}", "")
-            )
+            _util.RESULTS.append((script.stem, "FAILED", float("nan"), "", f"{type(exc).__name__}: {exc}", ""))
     print("\n" + _util.summary_table())
