@@ -92,9 +92,7 @@ start = time.perf_counter()
 import xarray, dask.array
 print(time.perf_counter() - start, 0.0)
 """
-NO_SPARSE = (
-    "sys.modules['sparse'] = None  # as without tiled[server], which installs sparse and numba"
-)
+NO_SPARSE = "sys.modules['sparse'] = None  # as without tiled[server], which installs sparse and numba"
 
 
 def _child(code: str, root: Path) -> tuple[float, float]:
@@ -125,12 +123,7 @@ def cold_first_frame() -> None:
     report("  of which lazy() (open, imports, graph)", lazy)
     report("  of which the first frame (dask imports distributed to look for a client)", frame)
     report("  reference: import xarray + dask.array in a fresh process", med["imports"][0])
-    report(
-        "  lazy() + frame / those imports",
-        (lazy + frame) / med["imports"][0],
-        unit="x",
-        pair=(lazy + frame, med["imports"][0]),
-    )
+    report("  lazy() + frame / those imports", (lazy + frame) / med["imports"][0], unit="x", pair=(lazy + frame, med["imports"][0]))
     report("  without sparse installed: lazy() + first frame", sum(med["cold, no sparse"]))
     report("  without sparse installed: import xarray + dask.array", med["imports, no sparse"][0])
 

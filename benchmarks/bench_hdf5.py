@@ -52,13 +52,7 @@ def main() -> None:
     t_ours = median_time(ours, repeat=5)
     report("K11 imaging (3201x22x26 uint16, 4 MB): plain h5py dset[()]", t_h5)
     report("  scan.field('imaging/data'): the same array through the adapter", t_field)
-    report(
-        "  ratio field / h5py",
-        t_field / t_h5,
-        unit="x",
-        target="target <= 1.2x",
-        pair=(t_field, t_h5),
-    )
+    report("  ratio field / h5py", t_field / t_h5, unit="x", target="target <= 1.2x", pair=(t_field, t_h5))
     report("  lazy()['data'].values (dask, threaded scheduler)", t_lazy)
     report("  ratio lazy / h5py", t_lazy / t_h5, unit="x")
     report("  scan.raw: signal, axes, image_key, attrs (walks 156 groups)", t_ours)

@@ -96,13 +96,7 @@ def main(frames: int) -> None:
     print(f"EDF series, {frames} frames of 512x512 uint16, load {load[0]:.1f} {load[1]:.1f}")
     report("raw (images adapter)", t_ours)
     report("np.stack([fabio.open(f).data ...])", t_loop)
-    report(
-        "speed-up raw vs fabio loop",
-        t_loop / t_ours,
-        unit="x",
-        target="target >= 2x",
-        pair=(t_ours, t_loop),
-    )
+    report("speed-up raw vs fabio loop", t_loop / t_ours, unit="x", target="target >= 2x", pair=(t_ours, t_loop))
     lazy = proposal["series"].lazy()
     picks = iter(np.random.default_rng(0).integers(0, frames, size=100).tolist())
     t_frame = median_time(lambda: lazy["images"][next(picks)].values, repeat=41, warmup=3)
@@ -120,13 +114,7 @@ def main(frames: int) -> None:
     print(f"TIFF series, {frames} frames of 195x487 int32, load {os.getloadavg()[0]:.1f}")
     report("raw (images adapter, IFD reader)", t_ours)
     report("np.stack([fabio.open(f).data ...]) on TIFF", t_loop)
-    report(
-        "speed-up TIFF raw vs fabio loop",
-        t_loop / t_ours,
-        unit="x",
-        target="target >= 2x",
-        pair=(t_ours, t_loop),
-    )
+    report("speed-up TIFF raw vs fabio loop", t_loop / t_ours, unit="x", target="target >= 2x", pair=(t_ours, t_loop))
     mine, theirs = child(folder, "raw"), child(folder, "loop")
     report("peak RSS of raw / result nbytes", (mine["peak"] - mine["base"]) / mine["nbytes"], unit="x", target="target <= 1.3x")  # fmt: skip
     report("peak RSS of fabio loop / result nbytes", (theirs["peak"] - theirs["base"]) / theirs["nbytes"], unit="x")  # fmt: skip
