@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Nx5dError
+from ..queries import _WORD
 
 __all__ = ["INDEX_ENV", "IndexRow", "IndexUnavailableError", "SummaryIndex", "default_index_path"]
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ INDEX_ENV = "NX5D_INDEX"
 """Path of the index file, or ``off`` to read every summary each time."""
 APPLICATION_ID = 0x6E783564  # "nx5d"
 SCHEMA_VERSION = 2
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS repositories (
@@ -100,15 +100,21 @@ def words_of(values: Iterable[Any]) -> str:
     """The full-text words of ``values`` (lists flattened), casefolded, space-separated: the
     tokenisation :class:`~nx5d_core.queries.FullText` uses, stored so that SQLite's ``ascii``
     tokenizer splits them exactly the same way."""
-    words: list[str] = []
+    texts: list[str] = []
     for value in values:
-        parts = value if isinstance(value, list | tuple) else [value]
-        words.extend(w.casefold() for p in parts if p is not None for w in _WORD.findall(str(p)))
-    return " ".join(words)
+        if isinstance(value, list | tuple):
+            texts.extend(str(p) for p in value if p is not None)
+        elif value is not None:
+            texts.append(str(value))
+    # one findall over the parts joined by a space (no word spans it); casefold maps each
+    # character on its own, so folding the joined words equals folding each word
+    return " ".join(_WORD.findall(" ".join(texts))).casefold()
 
 
 def _plain(value: Any) -> Any:
     """A field as ``model_dump`` gives it (what Python's ``FullText`` reads)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):

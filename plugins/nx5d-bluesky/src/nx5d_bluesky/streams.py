@@ -81,7 +81,8 @@ class _Blocks:
     def __init__(self, *, scan: BlueskyScan, stream: str, part: str, data: Any, node: Any) -> None:
         self.scan, self.stream, self.part = scan, stream, part
         self.shape, self.dtype, self.ndim = tuple(data.shape), data.dtype, data.ndim
-        self._node, self._array = node, None
+        self._node: Any = node
+        self._array: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_node": None, "_array": None}
