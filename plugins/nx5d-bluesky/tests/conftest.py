@@ -26,3 +26,21 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     files = tmp_path_factory.mktemp("lost")
     with tiled_server(tmp_path_factory.mktemp("tiled") / "broken.log", readable=files) as url:
         yield Server(url=url, runs={"missing": write_missing(url, files=files)}, files=str(files))
+
+
+@pytest.fixture(scope="session")
+def postgres_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The runs of :func:`server` in a tiled catalog on a real PostgreSQL server (skipped, with
+    the reason, where the PostgreSQL binaries are missing)."""
+    pytest.importorskip("bluesky")
+    pytest.importorskip("asyncpg", reason="asyncpg (tiled's PostgreSQL driver) is not installed")
+    from nx5d_core.testing.postgres import find_binaries, running_server
+
+    bindir, why = find_binaries()
+    if bindir is None:
+        pytest.skip(why)
+    folder = tmp_path_factory.mktemp("tiled-postgres")
+    with running_server(bindir=bindir) as database:
+        catalog = database.new_database("tiled_catalog")
+        with tiled_server(folder / "server.log", catalog=catalog) as url:
+            yield Server(url=url, runs=write_runs(url))

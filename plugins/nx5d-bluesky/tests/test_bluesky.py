@@ -574,3 +574,21 @@ def test_a_recipe_cooks_a_run_with_its_spice_and_names_the_run(scratch: Server, 
         assert not isinstance(result, BaseException), result
         np.testing.assert_allclose(result["corrected"].values, expected, rtol=1e-6)
         assert result.attrs["nx5d_run_uid"] == uid
+
+
+def test_on_a_postgresql_catalog_full_text_is_answered_from_the_summaries(
+    postgres_catalog: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL takes the FTS5 text without error and finds nothing for a prefix: the probe
+    must see that, or a full-text search would find no run at all."""
+    from nx5d_bluesky import search
+
+    repo = _open(postgres_catalog)
+    assert repo.full_text_on_server() is False  # type: ignore[attr-defined]
+    queries = [*_full_text_queries(), *_queries()]
+    found = [(repo["pass-1"].search(q).keys(), repo.search(q).keys()) for q in queries]  # type: ignore[arg-type]  # fmt: skip
+    assert found[0][0]  # "coun" finds the counts
+    monkeypatch.setattr(search, "to_tiled", lambda q: (_ for _ in ()).throw(TypeError("off")))
+    again = _open(postgres_catalog)
+    for query, seen in zip(queries, found, strict=True):
+        assert seen == (again["pass-1"].search(query).keys(), again.search(query).keys()), query  # type: ignore[arg-type]

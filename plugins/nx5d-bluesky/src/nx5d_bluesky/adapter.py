@@ -331,17 +331,23 @@ class BlueskyRepository(Repository, about=about):
         return found
 
     def full_text_on_server(self) -> bool:
-        """Whether the server answers SQLite FTS5 full-text queries (its catalog is SQLite; on
-        PostgreSQL the same text is a syntax error): one request, without tiled's retries."""
+        """Whether the server's full text is SQLite's FTS5 with prefix words: a prefix of a
+        word every run's metadata holds (``start``) must find every run. A PostgreSQL catalog
+        takes the same text without error and finds none (``to_tsquery`` drops the ``*``),
+        so syntax alone would not tell. Two requests, without tiled's retries."""
         if self._fts5 is None:
             from .search import fts5
 
             def probe(c: Any) -> bool:
-                params = {"filter[fulltext][condition][text]": fts5("nx5d"), "page[limit]": "0"}
+                runs = len(self._runs(c))
+                params = {"filter[fulltext][condition][text]": fts5("sta"), "page[limit]": "0"}
                 answer = c.context.http_client.get(c.item["links"]["search"], params=params)
                 if answer.status_code in {401, 403}:
                     answer.raise_for_status()
-                return bool(answer.status_code == 200)
+                if answer.status_code != 200 or not runs:
+                    return False
+                found = answer.json().get("meta", {}).get("count")
+                return isinstance(found, int) and found >= runs
 
             self._fts5 = fetch(self, probe, what=f"whether {self._where()} answers full-text queries")  # fmt: skip
             logger.debug("%s: full text on the server: %s", self._where(), self._fts5)

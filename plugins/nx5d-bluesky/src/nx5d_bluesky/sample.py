@@ -252,11 +252,12 @@ def _running_run(client: Any) -> str:
 
 @contextmanager
 def tiled_server(
-    log: Path, *, readable: Path | None = None, timeout: float = 60.0
+    log: Path, *, readable: Path | None = None, catalog: str | None = None, timeout: float = 60.0
 ) -> Iterator[str]:
     """The URL of a new tiled catalog server (temporary storage, API key :data:`KEY`), stopped
     on exit; its output goes to ``log``. ``readable``: a folder of detector files the server
-    may read (runs' external files).
+    may read (runs' external files). ``catalog``: a PostgreSQL database URL to hold the catalog
+    (as facilities run tiled) instead of a temporary SQLite file; its data go beside ``log``.
 
     Raises
     ------
@@ -269,6 +270,12 @@ def tiled_server(
     tiled = Path(sys.executable).with_name("tiled")
     with log.open("w") as out:
         command = ["serve", "catalog", "--temp", "--api-key", KEY, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        if catalog is not None:
+            storage = log.parent / "storage"
+            storage.mkdir(exist_ok=True)
+            database = catalog.replace("postgresql://", "postgresql+asyncpg://", 1)
+            tables = f"sqlite:///{storage / 'tables.sqlite'}"
+            command[2:3] = [database, "--init", "--write", str(storage), "--write", tables]
         if readable is not None:
             command += ["--read", str(readable.resolve())]
         process = popen([str(tiled), *command], stdout=out, stderr=out)
