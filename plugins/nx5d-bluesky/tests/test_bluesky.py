@@ -592,3 +592,22 @@ def test_on_a_postgresql_catalog_full_text_is_answered_from_the_summaries(
     again = _open(postgres_catalog)
     for query, seen in zip(queries, found, strict=True):
         assert seen == (again["pass-1"].search(query).keys(), again.search(query).keys()), query  # type: ignore[arg-type]
+
+
+def test_a_start_document_with_odd_values_spoils_only_its_own_run() -> None:
+    """Writers other than event-model's are not held to its schema: a time given as text, a
+    boolean scan id. The listing stands; that run's summary raises, naming the value."""
+    from nx5d_bluesky.runs import run_keys, summary_of
+
+    from nx5d_core.errors import FormatError
+
+    runs = [
+        ("bbbbbbbb-2", {"uid": "bbbbbbbb-2", "time": "yesterday", "scan_id": 1}),
+        ("aaaaaaaa-1", {"uid": "aaaaaaaa-1", "time": 10.0, "scan_id": 1}),
+        ("cccccccc-3", {"uid": "cccccccc-3", "time": 5.0, "scan_id": True}),
+    ]
+    assert run_keys(runs) == {"cccccccc": "cccccccc-3", "1": "aaaaaaaa-1", "1.2": "bbbbbbbb-2"}
+    with pytest.raises(FormatError, match="'yesterday' is not a number"):
+        summary_of("1.2", {"start": runs[0][1]}, where="run 1.2")
+    assert summary_of("1", {"start": runs[1][1]}, where="run 1").scan_id == 1
+    assert summary_of("cccccccc", {"start": runs[2][1]}, where="run c").scan_id is None

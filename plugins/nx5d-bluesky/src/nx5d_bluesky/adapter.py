@@ -30,7 +30,7 @@ from . import about
 from .catalog import UNASSIGNED, Recount, proposal_chains, proposal_of, runs_node
 from .connect import connect, fetch
 from .errors import NoEventsError, NotARunError
-from .runs import BlueskySummary, run_keys, start_of, summary_of
+from .runs import BlueskySummary, number, run_keys, start_of, summary_of
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -75,7 +75,7 @@ class BlueskyScan(Scan):
         stop = self._run_metadata().get("stop")
         if isinstance(stop, Mapping):
             events = sum(int(v) for v in stop.get("num_events", {}).values())
-            identity = (1, events, int(float(stop.get("time", 0)) * 1e9), 0)
+            identity = (1, events, int((number(stop.get("time")) or 0.0) * 1e9), 0)
         else:
             identity = (0, 0, time.monotonic_ns(), 0)
         return Fingerprint(((f"{self.proposal.repository.url}#{self.uid}", identity),))

@@ -10,10 +10,11 @@ from typing import Any
 from pydantic import Field
 
 from nx5d_core import ScanSummary
+from nx5d_core.errors import FormatError
 
 from .errors import NotARunError
 
-__all__ = ["RUNNING", "BlueskySummary", "run_keys", "start_of", "summary_of"]
+__all__ = ["RUNNING", "BlueskySummary", "number", "run_keys", "start_of", "summary_of"]
 
 RUNNING = "running"
 """``exit_status`` of a run without a stop document: still being written (or its writer died)."""
@@ -47,6 +48,14 @@ def start_of(metadata: Mapping[str, Any], *, where: str) -> Mapping[str, Any]:
     return start
 
 
+def number(value: Any) -> float | None:
+    """A start-document number (``time``, ``scan_id``), or ``None`` for anything else (text, a
+    bool, missing): other writers than event-model's are not held to its schema."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def _names(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
@@ -56,17 +65,20 @@ def summary_of(key: str, metadata: Mapping[str, Any], *, where: str) -> BlueskyS
     start = start_of(metadata, where=where)
     stop = metadata.get("stop") if isinstance(metadata.get("stop"), Mapping) else None
     events = {str(k): int(v) for k, v in (stop or {}).get("num_events", {}).items()}
-    when = start.get("time")
+    when = number(start.get("time"))
+    if when is None and start.get("time") is not None:
+        msg = f"{where}: the start document's time {start.get('time')!r} is not a number of seconds"
+        raise FormatError(msg)
     sample = start.get("sample", "")
-    scan_id = start.get("scan_id")
+    scan_id = number(start.get("scan_id"))
     return BlueskySummary(
         key=key,
         type=str(start.get("plan_name", "")),
         num_frames=events.get("primary", 0),
-        time=None if when is None else datetime.fromtimestamp(float(when), tz=UTC),
+        time=None if when is None else datetime.fromtimestamp(when, tz=UTC),
         description=str(start.get("description", start.get("reason", ""))),
         uid=str(start["uid"]),
-        scan_id=int(scan_id) if isinstance(scan_id, int | float) else None,
+        scan_id=None if scan_id is None else int(scan_id),
         plan_name=str(start.get("plan_name", "")),
         exit_status=RUNNING if stop is None else str(stop.get("exit_status", "")),
         num_events=events,
@@ -79,12 +91,16 @@ def summary_of(key: str, metadata: Mapping[str, Any], *, where: str) -> BlueskyS
 def run_keys(runs: list[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
     """Scan key -> uid for ``(uid, start document)`` pairs, in time order: the ``scan_id``, or
     the uid's first 8 characters without one; a repeated key gets ``.2``, ``.3``..."""
-    ordered = sorted(runs, key=lambda r: (float(r[1].get("time", 0.0)), r[0]))
+
+    def order(run: tuple[str, Mapping[str, Any]]) -> tuple[int, float, str]:
+        when = number(run[1].get("time"))  # a run without a usable time goes last
+        return (0, when, run[0]) if when is not None else (1, 0.0, run[0])
+
     keys: dict[str, str] = {}
     seen: dict[str, int] = {}
-    for uid, start in ordered:
-        scan_id = start.get("scan_id")
-        base = str(int(scan_id)) if isinstance(scan_id, int | float) else uid[:8]
+    for uid, start in sorted(runs, key=order):
+        scan_id = number(start.get("scan_id"))
+        base = str(int(scan_id)) if scan_id is not None else uid[:8]
         seen[base] = seen.get(base, 0) + 1
         keys[base if seen[base] == 1 else f"{base}.{seen[base]}"] = uid
     return keys

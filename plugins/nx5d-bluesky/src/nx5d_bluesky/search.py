@@ -15,6 +15,8 @@ from nx5d_core import queries as q
 from nx5d_core.queries import as_test
 from nx5d_core.search import ProposalView, ScanSelection
 
+from .runs import number
+
 if TYPE_CHECKING:
     from .adapter import BlueskyProposal, BlueskyRepository
 
@@ -134,5 +136,5 @@ def repository_search(repository: BlueskyRepository, query: Any) -> ScanSelectio
             scan = proposal.key_of(uid)
             if test is None or test(scan, proposal._child(scan).summary):
                 when = proposal.listed_metadata(scan).get("start", {}).get("time")
-                matches.append((proposal, scan, None if when is None else float(when)))
+                matches.append((proposal, scan, number(when)))
     return ScanSelection(matches, label=repr(query))
