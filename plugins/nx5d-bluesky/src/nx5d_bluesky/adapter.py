@@ -27,7 +27,7 @@ from nx5d_core.keys import valid_keys
 from nx5d_core.scan import SNAPSHOT
 
 from . import about
-from .catalog import UNASSIGNED, Recount, proposal_chains, proposal_of, runs_node
+from .catalog import UNASSIGNED, Recount, narrowed, proposal_chains, proposal_of, runs_node
 from .connect import connect, fetch
 from .errors import NoEventsError, NotARunError
 from .runs import BlueskySummary, number, run_keys, start_of, summary_of
@@ -290,13 +290,7 @@ class BlueskyRepository(Repository, about=about):
         chains: list[list[Any]] = [[]] if proposal is None else self._proposal_chains().get(proposal, [])  # fmt: skip
 
         def count(c: Any) -> int:
-            total = 0
-            for chain in chains:
-                node = self._runs(c)
-                for query in chain:
-                    node = node.search(query)
-                total += len(node)
-            return total
+            return sum(len(narrowed(self._runs(c), chain)) for chain in chains)
 
         return fetch(self, count, what=f"the number of runs of {self._where()}")
 
@@ -320,10 +314,7 @@ class BlueskyRepository(Repository, about=about):
 
         def search(c: Any) -> None:
             for chain in chains:
-                hits = self._runs(c)
-                for query in [*extra, *chain]:
-                    hits = hits.search(query)
-                for uid, node in hits.items():
+                for uid, node in narrowed(self._runs(c), [*extra, *chain]).items():
                     found[str(uid)] = dict(node.metadata)
 
         where = "every proposal" if proposal is None else f"proposal {proposal!r}"

@@ -15,7 +15,15 @@ from typing import Any
 
 from .errors import NotARunError
 
-__all__ = ["UNASSIGNED", "Recount", "is_run", "proposal_chains", "proposal_of", "runs_node"]
+__all__ = [
+    "UNASSIGNED",
+    "Recount",
+    "is_run",
+    "narrowed",
+    "proposal_chains",
+    "proposal_of",
+    "runs_node",
+]
 
 UNASSIGNED = "unassigned"
 """The proposal of the runs whose start document has neither the proposal field nor the fallback."""
@@ -60,6 +68,13 @@ def runs_node(client: Any, *, where: str) -> Any:
     return client.search(KeyPresent("start.uid"))
 
 
+def narrowed(node: Any, queries: list[Any]) -> Any:
+    """``node`` searched with each of ``queries`` (all must hold)."""
+    for query in queries:
+        node = node.search(query)
+    return node
+
+
 def _values(node: Any, field: str) -> list[Any]:
     found = node.distinct(field)["metadata"].get(field, [])
     return [v["value"] for v in found]
@@ -97,18 +112,13 @@ def proposal_chains(
         if _set(value):
             out.setdefault(str(value), []).append([Key(main) == value])
     for chain in _unset_chains(main, values):
-        without = runs
-        for query in chain:
-            without = without.search(query)
+        without = narrowed(runs, chain)
         spare = _values(without, fallback)
         for value in spare:
             if _set(value):
                 out.setdefault(str(value), []).append([*chain, Key(fallback) == value])
         for rest in _unset_chains(fallback, spare):
-            node = without
-            for query in rest:
-                node = node.search(query)
-            if len(node):
+            if len(narrowed(without, rest)):
                 out.setdefault(UNASSIGNED, []).append([*chain, *rest])
     return out, total
 
