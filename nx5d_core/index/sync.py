@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..fingerprint import Fingerprint, fingerprint_files
+from ..gcpause import collector_paused
 from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
 from ..summary_record import Adoption
@@ -170,29 +171,42 @@ def _listed_fingerprints(
         return None
 
 
-def _hand_over(
-    proposal: Proposal, key: str, row: IndexRow, declared: Fingerprint | None, *, entries: bool
-) -> bool:
-    """Whether the stored summary of a scan not made yet could be kept by the proposal for the
-    scan when it is made (its files are those of ``row``; parsed now when ``entries`` are asked
-    for, else on first use); if not, the scan is made and asked."""
+def _reuse_listed(
+    proposal: Proposal,
+    keys: list[str],
+    stored: dict[str, IndexRow],
+    listed: Mapping[str, Fingerprint | None],
+    handles: dict[str, str],
+    *,
+    entries: bool,
+) -> dict[str, SummaryEntry | None]:
+    """The entries of the scans not made yet whose stored summary the proposal keeps for them
+    (their files are those of the row; the summary parsed now when ``entries`` are asked for,
+    else on first use); the other scans are made and asked. One loop over the listing: a warm
+    listing of 20,000 scans is this loop."""
     assert proposal.scan_class is not None
-    if declared is None or row.fingerprint != _digest(declared, row.sources):
-        return False
     model = proposal.scan_class.summary_model
-    summary = restore_summary(model, row.summary, key=key) if entries else None
-    if entries and summary is None:
-        return False
-    adoption = Adoption(
-        model=model,
-        summary=summary,
-        text=None if entries else row.summary,
-        digest=row.fingerprint,
-        sources=row.sources,
-        seen=declared,
-    )
-    proposal.index_state.hand_over(key, adoption)
-    return True
+    hand_over = proposal.index_state.hand_over
+    out: dict[str, SummaryEntry | None] = {}
+    for key in keys:
+        row = stored.get(key)
+        declared = listed.get(key)
+        if row is None or declared is None:
+            continue
+        if row.fingerprint != _digest(declared, row.sources):
+            continue
+        if entries:
+            summary = restore_summary(model, row.summary, key=key)
+            if summary is None:
+                continue
+            hand_over(key, Adoption(model, summary, None, row.fingerprint, row.sources, declared))
+            out[key] = SummaryEntry(key, handles[key], summary, None)
+        else:
+            hand_over(
+                key, Adoption(model, None, row.summary, row.fingerprint, row.sources, declared)
+            )
+            out[key] = None
+    return out
 
 
 def sync_proposal(
@@ -207,28 +221,26 @@ def sync_proposal(
         The index cannot be used; the caller computes the summaries itself.
     """
     repo = _repo_id(index, proposal.repository)
-    keys = proposal.keys()
-    handles = {k: h for h, k in proposal.handles().items()}
-    stored = index.rows(repo=repo, proposal=proposal.key)
-    listed = set(keys)
-    remove = {k for k in stored if k not in listed}
+    with collector_paused():  # a warm listing: many small objects that stay, and no cycles
+        keys = proposal.keys()
+        handles = {k: h for h, k in proposal.handles().items()}
+        stored = index.rows(repo=repo, proposal=proposal.key)
+        listed = _listed_fingerprints(proposal, keys, stored)
+        reused = {} if listed is None else _reuse_listed(proposal, keys, stored, listed, handles, entries=entries)  # fmt: skip
+    present = set(keys)
+    remove = {k for k in stored if k not in present}
     counts = SyncCounts(removed=len(remove))
     out: list[SummaryEntry] = []
     unindexed: list[str] = []
     store: list[tuple[str, str, Any, str, str]] = []
-    listed_fingerprints = _listed_fingerprints(proposal, keys, stored)
+    counts.reused = len(reused)
     for key in keys:
-        row = stored.get(key)
-        if (
-            listed_fingerprints is not None
-            and row is not None
-            and _hand_over(proposal, key, row, listed_fingerprints.get(key), entries=entries)
-        ):
-            counts.reused += 1
-            if entries:
-                kept = proposal.index_state.adopted[key].summary
-                out.append(SummaryEntry(key=key, handle=handles[key], summary=kept, error=None))
+        if key in reused:
+            entry = reused[key]
+            if entry is not None:
+                out.append(entry)
             continue
+        row = stored.get(key)
         scan = proposal._child(key)
         record = scan.summary_record
         summary: ScanSummary | None = None

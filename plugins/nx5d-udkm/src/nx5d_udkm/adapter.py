@@ -12,11 +12,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
-from nx5d_recipes.rsm_model import UDKM_RSM_DEFAULTS
 
 from nx5d_core import SpiceView
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
+from nx5d_core.exports import LazyMapping
 from nx5d_core.fingerprint import (
     MISSING,
     Fingerprint,
@@ -303,7 +303,9 @@ class UdkmScan(FrameSeriesScan):
 
     # -- cook --------------------------------------------------------------------------
     default_recipe = "rsm"
-    recipe_defaults = MappingProxyType({"rsm": UDKM_RSM_DEFAULTS})
+    recipe_defaults = MappingProxyType(
+        {"rsm": LazyMapping("nx5d_recipes.rsm_model:UDKM_RSM_DEFAULTS")}
+    )
 
     def _run_recipe(self, name: str, *, raw: xr.Dataset, view: SpiceView) -> xr.Dataset:
         from nx5d_core.recipes import run_recipe
