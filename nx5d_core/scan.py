@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .caching import Caches, _Drop, raw_cache
 from .errors import AdapterContractError, FilesChangedError
 from .summary import ScanSummary
-from .summary_record import SummaryRecord, restore
+from .summary_record import SummaryRecord, read_summary, restore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,19 +156,7 @@ class Scan(Caches):
         if record.summary is None and record.text is not None:  # stored by the summary index
             record.summary, record.text = restore(self.summary_model, record.text, key=self.key), None  # fmt: skip
         if record.summary is None:
-            record.seen = self._summary_fingerprint()  # before the read: a change in it shows
-            try:
-                summary = self._get_summary()
-            except Exception as exc:
-                exc.add_note(f"while reading the summary of {self._where()}")
-                raise
-            if not isinstance(summary, ScanSummary):
-                msg = f"{type(self).__name__}._get_summary() returned {type(summary).__name__}, not ScanSummary"
-                raise AdapterContractError(msg)
-            if summary.key != self.key:
-                msg = f"{type(self).__name__}._get_summary() for {self.key!r} returned key {summary.key!r}"
-                raise AdapterContractError(msg)
-            record.summary = summary
+            return read_summary(self)
         return record.summary
 
     @property

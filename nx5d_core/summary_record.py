@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from .errors import AdapterContractError
+from .summary import ScanSummary
+
 if TYPE_CHECKING:
     from .fingerprint import Fingerprint
-    from .summary import ScanSummary
+    from .scan import Scan
 
-__all__ = ["Adoption", "SummaryRecord", "restore"]
+__all__ = ["Adoption", "SummaryRecord", "read_summary", "restore"]
 
 
 def restore(model: type[ScanSummary], text: str, *, key: str) -> ScanSummary | None:
@@ -82,3 +85,27 @@ class SummaryRecord:
     def forget(self) -> None:
         """Drop the summary (its files changed, or it is read again)."""
         self.summary = self.text = self.digest = None
+
+
+def read_summary(scan: Scan, *, seen: Fingerprint | None = None) -> ScanSummary:
+    """Read the summary of ``scan`` from its files now and hold it in its record.
+
+    ``seen`` is the fingerprint of those files taken just before (the summary index has it);
+    it is taken here when not given. A change after it shows at the next access. Errors from
+    the adapter are raised as they are, with a note naming the scan.
+    """
+    record = scan.summary_record
+    record.seen = scan._summary_fingerprint() if seen is None else seen
+    try:
+        summary = scan._get_summary()
+    except Exception as exc:
+        exc.add_note(f"while reading the summary of {scan._where()}")
+        raise
+    if not isinstance(summary, ScanSummary):
+        msg = f"{type(scan).__name__}._get_summary() returned {type(summary).__name__}, not ScanSummary"
+        raise AdapterContractError(msg)
+    if summary.key != scan.key:
+        msg = f"{type(scan).__name__}._get_summary() for {scan.key!r} returned key {summary.key!r}"
+        raise AdapterContractError(msg)
+    record.summary = summary
+    return summary

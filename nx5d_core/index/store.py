@@ -284,45 +284,44 @@ class SummaryIndex:
         removed = list(remove)
         if not store and not removed:
             return
-        with self.session() as conn, self._transaction(conn):
-            for key in removed:
-                conn.execute(
-                    "DELETE FROM scan_words WHERE rowid IN (SELECT id FROM scans "
-                    "WHERE repo = ? AND proposal = ? AND key = ?)",
-                    (repo, proposal, key),
-                )
-                conn.execute(
-                    "DELETE FROM scans WHERE repo = ? AND proposal = ? AND key = ?",
-                    (repo, proposal, key),
-                )
-            from ..queries import FullText
+        from ..queries import FullText
 
-            for key, digest, summary, text, sources in store:
-                when = summary.time
-                row = conn.execute(
-                    "INSERT INTO scans (repo, proposal, key, fingerprint, sources, summary, type, "
-                    "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (repo, proposal, key) DO UPDATE SET fingerprint = excluded."
-                    "fingerprint, sources = excluded.sources, summary = excluded.summary, "
-                    "type = excluded.type, num_frames = excluded.num_frames, time_unix = "
-                    "excluded.time_unix, description = excluded.description RETURNING id",
-                    (
-                        repo,
-                        proposal,
-                        key,
-                        digest,
-                        sources,
-                        text,
-                        summary.type,
-                        summary.num_frames,
-                        None if when is None else when.timestamp(),
-                        summary.description,
-                    ),
-                ).fetchone()
-                words = words_of(_plain(getattr(summary, name, None)) for name in FullText.fields)
-                conn.execute(
+        rows = []
+        words = []
+        for key, digest, summary, text, sources in store:
+            when = summary.time
+            timestamp = None if when is None else when.timestamp()
+            rows.append((repo, proposal, key, digest, sources, text, summary.type, summary.num_frames, timestamp, summary.description))  # fmt: skip
+            words.append(
+                (key, words_of(_plain(getattr(summary, n, None)) for n in FullText.fields))
+            )
+        gone = [(repo, proposal, key) for key in removed]
+        with self.session() as conn, self._transaction(conn):  # a statement per kind, not per row
+            conn.executemany(
+                "DELETE FROM scan_words WHERE rowid IN (SELECT id FROM scans "
+                "WHERE repo = ? AND proposal = ? AND key = ?)",
+                gone,
+            )
+            conn.executemany("DELETE FROM scans WHERE repo = ? AND proposal = ? AND key = ?", gone)
+            conn.executemany(
+                "INSERT INTO scans (repo, proposal, key, fingerprint, sources, summary, type, "
+                "num_frames, time_unix, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (repo, proposal, key) DO UPDATE SET fingerprint = excluded."
+                "fingerprint, sources = excluded.sources, summary = excluded.summary, "
+                "type = excluded.type, num_frames = excluded.num_frames, time_unix = "
+                "excluded.time_unix, description = excluded.description",
+                rows,
+            )
+            if words:  # the full-text row of a scan has the scan row's id
+                ids = dict(
+                    conn.execute(
+                        "SELECT key, id FROM scans WHERE repo = ? AND proposal = ?",
+                        (repo, proposal),
+                    ).fetchall()
+                )
+                conn.executemany(
                     "INSERT OR REPLACE INTO scan_words (rowid, words) VALUES (?, ?)",
-                    (row[0], words),
+                    [(ids[key], text) for key, text in words],
                 )
 
     def listing(self, *, repo: int, proposal: str) -> tuple[str, str] | None:

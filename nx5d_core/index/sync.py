@@ -14,7 +14,7 @@ from ..fingerprint import Fingerprint, fingerprint_files
 from ..gcpause import collector_paused
 from ..paths import recording_reads
 from ..summary import ScanSummary, SummaryEntry
-from ..summary_record import Adoption
+from ..summary_record import Adoption, read_summary
 from ..summary_record import restore as restore_summary
 from .store import (
     IndexRow,
@@ -142,8 +142,8 @@ def _compute(
     """
     scan.summary_record.forget()
     try:
-        with recording_reads() as seen:
-            summary = scan.summary
+        with recording_reads() as seen:  # the declared files' fingerprint: taken just before
+            summary = scan.summary if declared is None else read_summary(scan, seen=declared)
     except Exception as exc:  # noqa: BLE001 - shown in the listing, re-raised on access
         logger.warning("summary of scan %r in %s failed: %s", scan.key, scan.proposal._where(), exc)
         counts.failed += 1
