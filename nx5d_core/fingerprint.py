@@ -77,7 +77,7 @@ def fingerprint_files(paths: Iterable[str | os.PathLike[str]]) -> Fingerprint:
         except OSError:
             out.append((name, MISSING))
             continue
-        out.append((name, (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))  # file_identity
+        out.append((name, file_identity(st)))
     return Fingerprint(tuple(out))
 
 
