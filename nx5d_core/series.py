@@ -12,7 +12,8 @@ the lazy dataset was planned with. A frame whose file is missing raises; it is n
 A scan still being acquired lists its last frames as *pending* (:meth:`_frames_and_pending`):
 ``raw`` then holds the frames written so far, says how many are left out
 (``nx5d_incomplete``), and is read again at the next access. A newest frame that does not
-decode while later ones are pending is taken as half written and left out the same way.
+decode, or whose file changes while it is read, while later ones are pending is taken as still
+being written and left out the same way.
 
 tiled's ``FileSequenceAdapter`` and xarray's backends draw the same line: the format supplies
 one frame, the framework the stacking.
@@ -208,14 +209,24 @@ class FrameSeriesScan(Scan):
                 logger.info("%s: %s, and later frames are pending: left out", desc, exc)
                 pending.insert(0, frames.pop())  # the newest frame, still being written
                 images, files = read_series(fmt, frames, rows=rows, cols=cols, progress=bar.update)
+        changed = {p for p, identity in files.items() if identity_now(p) != identity}
+        if pending and changed and (k := _changed_tail(frames, changed)):
+            # the newest files changed after their read (a writer that sets the mode or the
+            # time once the data is in, as shutil.copy and cp -p do): still being written
+            logger.info("%s: %s changed while read, later frames pending: left out", desc, frames[k].path.name)  # fmt: skip
+            pending[:0] = frames[k:]
+            del frames[k:]
+            images = images[:k]
+            files = {p: i for p, i in files.items() if p not in changed}
+            changed = set()
         read = [(self._file_key(p), identity) for p, identity in files.items()]
         # a pending frame's entry never equals a real identity: each access reads again (a
         # frame arriving just now must not make the short read look whole)
         waiting = [(self._file_key(f.path), NOT_READ) for f in pending]
         self._observed = Fingerprint((*extra, *read, *waiting))
         dataset = self._dataset(images, frames, shape=fmt.shape, rows=rows, cols=cols, pending=pending)  # fmt: skip
-        if pending and all(identity_now(p) == i for p, i in files.items()):
-            # every frame read is as it was read: frames arriving meanwhile do not spoil it
+        if pending and not changed:
+            # every frame kept is as it was read: frames arriving meanwhile do not spoil it
             dataset.attrs[SNAPSHOT] = "read while frames were arriving: the complete frames so far"
         return dataset
 
@@ -295,6 +306,17 @@ class FrameSeriesScan(Scan):
                 f"({pending[0].path.name} on) are not written yet"
             )
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _changed_tail(frames: Sequence[Frame], changed: set[Path]) -> int:
+    """Where the newest frames whose files changed begin, when they are all the newest
+    (0 when a file changed before an unchanged one, or the first frame's did: no tail)."""
+    k = len(frames)
+    while k > 0 and frames[k - 1].path in changed:
+        k -= 1
+    if any(f.path in changed for f in frames[:k]):
+        return 0
+    return k if k < len(frames) else 0
 
 
 def split_pending(frames: Sequence[Frame]) -> tuple[list[Frame], list[Frame]]:

@@ -159,3 +159,55 @@ def test_a_remote_series_is_read_from_one_folder_and_its_changes_are_seen() -> N
             remote_folder_of(fs, [*frames, Frame(Path("/elsewhere/f.npy"))], where="s1")
     finally:
         fs.rm("/nx5d-test-series", recursive=True)
+
+
+def _touch_after_read(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
+    """Each read's files named in ``names`` get a new mtime (and ctime) once the read is done,
+    as a writer that sets the time or mode after the data (shutil.copy, cp -p) does."""
+    import os
+
+    from nx5d_core import series
+
+    original = series.read_series
+
+    def read_then_touch(fmt, frames, **kw):  # type: ignore[no-untyped-def]
+        out = original(fmt, frames, **kw)
+        for f in frames:
+            if f.path.name in names:
+                st = f.path.stat()
+                os.utime(f.path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        names.clear()  # once: the writer is done with them
+        return out
+
+    monkeypatch.setattr(series, "read_series", read_then_touch)
+
+
+def test_newest_frames_changing_after_their_read_are_left_out_while_later_ones_are_pending(scan_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    for n in range(3):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    _touch_after_read(monkeypatch, {"f2.npy"})
+    scan = _scan(scan_folder.parent.parent)
+    raw = scan.raw  # not FilesChangedError: f2 is the newest, f3 and f4 are still to come
+    assert raw.sizes["frame"] == 2
+    np.testing.assert_array_equal(raw["images"].values[:, 0, 0], [0, 1])
+    assert raw.attrs["nx5d_incomplete"].startswith("3 of 5 frames left out")
+    assert "f2.npy on" in raw.attrs["nx5d_incomplete"]
+    assert SNAPSHOT in raw.attrs
+    again = scan.raw  # the next access reads f2, now settled
+    assert again.sizes["frame"] == 3
+    np.testing.assert_array_equal(again["images"].values[:, 0, 0], [0, 1, 2])
+
+
+def test_an_older_frame_changing_during_a_read_still_raises(scan_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from nx5d_core.errors import FilesChangedError
+
+    for n in range(3):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    _touch_after_read(monkeypatch, {"f1.npy"})  # not the newest: no writer is at it
+    with pytest.raises(FilesChangedError, match=r"f1\.npy"):
+        _ = _scan(scan_folder.parent.parent).raw
+    for n in range(3, FRAMES):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    _touch_after_read(monkeypatch, {"f4.npy"})  # the newest, but nothing pending: a complete scan
+    with pytest.raises(FilesChangedError, match=r"f4\.npy"):
+        _ = _scan(scan_folder.parent.parent).raw
