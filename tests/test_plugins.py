@@ -119,7 +119,8 @@ def test_import_is_light_and_loads_no_plugin() -> None:
 def test_listing_summaries_loads_no_heavy_package(tmp_path: Path) -> None:
     """Every plugin is loaded to find the adapter; none may import xarray, pandas, dask or h5py
     on the way (a listing needs none of them: its cost would fall on every ``nx5d ls``), nor a
-    recipe's parameter model (the recipes plugin is loaded with the others)."""
+    recipe's parameter model or the recipe machinery with spice (the recipes plugin is loaded
+    with the others)."""
     pytest.importorskip("nx5d_udkm")
     from nx5d_udkm.sample import make_listing_repository
 
@@ -128,7 +129,7 @@ def test_listing_summaries_loads_no_heavy_package(tmp_path: Path) -> None:
         "import sys, nx5d_core\n"
         "repo = nx5d_core.open_repository(sys.argv[1])\n"
         "assert all(e.summary is not None for p in repo.values() for e in p.summaries())\n"
-        "heavy = ('xarray', 'pandas', 'dask', 'h5py', 'nx5d_recipes.rsm_model', 'nx5d_recipes.flatfield_model')\n"
+        "heavy = ('xarray', 'pandas', 'dask', 'h5py', 'nx5d_recipes.rsm_model', 'nx5d_recipes.flatfield_model', 'nx5d_core.recipes', 'nx5d_core.spice')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -1,7 +1,13 @@
 """Entry point (group ``nx5d``): registers the ``rsm`` and ``flatfield`` recipes by dotted path."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from nx5d_core import hookimpl
-from nx5d_core.recipes import Recipe, RecipeRegistry
+
+if TYPE_CHECKING:  # the recipe machinery (spice, pydantic models) loads when recipes are asked for
+    from nx5d_core.recipes import RecipeRegistry
 
 RSM_VERSION = "2"
 FLATFIELD_VERSION = "1"
@@ -10,6 +16,8 @@ FLATFIELD_VERSION = "1"
 @hookimpl
 def nx5d_register_recipes(registry: RecipeRegistry) -> None:
     """Register ``rsm`` and ``flatfield``; their functions import on first use."""
+    from nx5d_core.recipes import Recipe
+
     from .flatfield_model import FLATFIELD_DEFAULTS, FlatFieldParams
     from .rsm_model import RSM_DEFAULTS, RsmParams
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from nx5d_core import SpiceView
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.exports import LazyMapping
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
 
     import xarray as xr
 
+    from nx5d_core import SpiceView
     from nx5d_core.frames import FrameFormat
     from nx5d_core.remote_folder import RemoteFolder
 
