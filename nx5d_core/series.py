@@ -288,13 +288,14 @@ class FrameSeriesScan(Scan):
         pending: Sequence[Frame] = (),
     ) -> xr.Dataset:
         """``images`` (frames, y, x) with the per-frame values and the series' attributes."""
+        import pandas as pd
         import xarray as xr
 
         coords, data_vars = self._frame_values(frames)
-        coords = {
-            "frame": np.arange(len(frames)),
-            "y": np.arange(shape[0])[rows],
-            "x": np.arange(shape[1])[cols],
+        coords = {  # given as indexes: xarray then does not import pint to ask whether they are
+            "frame": pd.RangeIndex(len(frames)),
+            "y": pd.RangeIndex(shape[0])[rows],
+            "x": pd.RangeIndex(shape[1])[cols],
             **coords,
         }
         data_vars = {**data_vars, self.image_variable: (("frame", "y", "x"), images, dict(self.image_attrs))}  # fmt: skip
