@@ -73,7 +73,7 @@ def ls(root: Path, proposal: str, index: str) -> float:
     return time.perf_counter() - start
 
 
-def bench_listing(scans: int, folder: Path, *, repeat: int = 3, ls: bool = True) -> None:
+def bench_listing(scans: int, folder: Path, *, repeat: int = 3, with_ls: bool = True) -> None:
     root = sample(scans)
     path = str(folder / f"listing-{scans}.sqlite")
     off = [child(root, "off") for _ in range(repeat)]
@@ -90,7 +90,7 @@ def bench_listing(scans: int, folder: Path, *, repeat: int = 3, ls: bool = True)
     warm_target = "(<= 0.3 s)" if scans <= 20_000 else ""
     report(f"{scans} scans, second process, warm index", t_warm, target=warm_target)
     report("  no index / warm", med / t_warm, unit="x")
-    if not ls:
+    if not with_ls:
         return
     proposal = min(p.name for p in root.iterdir() if p.is_dir())
     report(
@@ -141,6 +141,6 @@ if __name__ == "__main__":
     print(f"load average: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         bench_listing(args.scans, Path(tmp))
-        bench_listing(args.large, Path(tmp), repeat=1, ls=False)
+        bench_listing(args.large, Path(tmp), repeat=1, with_ls=False)
         bench_queries(args.large, Path(tmp))
     print(f"load average: {os.getloadavg()}")

@@ -18,9 +18,10 @@ if __name__ == "__main__":
             continue
         print(f"\n=== {script.name} ===", flush=True)
         _util.CURRENT = script.stem
+        sys.argv = [str(script)]  # a script's own options (bench_index has some) are not the names given here
         try:
             runpy.run_path(str(script), run_name="__main__")
-        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' table
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' table
             print(f"{script.name} failed: {type(exc).__name__}: {exc}", flush=True)
             _util.RESULTS.append((script.stem, "FAILED", float("nan"), "", f"{type(exc).__name__}: {exc}", ""))
     print("\n" + _util.summary_table())
