@@ -28,8 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
-import numpy as np
-
 from .errors import CorruptFrameError, MissingFrameError
 from .fingerprint import Fingerprint, identity_now
 from .paths import FileIdentity
@@ -47,6 +45,7 @@ from .series_io import (
 from .summary import ScanSummary
 
 if TYPE_CHECKING:
+    import numpy as np
     import xarray as xr
 
     from .frames import FrameFormat

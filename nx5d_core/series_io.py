@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-import numpy as np
-
 from .errors import (
     CorruptFrameError,
     FilesChangedError,
@@ -30,6 +28,8 @@ from .fingerprint import MISSING
 from .paths import FileIdentity, RootGuard, file_identity, open_regular
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .frames import FrameFormat
 
 __all__ = [
@@ -134,6 +134,8 @@ class SeriesFormat:
 def decoded(decode: FrameDecoder, stream: BinaryIO, *, path: str | PurePath, index: int, member: int) -> np.ndarray:  # fmt: skip
     """``decode(stream, member=member)`` as an array; a failure names the frame and its file
     (a decoder's own exception is :class:`CorruptFrameError`, never passed on bare)."""
+    import numpy as np
+
     try:
         return np.asarray(decode(stream, member=member))
     except FormatError as exc:
@@ -206,6 +208,7 @@ def lazy_series(
     """``frames`` as a dask array, one chunk per ``chunk`` frames; each read checks the files
     against ``identities`` (path -> identity, as the files were when the array was planned)."""
     import dask.array as da
+    import numpy as np
     from dask.base import tokenize
 
     from .frames import FrameStack

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -120,7 +121,7 @@ def test_listing_summaries_loads_no_heavy_package(tmp_path: Path) -> None:
     """Every plugin is loaded to find the adapter; none may import xarray, pandas, dask or h5py
     on the way (a listing needs none of them: its cost would fall on every ``nx5d ls``), nor a
     recipe's parameter model or the recipe machinery with spice (the recipes plugin is loaded
-    with the others)."""
+    with the others); a listing from the index imports no NumPy either."""
     pytest.importorskip("nx5d_udkm")
     from nx5d_udkm.sample import make_listing_repository
 
@@ -129,13 +130,14 @@ def test_listing_summaries_loads_no_heavy_package(tmp_path: Path) -> None:
         "import sys, nx5d_core\n"
         "repo = nx5d_core.open_repository(sys.argv[1])\n"
         "assert all(e.summary is not None for p in repo.values() for e in p.summaries())\n"
-        "heavy = ('xarray', 'pandas', 'dask', 'h5py', 'nx5d_recipes.rsm_model', 'nx5d_recipes.flatfield_model', 'nx5d_core.recipes', 'nx5d_core.spice')\n"
+        "heavy = ('xarray', 'pandas', 'dask', 'h5py', 'nx5d_recipes.rsm_model', 'nx5d_recipes.flatfield_model', 'nx5d_core.recipes', 'nx5d_core.spice', *sys.argv[2:])\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == ""
+    env = {**os.environ, "NX5D_INDEX": str(tmp_path / "index.sqlite")}
+    for also in ([], ["numpy"]):  # the second process lists from the index: no manifest is parsed
+        argv = [sys.executable, "-c", code, str(root), *also]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
+        assert out.stdout.strip() == "", also
 
 
 # -- plugins cannot hijack or break each other ---------------------------------------------

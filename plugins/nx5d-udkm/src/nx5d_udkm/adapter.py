@@ -11,8 +11,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
-
 from nx5d_core.caching import DROP
 from nx5d_core.errors import SpecialFileError
 from nx5d_core.exports import LazyMapping
@@ -34,7 +32,6 @@ from .errors import (
     MissingFrameError,
     UdkmFormatError,
 )
-from .frames import FrameReader
 from .layout import IMAGE, Roi, check_roi
 from .manifest import Manifest, parse_manifest, read_manifest
 from .params import parse_parameters, read_parameters
@@ -44,6 +41,7 @@ from .scan_summary import UdkmSummary, key_time, scan_summary
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import numpy as np
     import xarray as xr
 
     from nx5d_core import SpiceView
@@ -162,6 +160,8 @@ class UdkmScan(FrameSeriesScan):
     # -- frames ------------------------------------------------------------------------
     def image_numbers(self) -> np.ndarray:
         """The manifest's ``ImageNumber`` column as integers (else 0, 1, ...), checked."""
+        import numpy as np
+
         manifest = self.manifest
         if not manifest.has("ImageNumber"):
             return np.arange(manifest.num_rows)
@@ -264,6 +264,8 @@ class UdkmScan(FrameSeriesScan):
             raise CorruptFrameError(msg) from None
 
     def _format(self, frames: Sequence[Frame], *, workers: int) -> FrameFormat:
+        from .frames import FrameReader
+
         return FrameReader.from_first(frames[0].path, workers=workers)  # reads into the buffer
 
     def _file_key(self, path: Path) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
 import re
-
-import numpy as np
 
 __all__ = ["IMAGE", "Roi", "check_roi", "folder_pattern"]
 
@@ -18,7 +17,7 @@ def check_roi(roi: Roi | None, shape: tuple[int, int] | None = None) -> Roi | No
     if roi is None:
         return None
     values = tuple(roi)
-    if len(values) != 4 or not all(isinstance(v, int | np.integer) for v in values):
+    if len(values) != 4 or not all(isinstance(v, numbers.Integral) for v in values):  # NumPy ints too
         msg = f"roi must be four integers (row_start, row_stop, col_start, col_stop), got {roi!r}"
         raise ValueError(msg)
     r0, r1, c0, c1 = (int(v) for v in values)

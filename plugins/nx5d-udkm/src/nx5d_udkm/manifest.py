@@ -6,13 +6,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from nx5d_core.fingerprint import MISSING
 from nx5d_core.paths import FileIdentity, file_identity, open_regular
 
 from .errors import ManifestError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "Column",
@@ -116,6 +118,8 @@ def read_manifest(path: Path) -> Manifest:
 
 def parse_manifest(raw: bytes, *, path: Path, identity: FileIdentity = MISSING) -> Manifest:
     """Parse the bytes of a manifest read from ``path`` (named in errors)."""
+    import numpy as np
+
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

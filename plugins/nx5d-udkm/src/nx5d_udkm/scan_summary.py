@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from nx5d_core import ScanSummary
@@ -40,6 +39,8 @@ def key_time(scan: UdkmScan) -> datetime | None:
 
 
 def scan_summary(scan: UdkmScan) -> UdkmSummary:
+    import numpy as np
+
     manifest = scan.manifest
     missing: list[str] = []
     try:
