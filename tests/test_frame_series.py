@@ -211,3 +211,17 @@ def test_an_older_frame_changing_during_a_read_still_raises(scan_folder: Path, m
     _touch_after_read(monkeypatch, {"f4.npy"})  # the newest, but nothing pending: a complete scan
     with pytest.raises(FilesChangedError, match=r"f4\.npy"):
         _ = _scan(scan_folder.parent.parent).raw
+
+
+def test_the_lazy_graph_is_named_by_what_it_reads(scan_folder: Path) -> None:
+    """Two plans of the same unchanged frames share the dask name (dask reuses their results);
+    a frame rewritten gives another name: never a stale cached chunk."""
+    for n in range(FRAMES):
+        np.save(scan_folder / f"f{n}.npy", _frame(n))
+    root = scan_folder.parent.parent
+    first = _scan(root).lazy()["images"].data.name
+    assert _scan(root).lazy()["images"].data.name == first
+    np.save(scan_folder / "f3.npy", _frame(30))
+    rewritten = _scan(root).lazy()["images"]
+    assert rewritten.data.name != first
+    assert int(rewritten[3, 0, 0]) == 30
