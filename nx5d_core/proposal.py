@@ -60,6 +60,12 @@ class Proposal(KeyedCollection["Scan"]):
     def synced(self) -> bool:
         """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
         ``False`` when there is no usable index."""
+        from .gcpause import collector_relaxed
+
+        with collector_relaxed():  # tens of thousands of lasting objects
+            return self._summaries()
+
+    def _summaries(self) -> list[SummaryEntry]:
         from .index import IndexUnavailableError, index_of, sync_proposal
 
         index = index_of(self.repository)
@@ -182,6 +188,12 @@ class Proposal(KeyedCollection["Scan"]):
         With the summary index on (:mod:`nx5d_core.index`), scans whose files did not change
         since their summary was stored are not read.
         """
+        from .gcpause import collector_relaxed
+
+        with collector_relaxed():  # tens of thousands of lasting objects
+            return self._summaries()
+
+    def _summaries(self) -> list[SummaryEntry]:
         from .index import IndexUnavailableError, index_of, sync_proposal
 
         index = index_of(self.repository)

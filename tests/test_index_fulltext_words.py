@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from nx5d_core.index.store import words_of
+from nx5d_core.index.words import words_of
 from nx5d_core.queries import _WORD
 
 _ALPHABET = "aZß ǰ_-.,İıΣσς0١x\u030cé e\u0301ﬁ  \t"
@@ -37,3 +37,31 @@ def test_words_are_each_word_casefolded_in_order() -> None:
                 if part is not None:
                     expected.extend(w.casefold() for w in _WORD.findall(str(part)))
         assert words_of(values) == " ".join(expected), values
+
+
+def test_a_summary_gives_the_words_of_what_model_dump_holds() -> None:
+    """Declared, extra and computed fields are searched as ``model_dump`` has them (what a
+    search of the summaries reads); a plain property is not in the dump, so not in the words."""
+    from pydantic import computed_field
+
+    from nx5d_core import ScanSummary
+    from nx5d_core.index.words import summary_words
+    from nx5d_core.queries import FullText
+
+    class Summary(ScanSummary):
+        @computed_field  # type: ignore[prop-decorator]
+        @property
+        def notes(self) -> str:
+            return "Computed Note"
+
+        @property
+        def file(self) -> str:
+            return "hidden-property"
+
+    summary = Summary(key="s1", type="rocking", num_frames=3, description="GaN film", comments=["Beam", None, "lost"])  # type: ignore[call-arg]  # fmt: skip
+    words = summary_words(summary).split()
+    assert words == ["s1", "rocking", "gan", "film", "beam", "lost", "computed", "note"]
+    dumped = {**summary.model_dump(), "key": summary.key}
+    for word in words:
+        assert FullText(word).matches(dumped), word
+    assert not FullText("hidden").matches(dumped)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..queries import (
+    _WORD,
     And,
     Comparison,
     Contains,
@@ -33,7 +34,6 @@ __all__ = ["Translation", "translate"]
 
 _TEXT_COLUMNS = {"key": "key", "type": "type", "description": "description"}
 _SQL_OPS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_WORD = re.compile(r"\w+", re.UNICODE)
 _NEVER: tuple[str, list[Any]] = ("0", [])
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Nx5dError
-from ..queries import _WORD
+from .words import summary_words
 
 __all__ = ["INDEX_ENV", "IndexRow", "IndexUnavailableError", "SummaryIndex", "default_index_path"]
 logger = logging.getLogger(__name__)
@@ -94,34 +94,6 @@ def default_index_path() -> Path | None:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("nx5d")) / "index.sqlite"
-
-
-def words_of(values: Iterable[Any]) -> str:
-    """The full-text words of ``values`` (lists flattened), casefolded, space-separated: the
-    tokenisation :class:`~nx5d_core.queries.FullText` uses, stored so that SQLite's ``ascii``
-    tokenizer splits them exactly the same way."""
-    texts: list[str] = []
-    for value in values:
-        if isinstance(value, list | tuple):
-            texts.extend(str(p) for p in value if p is not None)
-        elif value is not None:
-            texts.append(str(value))
-    # one findall over the parts joined by a space (no word spans it); casefold maps each
-    # character on its own, so folding the joined words equals folding each word
-    return " ".join(_WORD.findall(" ".join(texts))).casefold()
-
-
-def _plain(value: Any) -> Any:
-    """A field as ``model_dump`` gives it (what Python's ``FullText`` reads)."""
-    if value is None or isinstance(value, str | int | float):
-        return value
-    from pydantic import BaseModel
-
-    if isinstance(value, BaseModel):
-        return value.model_dump()
-    if isinstance(value, list | tuple) and any(isinstance(v, BaseModel) for v in value):
-        return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
-    return value
 
 
 def _regexp(pattern: str, flags: int, value: Any) -> bool:
@@ -284,17 +256,13 @@ class SummaryIndex:
         removed = list(remove)
         if not store and not removed:
             return
-        from ..queries import FullText
-
         rows = []
         words = []
         for key, digest, summary, text, sources in store:
             when = summary.time
             timestamp = None if when is None else when.timestamp()
             rows.append((repo, proposal, key, digest, sources, text, summary.type, summary.num_frames, timestamp, summary.description))  # fmt: skip
-            words.append(
-                (key, words_of(_plain(getattr(summary, n, None)) for n in FullText.fields))
-            )
+            words.append((key, summary_words(summary)))
         gone = [(repo, proposal, key) for key in removed]
         with self.session() as conn, self._transaction(conn):  # a statement per kind, not per row
             conn.executemany(
