@@ -208,8 +208,10 @@ class FrameSeriesScan(Scan):
                 logger.info("%s: %s, and later frames are pending: left out", desc, exc)
                 pending.insert(0, frames.pop())  # the newest frame, still being written
                 images, files = read_series(fmt, frames, rows=rows, cols=cols, progress=bar.update)
-        changed = {p for p, identity in files.items() if identity_now(p) != identity}
-        if pending and changed and (k := _changed_tail(frames, changed)):
+        # with frames still to come, the files read are looked at again (a complete scan's
+        # are, by the fingerprint after the read)
+        changed = {p for p, i in files.items() if identity_now(p) != i} if pending else set()
+        if changed and (k := _changed_tail(frames, changed)):
             # the newest files changed after their read (a writer that sets the mode or the
             # time once the data is in, as shutil.copy and cp -p do): still being written
             logger.info("%s: %s changed while read, later frames pending: left out", desc, frames[k].path.name)  # fmt: skip
