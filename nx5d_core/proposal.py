@@ -61,11 +61,6 @@ class Proposal(KeyedCollection["Scan"]):
         """Bring the summary index up to date for this proposal once (until :meth:`refresh`);
         ``False`` when there is no usable index."""
         from .gcpause import collector_relaxed
-
-        with collector_relaxed():  # tens of thousands of lasting objects
-            return self._summaries()
-
-    def _summaries(self) -> list[SummaryEntry]:
         from .index import IndexUnavailableError, index_of, sync_proposal
 
         index = index_of(self.repository)
@@ -73,7 +68,8 @@ class Proposal(KeyedCollection["Scan"]):
             return False
         if not self.index_state.synced:
             try:
-                sync_proposal(self, index, entries=False)
+                with collector_relaxed():  # tens of thousands of lasting objects
+                    sync_proposal(self, index, entries=False)
             except IndexUnavailableError as exc:
                 logger.warning("%s; searching without it", exc)
                 return False

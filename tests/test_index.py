@@ -208,6 +208,15 @@ def test_index_off(root: Path, private_index: Path, monkeypatch: pytest.MonkeyPa
     assert nx5d_core.open_repository(str(root)).index is None
 
 
+def test_synced_says_whether_the_index_answers(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``True`` once the proposal's rows are up to date (searches are then SQL), ``False``
+    without an index; a bool either way, never the summaries themselves."""
+    proposal = nx5d_core.open_repository(str(root))["20210205"]
+    assert proposal.synced() is True
+    assert proposal.synced() is True  # once, until refresh()
+    assert nx5d_core.open_repository(str(root), index=False)["20210205"].synced() is False
+
+
 def test_reindex_recomputes_everything(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     all_summaries(nx5d_core.open_repository(str(root)))
     calls = counted(monkeypatch)
