@@ -211,9 +211,23 @@ def test_index_off(root: Path, private_index: Path, monkeypatch: pytest.MonkeyPa
 def test_synced_says_whether_the_index_answers(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``True`` once the proposal's rows are up to date (searches are then SQL), ``False``
     without an index; a bool either way, never the summaries themselves."""
+    import nx5d_core.index
+
+    syncs: list[bool] = []
+    original = nx5d_core.index.sync_proposal
+
+    def sync(*args, **kwargs):  # type: ignore[no-untyped-def]
+        syncs.append(kwargs.get("entries", True))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nx5d_core.index, "sync_proposal", sync)
     proposal = nx5d_core.open_repository(str(root))["20210205"]
     assert proposal.synced() is True
-    assert proposal.synced() is True  # once, until refresh()
+    assert proposal.synced() is True
+    assert syncs == [False]  # once, without building entries, until refresh()
+    proposal.refresh()
+    assert proposal.synced() is True
+    assert syncs == [False, False]
     assert nx5d_core.open_repository(str(root), index=False)["20210205"].synced() is False
 
 
