@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import median_time, report
+
+from nx5d_core.testing.serving import free_port
 
 KEY = "benchkey0123456789"
 FLOOR = textwrap.dedent(
@@ -45,12 +46,6 @@ FLOOR = textwrap.dedent(
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(command: list[str]) -> tuple[subprocess.Popen[bytes], str]:
