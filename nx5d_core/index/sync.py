@@ -143,7 +143,7 @@ def _compute(
     scan.summary_record.forget()
     try:
         with recording_reads() as seen:  # the declared files' fingerprint: taken just before
-            summary = scan.summary if declared is None else read_summary(scan, seen=declared)
+            summary = read_summary(scan, seen=declared)  # taken anew when it could not be
     except Exception as exc:  # noqa: BLE001 - shown in the listing, re-raised on access
         logger.warning("summary of scan %r in %s failed: %s", scan.key, scan.proposal._where(), exc)
         counts.failed += 1
