@@ -92,7 +92,9 @@ def valid_keys(names: Iterable[str], *, kind: str, where: str) -> list[str]:
 
 
 def _base_handle(key: str, *, prefix: str, reserved: Collection[str]) -> str:
-    handle = _NOT_IDENT.sub("_", key)
+    # ASCII letters, digits and "_" only (most keys): nothing to replace, no regex
+    plain = key.isascii() and key.replace("_", "a").isalnum()
+    handle = key if plain else _NOT_IDENT.sub("_", key)
     if not handle or handle[0].isdigit():
         handle = prefix + handle
     if keyword.iskeyword(handle) or handle in reserved or handle.startswith("__"):
@@ -103,16 +105,21 @@ def _base_handle(key: str, *, prefix: str, reserved: Collection[str]) -> str:
 def make_handles(
     keys: Iterable[str], *, prefix: str, reserved: Collection[str] = ()
 ) -> dict[str, str]:
-    """Map handle -> key for ``keys``, deterministic and without dropping any key."""
-    ordered = sorted(set(keys), key=natural_key)
+    """Map handle -> key for ``keys``, deterministic and without dropping any key (the
+    module docstring's rule; the map's order is not part of it)."""
     handles: dict[str, str] = {}
     pending: list[tuple[str, str]] = []
-    for key in ordered:
+    for key in dict.fromkeys(keys):
         base = _base_handle(key, prefix=prefix, reserved=reserved)
         if base == key:
             handles[base] = key
         else:
             pending.append((base, key))
+    bases = {base for base, _ in pending}
+    if len(bases) == len(pending) and bases.isdisjoint(handles):  # no handle is contested:
+        handles.update(pending)  # the order they are given in cannot matter
+        return handles
+    pending.sort(key=lambda pair: natural_key(pair[1]))
     for base, key in pending:
         handle, n = base, 1
         while handle in handles:

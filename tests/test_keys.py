@@ -84,3 +84,19 @@ def test_handles_are_unique_identifiers_for_every_key(keys: list[str]) -> None:
     shuffled = keys[:]
     random.Random(0).shuffle(shuffled)
     assert make_handles(shuffled, prefix="s") == handles
+
+
+def test_a_contested_handle_goes_by_natural_order_past_taken_suffixes() -> None:
+    keys = ["a.1", "a_1__2", "é1", "a-1", "b-1"]
+    handles = make_handles(keys, prefix="s")
+    # "a-1" sorts before "a.1"; "a_1__2" is a key's own handle, so "a.1" gets "__3";
+    # a non-ASCII letter becomes "_" like any other character outside identifiers
+    assert handles == {"a_1": "a-1", "a_1__2": "a_1__2", "a_1__3": "a.1", "_1": "é1", "b_1": "b-1"}
+    assert make_handles(reversed(keys), prefix="s") == handles
+
+
+def test_uncontested_handles_do_not_depend_on_the_listing_order() -> None:
+    keys = [f"{n:06d}" for n in range(50)] + ["x-1", "y_2"]
+    handles = make_handles(keys, prefix="s")
+    assert handles == {**{f"s{n:06d}": f"{n:06d}" for n in range(50)}, "x_1": "x-1", "y_2": "y_2"}
+    assert make_handles(keys[::-1], prefix="s") == handles
