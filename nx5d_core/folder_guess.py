@@ -6,20 +6,66 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-__all__ = ["SAMPLE", "guess_declared", "guess_folder", "guess_layout", "member_names"]
+__all__ = [
+    "SAMPLE",
+    "guess_declared",
+    "guess_folder",
+    "guess_layout",
+    "member_names",
+    "shared_listings",
+]
 
 SAMPLE = 50
 """Folder entries looked at to decide whether a folder holds members."""
 
 
+_SHARED: ContextVar[dict[str, tuple[list[str], list[str]]] | None] = ContextVar(
+    "nx5d_folder_listings", default=None
+)
+
+
+@contextmanager
+def shared_listings() -> Iterator[None]:
+    """Each folder listed once for all the guesses made inside the block (opening a
+    repository asks every adapter in turn, and several look into the same folders)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _listing(folder: Path) -> tuple[list[str], list[str]]:
+    """Sorted names of the files and of the folders in ``folder``, hidden ones left out
+    (symlinks followed). Raises ``OSError``."""
+    shared = _SHARED.get()
+    name = os.fspath(folder)
+    if shared is not None and name in shared:
+        return shared[name]
+    files, folders = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_file():
+                files.append(entry.name)
+            elif entry.is_dir():
+                folders.append(entry.name)
+    found = (sorted(files), sorted(folders))
+    if shared is not None:
+        shared[name] = found
+    return found
+
+
 def member_names(folder: Path, is_member: Callable[[Path], bool], *, limit: int | None = None) -> list[str]:  # fmt: skip
     """Names of the member files in ``folder`` (hidden files left out), at most ``limit`` looked at."""
     try:
-        with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if not e.name.startswith(".") and e.is_file())
+        names = _listing(folder)[0]
     except OSError:
         return []
     return [n for n in names[:limit] if is_member(folder / n)]
@@ -37,11 +83,10 @@ def guess_folder(url: str, is_member: Callable[[Path], bool]) -> bool:
     if member_names(path, is_member, limit=SAMPLE):
         return True
     try:
-        with os.scandir(path) as entries:
-            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
+        folders = _listing(path)[1]
     except OSError:
         return False
-    return any(member_names(f, is_member, limit=SAMPLE) for f in folders[:SAMPLE])
+    return any(member_names(path / f, is_member, limit=SAMPLE) for f in folders[:SAMPLE])
 
 
 def guess_layout(url: str, layout: str) -> bool:
@@ -56,9 +101,8 @@ def guess_layout(url: str, layout: str) -> bool:
         return False
     below = rest.replace("{proposal}", "*").replace("{scan}", "*")
     try:
-        with os.scandir(root) as entries:
-            folders = sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))  # fmt: skip
-        return any(next(iter(itertools.islice(f.glob(below), 1)), None) for f in folders[:SAMPLE])
+        folders = _listing(root)[1]
+        return any(next(iter(itertools.islice((root / f).glob(below), 1)), None) for f in folders[:SAMPLE])  # fmt: skip
     except OSError:  # an unreadable folder: not recognisably ours
         return False
 

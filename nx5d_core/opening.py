@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdapterGuessError
+from .folder_guess import shared_listings
 from .plugins import load_registry
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def open_repository(
     if adapter is not None:
         cls = registry[adapter].cls
     else:
-        candidates = [info for info in registry.view().values() if _claims(info, url)]
+        with shared_listings():  # the adapters' guesses look into the same folders
+            candidates = [info for info in registry.view().values() if _claims(info, url)]
         specific = [info for info in candidates if not info.generic]
         if len(candidates) > 1 and len(specific) == 1:
             candidates = specific  # a facility's layout over a reader of its files' format
