@@ -10,7 +10,7 @@ writes a scan's summary state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import ValidationError
 
@@ -34,10 +34,10 @@ def restore(model: type[ScanSummary], text: str, *, key: str) -> ScanSummary | N
     return summary if summary.key == key else None
 
 
-@dataclass(frozen=True, slots=True)
-class Adoption:
+class Adoption(NamedTuple):
     """A stored summary the index handed to a proposal for a scan not made yet: the scan adopts
-    it when it is made (if it is of ``model``), with the fingerprint checked at the listing."""
+    it when it is made (if it is of ``model``), with the fingerprint checked at the listing (a
+    named tuple: a warm listing makes one per scan)."""
 
     model: type[ScanSummary]
     summary: ScanSummary | None

@@ -17,9 +17,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import Nx5dError
 from .words import summary_words
@@ -75,9 +74,8 @@ class IndexUnavailableError(Nx5dError):
     """The index cannot be used now (locked for too long, unwritable); summaries are computed."""
 
 
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    """What the index holds for one scan."""
+class IndexRow(NamedTuple):
+    """What the index holds for one scan (a named tuple: a listing makes one per stored scan)."""
 
     key: str
     fingerprint: str
@@ -241,7 +239,8 @@ class SummaryIndex:
                 "SELECT key, fingerprint, summary, sources FROM scans WHERE repo = ? AND proposal = ?",
                 (repo, proposal),
             )
-            return {k: IndexRow(k, f, s, o) for k, f, s, o in cursor}
+            make = IndexRow._make
+            return {row[0]: make(row) for row in cursor}
 
     def write(
         self,
