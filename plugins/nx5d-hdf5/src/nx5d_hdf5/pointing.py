@@ -86,9 +86,11 @@ def point_at(path: Path, *, strict: bool = True) -> Pointed | None:
         return None
     per_folder = {folder: _hdf5_files(folder) for folder in sorted(folders)[:_SAMPLE]}
     inner = [name for names in per_folder.values() for name in names]
+    if not inner:
+        return None  # no HDF5 here (the other folders are not looked into again)
     others = [f.name for f, names in per_folder.items() if not names and _has_files(f)]
-    if not inner or (others and strict):
-        return None  # no HDF5 here, or folders of other files beside: not an HDF5 repository
+    if others and strict:
+        return None  # folders of other files beside: not an HDF5 repository
     if others:
         logger.warning("%s: folders without HDF5 files are not proposals: %s", path, ", ".join(others[:5]))  # fmt: skip
 
