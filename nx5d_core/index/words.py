@@ -4,6 +4,7 @@ summaries does."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,8 +14,23 @@ __all__ = ["summary_words", "words_of"]
 
 
 def summary_words(summary: Any) -> str:
-    """The words of ``summary``'s full-text fields (see :func:`words_of`)."""
-    return words_of(_plain(_dumped(summary, n)) for n in FullText.fields)
+    """The words of ``summary``'s full-text fields as ``model_dump`` holds them (declared, extra
+    or computed; see :func:`words_of`), read without ``getattr``, whose miss costs pydantic an
+    exception each time."""
+    declared = summary.__dict__
+    extra = summary.__pydantic_extra__ or {}
+    values = []
+    for name in FullText.fields:
+        if name in declared:
+            value = declared[name]
+        elif name in extra:
+            value = extra[name]
+        elif name in _computed(type(summary)):
+            value = getattr(summary, name)
+        else:
+            continue
+        values.append(value if value is None or isinstance(value, str) else _plain(value))
+    return words_of(values)
 
 
 def words_of(values: Iterable[Any]) -> str:
@@ -32,18 +48,15 @@ def words_of(values: Iterable[Any]) -> str:
     return " ".join(_WORD.findall(" ".join(texts))).casefold()
 
 
-def _dumped(summary: Any, name: str) -> Any:
-    """Field ``name`` of ``summary`` as ``model_dump`` holds it (declared, extra or computed),
-    else ``None``; without ``getattr``, whose miss costs pydantic an exception each time."""
-    declared = summary.__dict__
-    if name in declared:
-        return declared[name]
-    extra = summary.__pydantic_extra__
-    if extra and name in extra:
-        return extra[name]
-    if name in type(summary).model_computed_fields:
-        return getattr(summary, name)
-    return None
+_COMPUTED: weakref.WeakKeyDictionary[type[Any], frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _computed(model: type[Any]) -> frozenset[str]:
+    """The computed fields of ``model`` (pydantic answers through a descriptor each time)."""
+    names = _COMPUTED.get(model)
+    if names is None:
+        names = _COMPUTED[model] = frozenset(model.model_computed_fields)
+    return names
 
 
 def _plain(value: Any) -> Any:
