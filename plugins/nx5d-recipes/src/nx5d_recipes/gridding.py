@@ -79,9 +79,10 @@ def set_matrices(
     extent: Extent,
     kind: Kind,
     points_per_batch: int = 250_000,
-) -> list[scipy.sparse.csr_matrix]:
-    """One (bins, pixels) matrix per row of ``a``/``b`` (shape: angle sets x pixels), in CSR
-    form (row-wise products are the fastest for one frame at a time).
+) -> list[scipy.sparse.csc_matrix]:
+    """One (bins, pixels) matrix per row of ``a``/``b`` (shape: angle sets x pixels), in CSC
+    form: the form the points are sorted in, and the one SciPy stacks side by side without
+    converting each (a product frame by frame wants CSR: convert the ones used).
 
     Built in batches of angle sets, so that memory follows the result, not the batch.
     """
@@ -90,7 +91,7 @@ def set_matrices(
     nsets, npix = a.shape
     nbins = shape[0] * shape[1]
     per_batch = max(1, points_per_batch // max(npix, 1))
-    matrices: list[scipy.sparse.csr_matrix] = []
+    matrices: list[scipy.sparse.csc_matrix] = []
     for start in range(0, nsets, per_batch):
         stop = min(start + per_batch, nsets)
         bins, points, weights = entries(
@@ -106,6 +107,6 @@ def set_matrices(
                 scipy.sparse.csc_matrix(
                     (weights[lo:hi], bins[lo:hi], colptr[t * npix : (t + 1) * npix + 1] - lo),
                     shape=(nbins, npix),
-                ).tocsr()
+                )
             )
     return matrices

@@ -123,8 +123,16 @@ def _accumulate(
     groups: int,
     block_frames: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gridded sums and coverage per group: (groups, bins) each."""
+    """Gridded sums and coverage per group: (groups, bins) each (``matrices``: CSC, one per
+    angle set, see :func:`~nx5d_recipes.gridding.set_matrices`)."""
     import scipy.sparse
+
+    row_wise: dict[int, Any] = {}  # the CSR form of each set's matrix, made when first used
+
+    def matrix(t: int) -> Any:
+        if t not in row_wise:
+            row_wise[t] = matrices[t].tocsr()
+        return row_wise[t]
 
     nbins = matrices[0].shape[0]
     dense = groups * len(matrices) * pixels.size <= DENSE_BUDGET
@@ -163,14 +171,14 @@ def _accumulate(
                 sums[g, t] += values
                 valid_sums[g, t] += usual_valid if usual else ~bad
                 continue
-            total[g] += matrices[t] @ values
+            total[g] += matrix(t) @ values
             if usual:
                 if t not in usual_norm:
-                    usual_norm[t] = matrices[t] @ usual_valid
+                    usual_norm[t] = matrix(t) @ usual_valid
                 norm[g] += usual_norm[t]
             else:
-                norm[g] += matrices[t] @ (~bad).astype(np.float64)
-    if dense:
+                norm[g] += matrix(t) @ (~bad).astype(np.float64)
+    if dense:  # CSC blocks side by side: their arrays joined, no per-block conversion
         every = scipy.sparse.hstack(matrices, format="csc").tocsr()
         for g in range(groups):
             total[g] = every @ sums[g].ravel()
