@@ -176,6 +176,17 @@ def test_none_and_nan_become_nan_never_zero(tmp_path: Path) -> None:
     assert not np.isnan(detector[0])
 
 
+def test_none_in_mca_spectra_becomes_nan_in_any_case(tmp_path: Path) -> None:
+    body = scan_text(1, points=3).rstrip("\n").splitlines()
+    lines = [line for line in body if line.startswith("#")]
+    spectra = ["@A 1 2 3", "@A 4 None 6", "@A NONE 8 nan"]
+    for row, spectrum in zip((line for line in body if not line.startswith("#")), spectra, strict=True):  # fmt: skip
+        lines += [spectrum, row]
+    raw = _proposal(_write(tmp_path / "m.dat", HEADER.format(name="m.dat") + "\n".join(lines) + "\n\n"))["1"].raw  # fmt: skip
+    values = raw["mca"].values
+    np.testing.assert_array_equal(values, [[1, 2, 3], [4, np.nan, 6], [np.nan, 8, np.nan]])
+
+
 def test_aborted_scan_without_data_raises_and_summary_says_so(nx5d_real_data: Path) -> None:
     proposal = _proposal(nx5d_real_data / "ESRF/ID26/opid26_1998-10/31oct98.dat")
     scan = proposal["31"]
