@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "SAMPLE",
+    "folder_entries",
     "guess_declared",
     "guess_folder",
     "guess_layout",
@@ -40,7 +41,7 @@ def shared_listings() -> Iterator[None]:
         _SHARED.reset(token)
 
 
-def _listing(folder: Path) -> tuple[list[str], list[str]]:
+def folder_entries(folder: Path) -> tuple[list[str], list[str]]:
     """Sorted names of the files and of the folders in ``folder``, hidden ones left out
     (symlinks followed). Raises ``OSError``."""
     shared = _SHARED.get()
@@ -65,7 +66,7 @@ def _listing(folder: Path) -> tuple[list[str], list[str]]:
 def member_names(folder: Path, is_member: Callable[[Path], bool], *, limit: int | None = None) -> list[str]:  # fmt: skip
     """Names of the member files in ``folder`` (hidden files left out), at most ``limit`` looked at."""
     try:
-        names = _listing(folder)[0]
+        names = folder_entries(folder)[0]
     except OSError:
         return []
     return [n for n in names[:limit] if is_member(folder / n)]
@@ -83,7 +84,7 @@ def guess_folder(url: str, is_member: Callable[[Path], bool]) -> bool:
     if member_names(path, is_member, limit=SAMPLE):
         return True
     try:
-        folders = _listing(path)[1]
+        folders = folder_entries(path)[1]
     except OSError:
         return False
     return any(member_names(path / f, is_member, limit=SAMPLE) for f in folders[:SAMPLE])
@@ -101,7 +102,7 @@ def guess_layout(url: str, layout: str) -> bool:
         return False
     below = rest.replace("{proposal}", "*").replace("{scan}", "*")
     try:
-        folders = _listing(root)[1]
+        folders = folder_entries(root)[1]
         return any(next(iter(itertools.islice((root / f).glob(below), 1)), None) for f in folders[:SAMPLE])  # fmt: skip
     except OSError:  # an unreadable folder: not recognisably ours
         return False

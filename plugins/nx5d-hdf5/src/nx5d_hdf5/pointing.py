@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from nx5d_core.folder_guess import folder_entries
+
 __all__ = ["HDF5_SUFFIX", "Pointed", "point_at"]
 logger = logging.getLogger(__name__)
 
@@ -47,9 +49,8 @@ def _hdf5_files(folder: Path) -> list[str]:
 
 
 def _has_files(folder: Path) -> bool:
-    try:
-        with os.scandir(folder) as entries:
-            return any(e.is_file() and not e.name.startswith(".") for e in entries)
+    try:  # the listing the other adapters' guesses share while a repository is opened
+        return bool(folder_entries(folder)[0])
     except OSError:
         return False
 
